@@ -1,0 +1,27 @@
+"""The `tritgpt` command line: train -> export -> sim / build -> program / stream.
+
+Each area registers its commands on `app` from a module in tritgpt/commands/.
+Errors the user can fix are raised as tritgpt.errors.UserError and printed as one
+line with a non-zero exit code, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="tritgpt",
+    help="A ternary GPT on Artix-7 FPGAs, built with open tools only.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# Command modules register themselves on `app` when imported.
+from .commands import register_all  # noqa: E402
+
+register_all(app)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
