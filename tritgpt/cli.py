@@ -23,5 +23,27 @@ from .commands import register_all  # noqa: E402
 register_all(app)
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+def main() -> None:
+    """Console entry point: UserError becomes one red line and its exit code."""
+    import sys
+
+    from rich.console import Console
+
+    from .errors import UserError
+
+    try:
+        app(standalone_mode=False)
+    except UserError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click's usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -282,8 +282,10 @@ class IntParams:
 
         layers = [dict(g1=i8(d), g2=i8(d), wq=tern(d, d), wk=tern(d, d), wv=tern(d, d),
                        wo=tern(d, d), w1=tern(f, d), w2=tern(d, f)) for _ in range(cfg.n_layers)]
-        requant = {name: (int(rng.integers(1 << 12, 1 << 15)), int(rng.integers(10, 17)))
-                   for name in [f"{i}.{m}" for i in range(cfg.n_layers) for m in MATRICES]}
+        # residual-writing matrices get small shifts so the int16 saturation is exercised too
+        requant = {f"{i}.{m}": (int(rng.integers(1 << 12, 1 << 15)),
+                                int(rng.integers(6, 12) if m in ("wo", "w2") else rng.integers(10, 17)))
+                   for i in range(cfg.n_layers) for m in MATRICES}
         requant["lm"] = (int(rng.integers(1 << 12, 1 << 15)), int(rng.integers(8, 14)))
         p = cls(cfg=cfg, tok_emb=i8(v, d), pos_emb=i8(cfg.context, d), emb_shift=int(rng.integers(0, 4)),
                 layers=layers, gf=i8(d), wlm=tern(v, d), requant=requant,

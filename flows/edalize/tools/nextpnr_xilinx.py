@@ -1,0 +1,320 @@
+# Copyright tritgpt contributors
+# Licensed under the 2-Clause BSD License (the license of Edalize), see LICENSE for details.
+# SPDX-License-Identifier: BSD-2-Clause
+
+"""nextpnr-xilinx (openXC7) place and route, bounded by a timeout, over several seeds.
+
+Edalize's `nextpnr` tool runs nextpnr-xilinx once, with no target clock, no seed and no
+time limit. This tool runs it through a small runner (this file, as a script) that
+
+- passes the target clock with --freq: the openXC7 nextpnr-xilinx does not carry a
+  create_clock on the input pin through IBUF/BUFG, so the XDC clock alone leaves the
+  design clock unconstrained;
+- tries the seeds in the given order, each run killed after `timeout` seconds;
+- keeps the first seed that routes and meets timing (policy `first`, reproducible:
+  the same inputs always pick the same seed) or the best of all (policy `best`);
+- writes nextpnr_report.json: per seed status, Fmax per clock, run time, and the
+  device utilisation nextpnr reports.
+
+If no seed meets timing, the best routed result is kept under its per-seed names only
+and the runner exits with status 2, so `make` stops before the bitstream; with
+`timing_allow_fail` it is installed and the flow goes on.
+
+As a command (from the flow's Makefile):
+
+    python nextpnr_xilinx.py --seeds 1,2,3 --timeout 3600 --freq 100 \\
+        --fasm top.fasm --routed top.routed.json --report nextpnr_report.json \\
+        -- nextpnr-xilinx --chipdb xc7a35tcsg324-1.bin --xdc board.xdc --json top.prep.json
+
+EDALIZE_LAUNCHER, when set, is put in front of the nextpnr-xilinx command.
+"""
+
+import argparse
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+try:
+    from edalize.tools.edatool import Edatool
+    from edalize.utils import EdaCommands
+except ImportError:  # run as a plain script without Edalize
+    Edatool = object
+    EdaCommands = None
+
+FMAX_RE = re.compile(r"Max frequency for clock\s+'([^']+)':\s+([0-9.]+) MHz \((PASS|FAIL) at ([0-9.]+) MHz\)")
+UTIL_RE = re.compile(r"^Info:\s+([A-Za-z0-9_]+):\s+(\d+)/\s*(\d+)\s+(\d+)%")
+PHASES = (
+    ("Packing", "pack"),
+    ("Running main analytical placer", "place"),
+    ("Running simulated annealing placer", "place"),
+    ("Routing Vcc connections", "route"),
+    ("Routing global clocks", "route"),
+    ("Running router2", "route"),
+    ("Routing..", "route"),
+    ("Program finished normally", "done"),
+)
+
+
+def parse_log(text: str) -> dict:
+    """Fmax per clock (the last report, i.e. after routing), utilisation, errors."""
+    fmax, target = {}, {}
+    for m in FMAX_RE.finditer(text):
+        fmax[m.group(1)] = float(m.group(2))
+        target[m.group(1)] = float(m.group(4))
+    util = {}
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip() == "Info: Device utilisation:":
+            util = {}
+            for follow in lines[i + 1:]:
+                m = UTIL_RE.match(follow)
+                if not m:
+                    if util:
+                        break
+                    continue
+                util[m.group(1)] = {"used": int(m.group(2)), "available": int(m.group(3))}
+    errors = [line for line in lines if line.startswith("ERROR:")]
+    return {"fmax_mhz": fmax, "clock_target_mhz": target, "utilisation": util, "errors": errors[:20]}
+
+
+def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
+    start = time.monotonic()
+    announce(f"seed {seed}: start")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            errors="replace", bufsize=1)
+    timed_out = threading.Event()
+
+    def kill():
+        timed_out.set()
+        proc.kill()
+
+    timer = threading.Timer(timeout, kill) if timeout and timeout > 0 else None
+    if timer:
+        timer.daemon = True
+        timer.start()
+    phase = None
+    try:
+        for line in proc.stdout:
+            for key, name in PHASES:
+                if key in line and name != phase:
+                    phase = name
+                    announce(f"seed {seed}: {name}")
+                    break
+            if line.startswith("ERROR:"):
+                announce(f"seed {seed}: {line.strip()}")
+        rc = proc.wait()
+    finally:
+        if timer:
+            timer.cancel()
+    elapsed = time.monotonic() - start
+    text = ""
+    if os.path.exists(log_path):
+        with open(log_path, errors="replace") as f:
+            text = f.read()
+    result = {"seed": seed, "returncode": rc, "elapsed_s": round(elapsed, 2)}
+    result.update(parse_log(text))
+    if timed_out.is_set():
+        result["status"] = "timeout"
+    elif rc != 0:
+        result["status"] = "failed"
+    else:
+        result["status"] = "routed"
+    return result
+
+
+def _timing(result: dict, freq: float):
+    """(min Fmax over clocks or None, timing met)."""
+    fmax = result.get("fmax_mhz") or {}
+    if not fmax:
+        return None, True
+    worst = min(fmax.values())
+    return worst, (freq is None or worst >= freq)
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--" not in argv:
+        print("nextpnr_xilinx.py: expected '-- NEXTPNR_COMMAND ...'", file=sys.stderr)
+        return 64
+    split = argv.index("--")
+    ap = argparse.ArgumentParser(description="Run nextpnr-xilinx over seeds with a timeout")
+    ap.add_argument("--seeds", default="1", help="comma-separated seeds, tried in order")
+    ap.add_argument("--policy", choices=("first", "best"), default="first")
+    ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per nextpnr run (0: none)")
+    ap.add_argument("--freq", type=float, help="target clock in MHz (passed as --freq)")
+    ap.add_argument("--timing-allow-fail", action="store_true")
+    ap.add_argument("--fasm", required=True)
+    ap.add_argument("--routed", required=True)
+    ap.add_argument("--log", default="nextpnr.log")
+    ap.add_argument("--report", default="nextpnr_report.json")
+    args = ap.parse_args(argv[:split])
+    base = argv[split + 1:]
+    if not base:
+        print("nextpnr_xilinx.py: no nextpnr command given", file=sys.stderr)
+        return 64
+    launcher = shlex.split(os.environ.get("EDALIZE_LAUNCHER", ""))
+    seeds = [int(s) for s in str(args.seeds).replace(" ", "").split(",") if s]
+
+    def announce(msg):
+        print(f"nextpnr_xilinx: {msg}", flush=True)
+
+    fasm_stem = args.fasm[:-5] if args.fasm.endswith(".fasm") else args.fasm
+    routed_stem = args.routed[:-5] if args.routed.endswith(".json") else args.routed
+    log_stem = args.log[:-4] if args.log.endswith(".log") else args.log
+
+    def files(seed):
+        return (f"{fasm_stem}.seed{seed}.fasm", f"{routed_stem}.seed{seed}.json", f"{log_stem}.seed{seed}.log")
+
+    results = []
+    chosen = None
+    for seed in seeds:
+        fasm, routed, log = files(seed)
+        for stale in (fasm, routed, log):
+            if os.path.exists(stale):
+                os.remove(stale)
+        cmd = launcher + base + ["--seed", str(seed), "--fasm", fasm, "--write", routed, "--log", log,
+                                 "--timing-allow-fail"]
+        if args.freq:
+            cmd += ["--freq", f"{args.freq:g}"]
+        try:
+            result = _run_seed(cmd, seed, args.timeout, log, announce)
+        except FileNotFoundError:
+            print(f"nextpnr_xilinx: command not found: {cmd[0]}", file=sys.stderr)
+            return 127
+        result["command"] = " ".join(shlex.quote(c) for c in cmd)
+        worst, met = _timing(result, args.freq)
+        result["fmax_min_mhz"] = worst
+        result["timing_met"] = bool(result["status"] == "routed" and met)
+        if result["status"] == "routed" and not os.path.exists(fasm):
+            result["status"] = "failed"
+            result["timing_met"] = False
+        results.append(result)
+        fm = f"{worst:.2f} MHz" if worst is not None else "no clock"
+        announce(f"seed {seed}: {result['status']}, {fm}, {result['elapsed_s']:.0f} s"
+                 + (" (timing met)" if result["timing_met"] else ""))
+        if result["timing_met"] and args.policy == "first":
+            break
+
+    routed_ok = [r for r in results if r["status"] == "routed"]
+    if routed_ok:
+        met = [r for r in routed_ok if r["timing_met"]]
+        pool = met or routed_ok
+
+        def key(r):
+            return (r["fmax_min_mhz"] if r["fmax_min_mhz"] is not None else float("inf"), -seeds.index(r["seed"]))
+
+        chosen = max(pool, key=key) if args.policy == "best" or not met else met[0]
+
+    timing_met = bool(chosen and chosen["timing_met"])
+    installed = bool(chosen and (timing_met or args.timing_allow_fail))
+    if installed:
+        fasm, routed, log = files(chosen["seed"])
+        shutil.copyfile(fasm, args.fasm + ".tmp")
+        shutil.copyfile(routed, args.routed)
+        shutil.copyfile(log, args.log)
+        os.replace(args.fasm + ".tmp", args.fasm)  # the Make target last
+        for r in results:  # keep every log; drop the other seeds' large outputs
+            if r is not chosen:
+                for f in files(r["seed"])[:2]:
+                    if os.path.exists(f):
+                        os.remove(f)
+    report = {
+        "target_mhz": args.freq,
+        "seeds_tried": [r["seed"] for r in results],
+        "policy": args.policy,
+        "chosen_seed": chosen["seed"] if chosen else None,
+        "installed": installed,
+        "timing_met": timing_met,
+        "fmax_mhz": chosen["fmax_mhz"] if chosen else {},
+        "fmax_min_mhz": chosen["fmax_min_mhz"] if chosen else None,
+        "utilisation": chosen["utilisation"] if chosen else {},
+        "runs": results,
+    }
+    with open(args.report, "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    if not chosen:
+        announce("no seed produced a routed design; see " + ", ".join(files(r["seed"])[2] for r in results))
+        return 1
+    if not timing_met:
+        announce(f"timing not met: {chosen['fmax_min_mhz']:.2f} MHz < {args.freq:g} MHz (best seed {chosen['seed']})")
+        return 0 if args.timing_allow_fail else 2
+    return 0
+
+
+class Nextpnr_xilinx(Edatool):
+
+    description = "nextpnr-xilinx (openXC7) place and route with a target clock, seeds and a timeout"
+
+    TOOL_OPTIONS = {
+        "part": {"type": "str", "desc": "Device part, e.g. xc7a35tcsg324-1 (selects CHIPDB/<part>.bin)"},
+        "frequency": {"type": "real", "desc": "Target clock frequency in MHz (passed as --freq)"},
+        "seeds": {"type": "str", "desc": "Comma-separated placer seeds, tried in order (default 1)"},
+        "seed_policy": {"type": "str", "desc": "first: keep the first seed meeting timing (default); best: try all"},
+        "timeout": {"type": "int", "desc": "Seconds allowed per nextpnr-xilinx run (default 3600, 0: none)"},
+        "timing_allow_fail": {"type": "bool", "desc": "Go on to the bitstream when timing is not met"},
+        "nextpnr_options": {"type": "str", "desc": "Additional options for nextpnr-xilinx", "list": True},
+    }
+
+    def setup(self, edam):
+        super().setup(edam)
+        netlist = ""
+        xdcs = []
+        chipdb = ""
+        unused_files = []
+        for f in self.files:
+            file_type = f.get("file_type", "")
+            if file_type == "jsonNetlist":
+                if netlist:
+                    raise RuntimeError(f"nextpnr_xilinx takes one netlist, found {netlist} and {f['name']}")
+                netlist = f["name"]
+            elif file_type == "xdc":
+                xdcs.append(f["name"])
+            elif file_type == "chipdb":
+                chipdb = f["name"]
+            else:
+                unused_files.append(f)
+        if not netlist:
+            raise RuntimeError("nextpnr_xilinx: no jsonNetlist input")
+        if not xdcs:
+            raise RuntimeError("nextpnr_xilinx: no XDC constraint file (file_type: xdc)")
+        self._require_tool_option("part")
+        chipdb = chipdb or "$(CHIPDB_FILE)"
+
+        opts = self.tool_options
+        fasm = f"{self.name}.fasm"
+        routed = f"{self.name}.routed.json"
+        runner = ["$(PYTHON)", "$(OPENXC7_TOOLS)/nextpnr_xilinx.py"]
+        runner += ["--seeds", "$(SEEDS)", "--policy", opts.get("seed_policy", "first")]
+        runner += ["--timeout", "$(PNR_TIMEOUT)"]
+        if opts.get("frequency"):
+            runner += ["--freq", f"{float(opts['frequency']):g}"]
+        if opts.get("timing_allow_fail"):
+            runner += ["--timing-allow-fail"]
+        runner += ["--fasm", fasm, "--routed", routed, "--log", "nextpnr.log", "--report", "nextpnr_report.json"]
+        nextpnr = ["$(NEXTPNR_XILINX)", "--chipdb", chipdb]
+        for x in xdcs:
+            nextpnr += ["--xdc", x]
+        nextpnr += ["--json", netlist] + list(opts.get("nextpnr_options", []))
+        self.seeds = str(opts.get("seeds", "1"))
+        self.timeout = int(opts.get("timeout", 3600))
+
+        self.edam = edam.copy()
+        self.edam["files"] = unused_files + [
+            {"name": fasm, "file_type": "FASM"},
+            {"name": routed, "file_type": "nextpnrRoutedJson"},
+        ]
+        commands = EdaCommands()
+        commands.add(runner + ["--"] + nextpnr, [fasm], [netlist] + xdcs)
+        commands.set_default_target(fasm)
+        self.commands = commands
+
+
+if __name__ == "__main__":
+    sys.exit(main())

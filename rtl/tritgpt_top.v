@@ -1,0 +1,150 @@
+// Board top level: UART <-> command protocol <-> tritgpt core.
+//
+//   uart_rx -> tritgpt_proto -> uart_tx      (protocol: docs/protocol.md)
+//                   |
+//              tritgpt_core                   (weights from WEIGHTS_DIR)
+//
+// No reset pin: an internal power-on reset holds everything in reset for the
+// first 16 cycles after configuration.
+//
+// LEDs: led[0] idle (ready for a command, nothing in flight)
+//       led[1] busy (a generate or bench run is in progress)
+//       led[2] error (lit for 1/4 s after every ERROR frame)
+//       led[3] heartbeat (toggles every 1/2 s)
+//
+// BAUD is a build-time choice: 115200 (default), 1000000, 3000000 or 12000000
+// all work from a 100 MHz clock (CLK_HZ / BAUD must be at least 4).
+//
+// The model configuration (context length, widths) comes from the weights
+// package's tritgpt_config.vh, found on the include path (WEIGHTS_DIR).
+
+`default_nettype none
+
+`include "tritgpt_config.vh"
+
+module tritgpt_top #(
+    parameter CLK_HZ = 100_000_000,
+    parameter BAUD = 115200,
+    parameter WEIGHTS_DIR = "weights/default/"
+) (
+    input  wire       clk,
+    input  wire       uart_rx,
+    output wire       uart_tx,
+    output wire [3:0] led
+);
+
+    // ------------------------------------------------------------------
+    // power-on reset
+    // ------------------------------------------------------------------
+    reg [4:0] por = 5'd0;
+    reg       rst = 1'b1;
+    always @(posedge clk) begin
+        if (!por[4])
+            por <= por + 5'd1;
+        rst <= !por[4];
+    end
+
+    // ------------------------------------------------------------------
+    // UART
+    // ------------------------------------------------------------------
+    wire [7:0] rx_tdata;
+    wire       rx_tvalid, rx_tready, rx_busy, rx_overrun, rx_frame_error;
+    wire [7:0] tx_tdata;
+    wire       tx_tvalid, tx_tready, tx_busy;
+
+    uart_rx #(.CLK_HZ(CLK_HZ), .BAUD(BAUD)) u_uart_rx (
+        .clk(clk), .rst(rst),
+        .m_axis_tdata(rx_tdata), .m_axis_tvalid(rx_tvalid), .m_axis_tready(rx_tready),
+        .rxd(uart_rx),
+        .busy(rx_busy), .overrun_error(rx_overrun), .frame_error(rx_frame_error)
+    );
+
+    uart_tx #(.CLK_HZ(CLK_HZ), .BAUD(BAUD)) u_uart_tx (
+        .clk(clk), .rst(rst),
+        .s_axis_tdata(tx_tdata), .s_axis_tvalid(tx_tvalid), .s_axis_tready(tx_tready),
+        .txd(uart_tx), .busy(tx_busy)
+    );
+
+    // ------------------------------------------------------------------
+    // protocol engine and core
+    // ------------------------------------------------------------------
+    wire        prompt_we;
+    wire [7:0]  prompt_addr, prompt_data;
+    wire        start, stop;
+    wire [8:0]  prompt_len;
+    wire [15:0] n_tokens, tinv;
+    wire [31:0] seed;
+    wire        core_busy, core_done;
+    wire [7:0]  tok_data;
+    wire        tok_valid, tok_ready;
+    wire [31:0] cycle_count;
+    wire [15:0] tok_count;
+    wire [63:0] model_hash;
+    wire        wr_en;
+    wire [5:0]  wr_mem;
+    wire [15:0] wr_addr;
+    wire [31:0] wr_data;
+    wire        proto_idle, running, error_pulse;
+
+    tritgpt_proto #(
+        .CLK_HZ(CLK_HZ), .BAUD(BAUD), .TIMEOUT_CYCLES(CLK_HZ / 50),
+        .CONTEXT(`TG_CONTEXT), .VOCAB(`TG_VOCAB), .D_MODEL(`TG_D_MODEL),
+        .N_HEADS(`TG_N_HEADS), .D_FF(`TG_D_FF), .N_LAYERS(`TG_N_LAYERS),
+        .LANES(`TG_LANES)
+    ) u_proto (
+        .clk(clk), .rst(rst),
+        .rx_tdata(rx_tdata), .rx_tvalid(rx_tvalid), .rx_tready(rx_tready),
+        .rx_overrun(rx_overrun), .rx_frame_error(rx_frame_error),
+        .tx_tdata(tx_tdata), .tx_tvalid(tx_tvalid), .tx_tready(tx_tready),
+        .core_prompt_we(prompt_we), .core_prompt_addr(prompt_addr), .core_prompt_data(prompt_data),
+        .core_start(start), .core_prompt_len(prompt_len), .core_n_tokens(n_tokens),
+        .core_tinv(tinv), .core_seed(seed), .core_stop(stop),
+        .core_busy(core_busy), .core_done(core_done),
+        .core_tok_data(tok_data), .core_tok_valid(tok_valid), .core_tok_ready(tok_ready),
+        .core_cycle_count(cycle_count), .core_tok_count(tok_count), .core_model_hash(model_hash),
+        .core_wr_en(wr_en), .core_wr_mem(wr_mem), .core_wr_addr(wr_addr), .core_wr_data(wr_data),
+        .idle(proto_idle), .running(running), .error_pulse(error_pulse)
+    );
+
+    tritgpt_core #(.WEIGHTS_DIR(WEIGHTS_DIR)) u_core (
+        .clk(clk), .rst(rst),
+        .prompt_we(prompt_we), .prompt_addr(prompt_addr), .prompt_data(prompt_data),
+        .start(start), .prompt_len(prompt_len),
+        .n_tokens(n_tokens), .tinv(tinv), .seed(seed),
+        .stop(stop),
+        .busy(core_busy), .done(core_done),
+        .tok_data(tok_data), .tok_valid(tok_valid), .tok_ready(tok_ready),
+        .cycle_count(cycle_count), .tok_count(tok_count), .model_hash(model_hash),
+        .wr_en(wr_en), .wr_mem(wr_mem), .wr_addr(wr_addr), .wr_data(wr_data)
+    );
+
+    // ------------------------------------------------------------------
+    // LEDs
+    // ------------------------------------------------------------------
+    localparam [31:0] HALF_SECOND = CLK_HZ / 2;
+    localparam [31:0] QUARTER_SECOND = CLK_HZ / 4;
+    reg [31:0] hb_count = 32'd0;
+    reg        heartbeat = 1'b0;
+    reg [31:0] err_count = 32'd0;
+
+    always @(posedge clk) begin
+        if (hb_count >= HALF_SECOND - 32'd1) begin
+            hb_count <= 32'd0;
+            heartbeat <= !heartbeat;
+        end else begin
+            hb_count <= hb_count + 32'd1;
+        end
+        if (error_pulse)
+            err_count <= QUARTER_SECOND;
+        else if (err_count != 32'd0)
+            err_count <= err_count - 32'd1;
+    end
+
+    assign led[0] = proto_idle && !rx_busy && !tx_busy && !core_busy;
+    assign led[1] = running || core_busy;
+    assign led[2] = err_count != 32'd0;
+    assign led[3] = heartbeat;
+
+endmodule
+
+`default_nettype wire

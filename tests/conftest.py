@@ -1,0 +1,31 @@
+"""Shared fixtures: corpora from ../shared/datasets, small weights packages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("TRITGPT_SHARED", ROOT.parent / "shared"))
+SHAKESPEARE = SHARED / "datasets" / "tinyshakespeare.txt"
+NAMES = SHARED / "datasets" / "names.txt"
+
+
+@pytest.fixture(scope="session")
+def shakespeare() -> Path:
+    if not SHAKESPEARE.exists():
+        pytest.skip(f"Tiny Shakespeare not found at {SHAKESPEARE} (set TRITGPT_SHARED)")
+    return SHAKESPEARE
+
+
+@pytest.fixture(scope="session")
+def random_package(tmp_path_factory):
+    """A default-config weights package with random ternary weights."""
+    from tritgpt.export import write_package
+    from tritgpt.model import Config, IntParams
+
+    d = tmp_path_factory.mktemp("pkg") / "random"
+    write_package(IntParams.random(Config.load("default"), seed=7), d)
+    return d

@@ -1,0 +1,343 @@
+"""Boards: one data file each in constraints/NAME.toml, plus the XDC generated from it.
+
+A board file gives the part, the clock pin and frequency, the UART and LED pins, the
+I/O standard, the openFPGALoader board name, the resource budget of the whole part and
+the built-in model configs that fit. `constraints/NAME.xdc` is generated from it
+(`tritgpt boards --write-xdc`) and checked in so other tools can read it; the build
+regenerates it into the build directory, and the tests check the two agree.
+
+The BRAM fit check (estimate_bram) runs before any tool: it counts the RAMB36 blocks
+the weights package, the KV cache and the fixed tables need, from export.layout().
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import sys
+from pathlib import Path
+
+from .errors import UserError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BOARDS_DIR = PROJECT_ROOT / "constraints"
+
+# Top-level ports of rtl/tritgpt_top.v
+PORT_CLK, PORT_RX, PORT_TX, PORT_LED = "clk", "uart_rx", "uart_tx", "led"
+
+
+@dataclasses.dataclass(frozen=True)
+class Budget:
+    lut: int
+    ff: int
+    ramb36: int
+    dsp: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Board:
+    name: str
+    title: str
+    part: str
+    family: str
+    device: str
+    package: str
+    iostandard: str
+    openfpgaloader: str
+    clock_pin: str
+    clock_mhz: float
+    design_mhz: float
+    uart_tx: str
+    uart_rx: str
+    led_pins: tuple[str, ...]
+    led_active_low: tuple[bool, ...]
+    budget: Budget
+    fits: tuple[str, ...]
+    master_xdc: str = ""
+    path: Path | None = None
+
+    @property
+    def clk_hz(self) -> int:
+        """CLK_HZ parameter of tritgpt_top."""
+        return int(round(self.design_mhz * 1e6))
+
+    @property
+    def target(self) -> str:
+        """FuseSoC target name in cores/tritgpt_board.core."""
+        return self.name
+
+    def xdc(self) -> str:
+        return board_xdc(self)
+
+
+def _get(data: dict, key: str, where: str, kind=str):
+    if key not in data:
+        raise UserError(f"{where}: missing '{key}'")
+    value = data[key]
+    if kind is float and isinstance(value, int):
+        value = float(value)
+    if not isinstance(value, kind):
+        raise UserError(f"{where}: '{key}' must be a {kind.__name__}, got {value!r}")
+    return value
+
+
+PIN_RE = re.compile(r"^[A-Z]{1,2}[0-9]{1,2}$")
+PART_RE = re.compile(r"^(xc7[aksz]\d+t)([a-z]+\d+)-(\d)$")
+
+
+def load_board_file(path: Path) -> Board:
+    path = Path(path)
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{where}: not valid TOML: {exc}") from None
+    clock = _get(data, "clock", where, dict)
+    uart = _get(data, "uart", where, dict)
+    leds = _get(data, "leds", where, dict)
+    budget = _get(data, "budget", where, dict)
+    models = data.get("models", {})
+    pins = tuple(_get(leds, "pins", where + " [leds]", list))
+    active_low = tuple(leds.get("active_low", [False] * len(pins)))
+    board = Board(
+        name=_get(data, "name", where),
+        title=_get(data, "title", where),
+        part=_get(data, "part", where),
+        family=_get(data, "family", where),
+        device=_get(data, "device", where),
+        package=_get(data, "package", where),
+        iostandard=_get(data, "iostandard", where),
+        openfpgaloader=_get(data, "openfpgaloader", where),
+        clock_pin=_get(clock, "pin", where + " [clock]"),
+        clock_mhz=_get(clock, "mhz", where + " [clock]", float),
+        design_mhz=_get(clock, "design_mhz", where + " [clock]", float),
+        uart_tx=_get(uart, "tx", where + " [uart]"),
+        uart_rx=_get(uart, "rx", where + " [uart]"),
+        led_pins=pins,
+        led_active_low=active_low,
+        budget=Budget(**{k: int(_get(budget, k, where + " [budget]", int)) for k in ("lut", "ff", "ramb36", "dsp")}),
+        fits=tuple(models.get("fits", [])),
+        master_xdc=data.get("master_xdc", ""),
+        path=path,
+    )
+    if board.name != path.stem:
+        raise UserError(f"{where}: name '{board.name}' must match the file name '{path.stem}'")
+    m = PART_RE.match(board.part)
+    if not m or m.group(1) != board.device or m.group(2) != board.package:
+        raise UserError(f"{where}: part {board.part} does not match device {board.device} / package {board.package}")
+    for pin in (board.clock_pin, board.uart_tx, board.uart_rx, *board.led_pins):
+        if not PIN_RE.match(pin):
+            raise UserError(f"{where}: '{pin}' is not a package pin name")
+    if len(board.led_pins) != 4 or len(board.led_active_low) != 4:
+        raise UserError(f"{where}: tritgpt_top has 4 LEDs; give 4 pins (and 4 active_low flags)")
+    if board.design_mhz > board.clock_mhz:
+        raise UserError(f"{where}: design_mhz above the board clock needs a clock generator, which the flow does not add")
+    return board
+
+
+def board_names() -> list[str]:
+    return sorted(p.stem for p in BOARDS_DIR.glob("*.toml"))
+
+
+def all_boards() -> list[Board]:
+    return [load_board_file(BOARDS_DIR / f"{n}.toml") for n in board_names()]
+
+
+def get_board(name: str) -> Board:
+    """A board by name, or a UserError that lists the known boards."""
+    path = BOARDS_DIR / f"{name}.toml"
+    if not path.exists():
+        names = ", ".join(board_names()) or "(none: constraints/ is empty)"
+        raise UserError(f"unknown board '{name}'; known boards: {names}")
+    return load_board_file(path)
+
+
+def board_xdc(board: Board) -> str:
+    """The board's pin constraints as XDC, as nextpnr-xilinx (and Vivado) read it."""
+    io = board.iostandard
+    period = 1000.0 / board.clock_mhz
+    lines = [
+        f"# {board.title} ({board.part}): pins of tritgpt_top.",
+        f"# Generated from constraints/{board.name}.toml by `tritgpt boards --write-xdc`; do not edit.",
+        f"set_property -dict {{ PACKAGE_PIN {board.clock_pin} IOSTANDARD {io} }} [get_ports {PORT_CLK}]",
+        # nextpnr-xilinx does not carry this through IBUF/BUFG; the flow passes --freq too.
+        # Port names without spaces inside braces: nextpnr-xilinx's XDC reader needs that.
+        f"create_clock -add -name sys_clk_pin -period {period:.3f} -waveform {{0 {period / 2:.3f}}} [get_ports {PORT_CLK}]",
+        f"set_property -dict {{ PACKAGE_PIN {board.uart_tx} IOSTANDARD {io} }} [get_ports {PORT_TX}]",
+        f"set_property -dict {{ PACKAGE_PIN {board.uart_rx} IOSTANDARD {io} }} [get_ports {PORT_RX}]",
+    ]
+    for i, pin in enumerate(board.led_pins):
+        lines.append(f"set_property -dict {{ PACKAGE_PIN {pin} IOSTANDARD {io} }} [get_ports {{{PORT_LED}[{i}]}}]")
+    return "\n".join(lines) + "\n"
+
+
+def parse_xdc_pins(text: str) -> dict[str, tuple[str, str]]:
+    """port -> (pin, iostandard) from `set_property -dict {PACKAGE_PIN .. IOSTANDARD ..}` lines."""
+    out = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0]
+        m = re.search(r"PACKAGE_PIN\s+(\S+)\s+IOSTANDARD\s+(\S+)\s*}\s*\[get_ports\s+(\{[^}]*\}|[^\]\s]+)\s*\]", line)
+        if m:
+            out[m.group(3).strip("{} ")] = (m.group(1), m.group(2))
+    return out
+
+
+# ----------------------------------------------------------------------------
+# BRAM fit check
+# ----------------------------------------------------------------------------
+
+# RAMB18E1 aspect ratios (depth, width) in simple dual port; a RAMB36E1 is two of these.
+RAMB18_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
+
+
+def ramb18_for(depth: int, width: int) -> int:
+    """RAMB18 blocks for a depth x width memory (best aspect ratio, no sharing)."""
+    if depth <= 0 or width <= 0:
+        return 0
+    best = None
+    for d, w in RAMB18_SHAPES:
+        n = math.ceil(depth / d) * math.ceil(width / w)
+        best = n if best is None else min(best, n)
+    return best
+
+
+def estimate_bram(cfg, lanes: int | None = None) -> dict:
+    """RAMB36 blocks a model needs on the FPGA, itemised.
+
+    Weight banks (LANES/16 banks of depth x 32), token and position embeddings, RMSNorm
+    gains and constants (depth x 32 each), the KV cache (K and V: n_layers x context x
+    d_model bytes each) and the fixed tables (EXP 256x8, RSQRT 256x16, RECIP 128x17).
+    A RAMB18 counts as half a RAMB36.
+    """
+    from . import export
+
+    lay = export.layout(cfg, lanes or export.LANES)
+    dep = lay["depth"]
+    items = {
+        "weight banks": lay["banks"] * ramb18_for(dep["wt_bank"], 32),
+        "token embedding": ramb18_for(dep["tok_emb"], 32),
+        "position embedding": ramb18_for(dep["pos_emb"], 32),
+        "gains": ramb18_for(dep["gains"], 32),
+        "consts": ramb18_for(dep["consts"], 32),
+        "KV cache": 2 * ramb18_for(cfg.n_layers * cfg.context * cfg.d_model // 4, 32),
+        "tables": ramb18_for(256, 8) + ramb18_for(256, 16) + ramb18_for(128, 17),
+    }
+    ramb18 = sum(items.values())
+    return {
+        "items_ramb36": {k: v / 2 for k, v in items.items()},
+        "ramb36": math.ceil(ramb18 / 2),
+        "bytes_kv_cache": 2 * cfg.n_layers * cfg.context * cfg.d_model,
+    }
+
+
+def check_fit(board: Board, cfg, lanes: int | None = None) -> dict:
+    """Raise UserError if the model's memories do not fit the board's BRAM."""
+    est = estimate_bram(cfg, lanes)
+    if est["ramb36"] > board.budget.ramb36:
+        parts = ", ".join(f"{k} {v:g}" for k, v in est["items_ramb36"].items() if v)
+        raise UserError(
+            f"model '{cfg.name}' needs about {est['ramb36']} RAMB36 ({parts}) but {board.name} "
+            f"({board.device}) has {board.budget.ramb36}; use a smaller config or a larger board "
+            f"(see `tritgpt boards`)"
+        )
+    return est
+
+
+# ----------------------------------------------------------------------------
+# FuseSoC core with one target per board
+# ----------------------------------------------------------------------------
+
+CORE_FILE = PROJECT_ROOT / "cores" / "tritgpt_board.core"
+BOARD_CORE_VLNV = "tritgpt:tritgpt:board:0.1.0"
+TOP_CORE_VLNV = "tritgpt:tritgpt:top"
+FIXTURE_FLAG = "tritgpt_fixture"
+FIXTURE_CORE_VLNV = "tritgpt:test:fixture_top"
+
+
+def _fileset(board: Board) -> str:
+    return "xdc_" + board.name.replace("-", "_")
+
+
+def board_core(boards: list[Board] | None = None) -> str:
+    """cores/tritgpt_board.core: the board top level for every board, flow openxc7."""
+    boards = all_boards() if boards is None else boards
+    out = [
+        "CAPI=2:",
+        "# Generated from constraints/*.toml by `tritgpt boards --write`; do not edit.",
+        "#",
+        "# One target per board, built with the openXC7 flow (flows/edalize/flows/openxc7.py):",
+        "#   fusesoc --cores-root cores run --target arty-a7-35t tritgpt:tritgpt:board",
+        "# `tritgpt build` runs the same targets (with its weights package in weights/ of the",
+        "# build directory, the tool locations it found, and reports).",
+        f"name: {BOARD_CORE_VLNV}",
+        "description: tritgpt_top on Artix-7 boards (open toolchain)",
+        "",
+        "filesets:",
+        "  top:",
+        "    depend:",
+        f'      - "!{FIXTURE_FLAG}? ({TOP_CORE_VLNV})"',
+        f'      - "{FIXTURE_FLAG}? ({FIXTURE_CORE_VLNV})"',
+    ]
+    for b in boards:
+        out += [
+            f"  {_fileset(b)}:",
+            f"    files: [../constraints/{b.name}.xdc]",
+            "    file_type: xdc",
+        ]
+    out += [
+        "",
+        "parameters:",
+        "  CLK_HZ:",
+        "    datatype: int",
+        "    paramtype: vlogparam",
+        "    description: Design clock in Hz (set per board)",
+        "  BAUD:",
+        "    datatype: int",
+        "    paramtype: vlogparam",
+        "    default: 115200",
+        "    description: UART baud rate",
+        "  WEIGHTS_DIR:",
+        "    datatype: str",
+        "    paramtype: vlogparam",
+        '    default: "weights/"',
+        "    description: Weights package directory, relative to the build directory",
+        "",
+        "targets:",
+        "  default:",
+        "    filesets: [top]",
+        "    toplevel: tritgpt_top",
+    ]
+    for b in boards:
+        out += [
+            f"  {b.target}:",
+            f"    description: {b.title} ({b.part}, {b.design_mhz:g} MHz)",
+            "    flow: openxc7",
+            "    flow_options:",
+            f"      part: {b.part}",
+            f"      frequency: {b.design_mhz:g}",
+            "      include_dirs: [weights]",
+            f"    filesets: [top, {_fileset(b)}]",
+            f"    parameters: [CLK_HZ={b.clk_hz}, BAUD, WEIGHTS_DIR]",
+            "    toplevel: tritgpt_top",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def write_board_files() -> list[Path]:
+    """Regenerate constraints/NAME.xdc and cores/tritgpt_board.core; returns changed files."""
+    changed = []
+    boards = all_boards()
+    files = {BOARDS_DIR / f"{b.name}.xdc": b.xdc() for b in boards}
+    files[CORE_FILE] = board_core(boards)
+    for path, text in files.items():
+        if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            changed.append(path)
+    return changed

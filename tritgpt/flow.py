@@ -1,0 +1,660 @@
+"""`tritgpt build`: a weights package to a bitstream with open tools only.
+
+    weights package + rtl/ + board  --FuseSoC-->  Makefile of the openxc7 Edalize flow
+    make synth      yosys synth_xilinx, then xc7prep          (stage: synth)
+    make pnr        nextpnr-xilinx, seeds and timeout          (stages: place, route)
+    make bitstream  fasm2frames, xc7frames2bit                 (stage: bitstream)
+
+Everything happens in the build directory (build/BOARD/ by default), which is the
+FuseSoC work root: src/ (the exported RTL), weights/ (a copy of the weights package;
+the RTL reads it with $readmemh and includes its tritgpt_config.vh), the Makefile, the
+tool outputs and logs, and at the end
+
+    tritgpt.bit      the bitstream
+    report.json      utilisation vs the board, Fmax vs the target clock, tokens/s, tools, times
+    memmap.json      every block RAM: cell, placed site and tile, widths, weights image
+
+Before any tool runs: unknown boards and models that do not fit the board's BRAM are
+refused, and missing tools are reported in one message.
+
+Incremental: each stage has a hash of its inputs (RTL, weights, board, options, tool
+versions). A stage whose hash is unchanged is not redone; an unchanged build does
+nothing. Reproducible: fixed seeds and a fixed .bit header date give byte-identical
+bitstreams for the same inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from . import boards as boards_mod
+from . import toolchain as tc_mod
+from .errors import UserError
+
+PROJECT_ROOT = boards_mod.PROJECT_ROOT
+FLOWS_DIR = PROJECT_ROOT / "flows"
+SYSTEM_NAME = "tritgpt"
+REPORT_FORMAT = 1
+
+# stage -> (make goal, files it makes, in the work root)
+STAGE_OUTPUTS = {
+    "synth": ["tritgpt.json", "tritgpt.stat.json", "tritgpt.prep.json", "xc7prep.json", "yosys.log"],
+    "pnr": ["tritgpt.fasm", "tritgpt.routed.json", "nextpnr.log", "nextpnr_report.json"],
+    "bitstream": ["tritgpt.frames", "tritgpt.bit"],
+}
+STAGE_ORDER = ("synth", "pnr", "bitstream")
+
+
+@dataclasses.dataclass
+class BuildRequest:
+    board: str
+    weights: Path
+    build_dir: Path | None = None
+    seeds: tuple[int, ...] = (1, 2, 3)
+    seed_policy: str = "first"
+    timeout: float = 3600.0
+    allow_timing_fail: bool = False
+    cycles_per_token: float | None = None
+    stop_after: str | None = None  # None (bitstream) or "synth"
+    force: bool = False
+    nice: int = 0
+    baud: int | None = None
+    fixture: bool = False  # build the test stand-in top (tests/fixtures/board_top)
+    extra_cores: tuple[Path, ...] = ()
+
+
+# ----------------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------------
+
+
+def _sha_files(paths, root: Path | None = None) -> str:
+    h = hashlib.sha256()
+    for p in sorted(set(Path(x) for x in paths)):
+        if p.is_file():
+            name = str(p.relative_to(root)) if root and p.is_relative_to(root) else str(p)
+            h.update(name.encode() + b"\0")
+            h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _sha_obj(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _tree(root: Path, patterns=("*",)) -> list[Path]:
+    out = []
+    if root.is_dir():
+        for pat in patterns:
+            out += [p for p in root.rglob(pat) if p.is_file() and "__pycache__" not in p.parts]
+    return out
+
+
+def rtl_files(req: BuildRequest) -> list[Path]:
+    files = _tree(PROJECT_ROOT / "rtl", ("*.v", "*.sv", "*.vh", "*.svh")) + _tree(PROJECT_ROOT / "cores", ("*.core",))
+    files += _tree(FLOWS_DIR, ("*.py",))
+    for extra in cores_roots(req)[1:]:
+        files += _tree(extra)
+    return files
+
+
+def cores_roots(req: BuildRequest) -> list[Path]:
+    roots = [PROJECT_ROOT / "cores"]
+    if req.fixture:
+        roots.append(PROJECT_ROOT / "tests" / "fixtures" / "board_top")
+    roots += [Path(p) for p in req.extra_cores]
+    return roots
+
+
+def flow_env() -> dict:
+    """Environment for FuseSoC and make: the project's Edalize flow on the Python path."""
+    env = dict(os.environ)
+    try:
+        import edalize.flows.openxc7  # noqa: F401  (installed with tritgpt)
+    except ImportError:
+        env["PYTHONPATH"] = os.pathsep.join([str(FLOWS_DIR)] + [p for p in [env.get("PYTHONPATH")] if p])
+    return env
+
+
+def _check_synth_deps():
+    missing = []
+    for mod, pkg in (("fusesoc", "fusesoc"), ("edalize", "edalize")):
+        try:
+            __import__(mod)
+        except ImportError:
+            missing.append(pkg)
+    if missing:
+        raise UserError(f"{' and '.join(missing)} not installed: pip install 'tritgpt[synth]'")
+
+
+def find_cycles_per_token(weights_manifest: dict, search: list[Path]) -> tuple[float | None, str | None]:
+    """cycles/token from a bench JSON (key cycles_per_token) for this model, if one exists."""
+    model_hash = weights_manifest.get("model_hash")
+    config = weights_manifest.get("config", {}).get("name")
+    for path in search:
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        entries = data if isinstance(data, list) else [data]
+        for e in entries:
+            if not isinstance(e, dict):
+                continue
+            cpt = e.get("cycles_per_token")
+            if not isinstance(cpt, (int, float)) or cpt <= 0:
+                continue
+            if e.get("model_hash") and e["model_hash"] != model_hash:
+                continue
+            if not e.get("model_hash") and e.get("config") not in (None, config):
+                continue
+            return float(cpt), str(path)
+    return None, None
+
+
+def bench_candidates(weights: Path) -> list[Path]:
+    root = PROJECT_ROOT
+    return [weights / "bench.json", root / "build" / "bench.json", root / "build" / "sim" / "bench.json",
+            root / "runs" / "bench.json"]
+
+
+# ----------------------------------------------------------------------------
+# utilisation
+# ----------------------------------------------------------------------------
+
+LUT_WEIGHT = {
+    "LUT1": 1, "LUT2": 1, "LUT3": 1, "LUT4": 1, "LUT5": 1, "LUT6": 1, "LUT6_2": 1,
+    "SRL16E": 1, "SRLC16E": 1, "SRLC32E": 1,
+    "RAM32X1S": 1, "RAM64X1S": 1, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1S": 2, "RAM128X1D": 4,
+    "RAM256X1S": 4, "RAM32M": 4, "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8,
+}
+
+
+def synth_utilisation(stat: dict) -> dict:
+    """LUT/FF/BRAM/DSP from yosys `stat -json` of the flattened design."""
+    cells = stat.get("design", {}).get("num_cells_by_type")
+    if cells is None:  # older yosys: one module
+        mods = list(stat.get("modules", {}).values())
+        cells = mods[0].get("num_cells_by_type", {}) if mods else {}
+    lut = sum(n * LUT_WEIGHT.get(t, 0) for t, n in cells.items())
+    ff = sum(n for t, n in cells.items() if t in ("FDRE", "FDSE", "FDCE", "FDPE", "LDCE", "LDPE"))
+    bram = cells.get("RAMB36E1", 0) + cells.get("RAMB18E1", 0) / 2
+    return {"lut": lut, "ff": ff, "ramb36": bram, "dsp": cells.get("DSP48E1", 0),
+            "ramb36_cells": cells.get("RAMB36E1", 0), "ramb18_cells": cells.get("RAMB18E1", 0),
+            "carry4": cells.get("CARRY4", 0), "cells_by_type": dict(sorted(cells.items()))}
+
+
+def pnr_utilisation(util: dict) -> dict:
+    """LUT/FF/BRAM/DSP from nextpnr-xilinx's 'Device utilisation' (BEL types)."""
+    def used(*names):
+        return sum(util.get(n, {}).get("used", 0) for n in names)
+
+    return {"lut": used("SLICE_LUTX"), "ff": used("SLICE_FFX"),
+            "ramb36": used("RAMB36E1") + used("RAMB18E1") / 2, "dsp": used("DSP48E1"),
+            "ramb36_cells": used("RAMB36E1"), "ramb18_cells": used("RAMB18E1"), "carry4": used("CARRY4")}
+
+
+# ----------------------------------------------------------------------------
+# the build
+# ----------------------------------------------------------------------------
+
+
+class Ui:
+    """Per-stage progress lines with elapsed time (rich when on a terminal)."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.status = None
+        self.t0 = None
+        self.label = ""
+
+    def start(self, label: str):
+        self.t0 = time.monotonic()
+        self.label = label
+        if self.console.is_terminal:
+            self.status = self.console.status(f"[bold]{label}[/] ...")
+            self.status.start()
+        else:
+            self.console.print(f"  {label} ...", highlight=False)
+
+    def update(self, text: str):
+        el = time.monotonic() - self.t0
+        if self.status:
+            self.status.update(f"[bold]{self.label}[/] {text} [dim]({el:.0f} s)[/]")
+
+    def done(self, ok: bool = True, note: str = "") -> float:
+        el = time.monotonic() - self.t0
+        if self.status:
+            self.status.stop()
+            self.status = None
+        mark = "[green]✓[/]" if ok else "[red]✗[/]"
+        self.console.print(f"  {mark} {self.label:<10} {el:8.1f} s  {note}", highlight=False)
+        return el
+
+
+def _run_logged(cmd, cwd: Path, env: dict, log: Path, on_line=None) -> int:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w") as f:
+        f.write("$ " + " ".join(cmd) + "\n")
+        f.flush()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, errors="replace", bufsize=1)
+        for line in proc.stdout:
+            f.write(line)
+            if on_line:
+                on_line(line.rstrip("\n"))
+        return proc.wait()
+
+
+def _tail(path: Path, n: int = 15) -> str:
+    if not path.exists():
+        return ""
+    lines = path.read_text(errors="replace").splitlines()
+    return "\n".join(lines[-n:])
+
+
+def _error_lines(path: Path, n: int = 8) -> str:
+    if not path.exists():
+        return ""
+    lines = [x for x in path.read_text(errors="replace").splitlines() if "ERROR" in x]
+    return "\n".join(lines[:n])
+
+
+def _fail(stage: str, work: Path, logs: list[Path]) -> UserError:
+    detail = ""
+    for log in logs:
+        detail = _error_lines(log) or detail
+        if detail:
+            break
+    if not detail and logs:
+        detail = _tail(logs[-1])
+    where = ", ".join(str(p.relative_to(work.parent) if p.is_relative_to(work.parent) else p) for p in logs if p.exists())
+    return UserError(f"{stage} failed; logs: {where}\n{detail}".rstrip())
+
+
+def build(req: BuildRequest, console: Console | None = None) -> dict:
+    console = console or Console()
+    from . import export
+
+    # ---- checks before any tool runs --------------------------------------
+    board = boards_mod.get_board(req.board)
+    weights = Path(req.weights)
+    try:
+        manifest = export.read_manifest(weights)
+        from .model import Config
+
+        cfg = Config.from_dict(manifest["config"])
+    except export.WeightsError as exc:
+        raise UserError(str(exc)) from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserError(f"{weights}/manifest.json: bad config: {exc}") from None
+    fit = boards_mod.check_fit(board, cfg, manifest.get("layout", {}).get("lanes"))
+    xdc_file = boards_mod.BOARDS_DIR / f"{board.name}.xdc"
+    if not xdc_file.exists() or xdc_file.read_text() != board.xdc():
+        raise UserError(f"{xdc_file} is missing or out of date with {board.path}; run `tritgpt boards --write`")
+    if req.stop_after not in (None, "synth"):
+        raise UserError(f"stop_after must be 'synth' or None, not {req.stop_after!r}")
+    _check_synth_deps()
+    tools = tc_mod.discover()
+    tools.require("synth" if req.stop_after == "synth" else "all", board.part)
+
+    work = Path(req.build_dir or PROJECT_ROOT / "build" / board.name).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    logs = work / "logs"
+    logs.mkdir(exist_ok=True)
+    env = flow_env()
+    t_start = time.monotonic()
+
+    # ---- stage hashes ---------------------------------------------------------
+    versions = tools.versions(board.part if req.stop_after != "synth" else None)
+    weights_files = sorted(p for p in weights.iterdir() if p.is_file())
+    synth_in = {
+        "rtl": _sha_files(rtl_files(req), PROJECT_ROOT),
+        "weights": _sha_files(weights_files, weights),
+        "board": {"part": board.part, "clk_hz": board.clk_hz, "baud": req.baud},
+        "yosys": versions.get("yosys"),
+        "fixture": req.fixture,
+    }
+    pnr_in = {
+        "synth": _sha_obj(synth_in),
+        "xdc": board.xdc(),
+        "nextpnr": [versions.get("nextpnr-xilinx"), versions.get("nextpnr-xilinx-file")],
+        "seeds": list(req.seeds), "policy": req.seed_policy, "freq": board.design_mhz,
+        "allow_timing_fail": req.allow_timing_fail,
+    }
+    chipdb = None
+    if req.stop_after != "synth":
+        ui = Ui(console)
+        if not tools.chipdb_file(board.part):
+            ui.start("chipdb")
+            ui.update(f"generating the {board.part} chip database (once)")
+        try:
+            chipdb = tc_mod.ensure_chipdb(tools, board.part, logs, timeout=max(req.timeout, 1800))
+        finally:
+            if ui.t0 is not None:
+                ui.done(True, str(chipdb) if chipdb else "")
+        st = chipdb.stat()
+        pnr_in["chipdb"] = [chipdb.name, st.st_size, st.st_mtime_ns]
+    bit_in = {"pnr": _sha_obj(pnr_in), "prjxray": [versions.get("fasm2frames"), versions.get("xc7frames2bit"),
+                                                  versions.get("prjxray-db")]}
+    hashes = {"synth": _sha_obj(synth_in), "pnr": _sha_obj(pnr_in), "bitstream": _sha_obj(bit_in)}
+    input_hash = _sha_obj([hashes, req.stop_after])
+
+    report_path = work / "report.json"
+    stamps_path = work / ".stamps.json"
+    stamps = {}
+    if stamps_path.exists() and not req.force:
+        try:
+            stamps = json.loads(stamps_path.read_text())
+        except json.JSONDecodeError:
+            stamps = {}
+    if report_path.exists() and not req.force:
+        try:
+            old = json.loads(report_path.read_text())
+        except json.JSONDecodeError:
+            old = {}
+        bit = work / "tritgpt.bit"
+        done_ok = old.get("status") in ("ok", "synth-only", "timing-failed-allowed")
+        if old.get("input_hash") == input_hash and done_ok and (
+                req.stop_after == "synth" or (bit.exists() and tc_mod.sha256_file(bit) == old.get("bitstream", {}).get("sha256"))):
+            console.print(f"[green]up to date[/]: {board.name} ({report_path}) — nothing to do", highlight=False)
+            old["up_to_date"] = True
+            print_report(old, console)
+            return old
+
+    # invalidate stages whose inputs changed (and everything after them)
+    stale = False
+    for stage in STAGE_ORDER:
+        if stale or stamps.get(stage) != hashes[stage]:
+            stale = True
+            for name in STAGE_OUTPUTS[stage]:
+                (work / name).unlink(missing_ok=True)
+            for extra in work.glob("tritgpt.seed*"):
+                if stage == "pnr":
+                    extra.unlink()
+            stamps.pop(stage, None)
+    stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
+    report_path.unlink(missing_ok=True)
+
+    # ---- weights into the build directory ----------------------------------
+    wdir = work / "weights"
+    if wdir.exists():
+        shutil.rmtree(wdir)
+    wdir.mkdir()
+    for p in weights_files:
+        shutil.copy2(p, wdir / p.name)
+
+    # ---- FuseSoC: export the sources and write the flow's Makefile ----------
+    ui = Ui(console)
+    ui.start("setup")
+    fusesoc_conf = work / "fusesoc.conf"
+    fusesoc_conf.write_text("[main]\n")
+    cmd = [sys.executable, "-m", "fusesoc.main", "--config", str(fusesoc_conf), "--monochrome"]
+    for root in cores_roots(req):
+        cmd += ["--cores-root", str(root)]
+    cmd += ["run", "--target", board.target, "--setup", "--work-root", str(work), "--system-name", SYSTEM_NAME]
+    if req.fixture:
+        cmd += ["--flag", boards_mod.FIXTURE_FLAG]
+    cmd += [boards_mod.BOARD_CORE_VLNV.rsplit(":", 1)[0]]
+    cmd += ["--WEIGHTS_DIR=weights/", f"--seeds={','.join(map(str, req.seeds))}",
+            f"--seed_policy={req.seed_policy}", f"--timeout={int(req.timeout)}"]
+    if req.baud:
+        cmd += [f"--BAUD={req.baud}"]
+    if req.allow_timing_fail:
+        cmd += ["--timing_allow_fail"]
+    rc = _run_logged(cmd, PROJECT_ROOT, env, logs / "fusesoc.log")
+    if rc != 0 or not (work / "Makefile").exists():
+        ui.done(False)
+        text = _tail(logs / "fusesoc.log", 12)
+        if "tritgpt:tritgpt:top" in text and "not" in text.lower():
+            raise UserError("the board top level's core (tritgpt:tritgpt:top) is not in cores/ yet; "
+                            f"see {logs / 'fusesoc.log'}")
+        raise UserError(f"FuseSoC setup failed (see {logs / 'fusesoc.log'}):\n{text}")
+    ui.done(True, f"{work}")
+
+    make_vars = tools.make_vars(board.part)
+    if chipdb:
+        make_vars["CHIPDB"] = str(chipdb)
+    if tools.container:
+        mounts = [PROJECT_ROOT, work] + [p for p in (tools.prjxray_db, chipdb) if p]
+        env["EDALIZE_LAUNCHER"] = str(tc_mod.write_launcher(tools, work / "launcher.sh", mounts))
+    make = (["nice", "-n", str(req.nice)] if req.nice and shutil.which("nice") else []) + ["make"]
+    make_args = [f"{k}={v}" for k, v in sorted(make_vars.items())]
+    stage_times = {}
+
+    def run_stage(goal: str, label: str, log_name: str, tool_logs: list[str], watch=None) -> None:
+        if stamps.get(goal) == hashes[goal] and all((work / f).exists() for f in STAGE_OUTPUTS[goal][:1]):
+            console.print(f"  [dim]=[/] {label:<10} {'':>8}    unchanged", highlight=False)
+            stage_times[label] = 0.0
+            return
+        ui = Ui(console)
+        ui.start(label)
+        rc = _run_logged(make + [goal] + make_args, work, env, logs / log_name,
+                         on_line=(lambda line: watch(ui, line)) if watch else (lambda line: ui.update(line[-60:])))
+        if rc != 0:
+            ui.done(False)
+            raise _fail(label, work, [logs / log_name] + [work / t for t in tool_logs])
+        stage_times[label] = ui.done(True)
+        stamps[goal] = hashes[goal]
+        stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
+
+    report = {
+        "format": "tritgpt-build-report", "format_version": REPORT_FORMAT,
+        "board": board.name, "title": board.title, "part": board.part,
+        "weights": {"path": str(weights), "model_hash": manifest.get("model_hash"), "config": manifest.get("config")},
+        "bram_estimate_ramb36": fit["ramb36"],
+        "input_hash": input_hash, "stage_hashes": hashes,
+        "tools": versions, "build_dir": str(work),
+    }
+
+    # ---- synth ----------------------------------------------------------------
+    console.print(f"[bold]tritgpt build[/] {board.name} ({board.part}, {board.design_mhz:g} MHz), "
+                  f"weights {weights} (config {cfg.name})", highlight=False)
+    run_stage("synth", "synth", "synth.log", ["yosys.log"])
+    synth_util = synth_utilisation(json.loads((work / "tritgpt.stat.json").read_text()))
+    report["synth_utilisation"] = synth_util
+    report["xc7prep"] = json.loads((work / "xc7prep.json").read_text()) if (work / "xc7prep.json").exists() else {}
+    from . import memmap as memmap_mod
+
+    if req.stop_after == "synth":
+        report["utilisation"] = _vs_budget(synth_util, board, "yosys (pre-place)")
+        report["status"] = "synth-only"
+        mm = memmap_mod.build_memmap(work / "tritgpt.json", placed=False, weights_dir=wdir, part=board.part)
+        (work / "memmap.json").write_text(json.dumps(mm, indent=1) + "\n")
+        return _finish(report, stage_times, t_start, work, console)
+
+    # ---- place and route ---------------------------------------------------
+    state = {"label": "place"}
+    pnr_ui = {}
+
+    def watch_pnr(ui: Ui, line: str):
+        if not line.startswith("nextpnr_xilinx: "):
+            return
+        msg = line[len("nextpnr_xilinx: "):]
+        ui.update(msg)
+        if msg.endswith(": route") and state["label"] == "place":
+            # the place stage ends where routing starts
+            pnr_ui["place"] = ui.done(True, msg.split(":")[0])
+            state["label"] = "route"
+            ui.start("route")
+        elif msg.endswith(": start") and state["label"] == "route":
+            ui.done(True, "(seed did not meet timing; next seed)")
+            state["label"] = "place"
+            ui.start("place")
+
+    if stamps.get("pnr") == hashes["pnr"] and (work / "tritgpt.fasm").exists():
+        console.print(f"  [dim]=[/] {'place':<10} {'':>8}    unchanged", highlight=False)
+        console.print(f"  [dim]=[/] {'route':<10} {'':>8}    unchanged", highlight=False)
+    else:
+        ui = Ui(console)
+        ui.start("place")
+        t_pnr = time.monotonic()
+        rc = _run_logged(make + ["pnr"] + make_args, work, env, logs / "pnr.log", on_line=lambda line: watch_pnr(ui, line))
+        pnr_report = _read_json(work / "nextpnr_report.json")
+        if rc != 0:
+            ui.done(False)
+            if pnr_report and pnr_report.get("chosen_seed") is not None and not pnr_report.get("timing_met"):
+                report.update(_pnr_fields(pnr_report, board))
+                report["status"] = "timing-failed"
+                _finish(report, stage_times, t_start, work, console, write_only=True)
+                raise UserError(
+                    f"timing not met on {board.name}: Fmax {pnr_report['fmax_min_mhz']:.2f} MHz < target "
+                    f"{board.design_mhz:g} MHz (best of seeds {pnr_report['seeds_tried']}); no bitstream written. "
+                    f"Try more seeds (--seeds), or --allow-timing-fail to build it anyway. Report: {work / 'report.json'}")
+            raise _fail("place and route", work, [logs / "pnr.log"] + sorted(work.glob("nextpnr.seed*.log")))
+        el = ui.done(True)
+        stage_times["place"] = pnr_ui.get("place", 0.0)
+        stage_times["route"] = el if "place" in pnr_ui else 0.0
+        if "place" not in pnr_ui:
+            stage_times["place"] = el
+        stage_times["pnr_total"] = time.monotonic() - t_pnr
+        stamps["pnr"] = hashes["pnr"]
+        stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
+    pnr_report = _read_json(work / "nextpnr_report.json") or {}
+    report.update(_pnr_fields(pnr_report, board))
+
+    # ---- bitstream --------------------------------------------------------------
+    run_stage("bitstream", "bitstream", "bitstream.log", [])
+    bit = work / "tritgpt.bit"
+    report["bitstream"] = {"path": str(bit), "bytes": bit.stat().st_size, "sha256": tc_mod.sha256_file(bit)}
+
+    # ---- memory map -------------------------------------------------------------
+    mm = memmap_mod.build_memmap(work / "tritgpt.routed.json", placed=True, weights_dir=wdir,
+                                 db_family_dir=tools.db_family_dir(board.part), part=board.part)
+    (work / "memmap.json").write_text(json.dumps(mm, indent=1) + "\n")
+    report["memmap"] = {"path": str(work / "memmap.json"), "ramb36": mm["n_ramb36"], "ramb18": mm["n_ramb18"],
+                        "matched_to_images": sum(1 for c in mm["cells"] if c.get("image"))}
+
+    # ---- tokens/s -------------------------------------------------------------------
+    cpt, src = (req.cycles_per_token, "--cycles-per-token") if req.cycles_per_token else \
+        find_cycles_per_token(manifest, bench_candidates(weights))
+    if cpt:
+        report["cycles_per_token"] = {"value": cpt, "source": src}
+        report["tokens_per_s"] = {
+            "at_design_clock": board.design_mhz * 1e6 / cpt,
+            "at_fmax": (report["fmax_mhz"] * 1e6 / cpt) if report.get("fmax_mhz") else None,
+        }
+    report["status"] = "ok" if report.get("timing_met", True) else "timing-failed-allowed"
+    return _finish(report, stage_times, t_start, work, console)
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _vs_budget(util: dict, board, source: str) -> dict:
+    b = board.budget
+    return {
+        "source": source,
+        "lut": {"used": util["lut"], "available": b.lut},
+        "ff": {"used": util["ff"], "available": b.ff},
+        "ramb36": {"used": util["ramb36"], "available": b.ramb36},
+        "dsp": {"used": util["dsp"], "available": b.dsp},
+    }
+
+
+def _pnr_fields(pnr: dict, board) -> dict:
+    util = pnr_utilisation(pnr.get("utilisation", {}))
+    return {
+        "utilisation": _vs_budget(util, board, "nextpnr-xilinx (placed)"),
+        "pnr_utilisation_raw": pnr.get("utilisation", {}),
+        "target_mhz": board.design_mhz,
+        "fmax_mhz": pnr.get("fmax_min_mhz"),
+        "fmax_per_clock_mhz": pnr.get("fmax_mhz", {}),
+        "timing_met": bool(pnr.get("timing_met")),
+        "seed": pnr.get("chosen_seed"),
+        "seeds_tried": pnr.get("seeds_tried"),
+        "pnr_runs": [{k: r.get(k) for k in ("seed", "status", "fmax_min_mhz", "timing_met", "elapsed_s")}
+                     for r in pnr.get("runs", [])],
+    }
+
+
+def _finish(report: dict, stage_times: dict, t_start: float, work: Path, console: Console,
+            write_only: bool = False) -> dict:
+    report["stage_seconds"] = {k: round(v, 2) for k, v in stage_times.items()}
+    report["total_seconds"] = round(time.monotonic() - t_start, 2)
+    report["logs"] = sorted(str(p.relative_to(work)) for p in list(work.glob("*.log")) + list((work / "logs").glob("*.log")))
+    (work / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    if not write_only:
+        print_report(report, console)
+    return report
+
+
+def print_report(report: dict, console: Console) -> None:
+    t = Table(title=f"{report['board']} ({report['part']})", show_header=True, header_style="bold")
+    t.add_column("resource")
+    t.add_column("used", justify="right")
+    t.add_column("available", justify="right")
+    t.add_column("%", justify="right")
+    util = report.get("utilisation", {})
+    for key, label in (("lut", "LUT"), ("ff", "FF"), ("ramb36", "BRAM (RAMB36)"), ("dsp", "DSP48E1")):
+        u = util.get(key)
+        if not u:
+            continue
+        pct = 100.0 * u["used"] / u["available"] if u["available"] else 0
+        style = "red" if pct > 100 else ""
+        t.add_row(label, f"{u['used']:g}", f"{u['available']}", f"[{style}]{pct:.1f}[/]" if style else f"{pct:.1f}")
+    console.print(t)
+    if util.get("source"):
+        console.print(f"  utilisation from {util['source']}", highlight=False)
+    if report.get("fmax_mhz") is not None:
+        ok = report.get("timing_met")
+        mark = "[green]met[/]" if ok else "[red]NOT met[/]"
+        console.print(f"  Fmax {report['fmax_mhz']:.2f} MHz vs target {report['target_mhz']:g} MHz: timing {mark}"
+                      f" (seed {report.get('seed')})", highlight=False)
+    tps = report.get("tokens_per_s")
+    if tps:
+        cpt = report["cycles_per_token"]
+        line = f"  expected {tps['at_design_clock']:.1f} tokens/s at {report['target_mhz']:g} MHz"
+        if tps.get("at_fmax"):
+            line += f" ({tps['at_fmax']:.1f} at Fmax)"
+        console.print(line + f"; {cpt['value']:g} cycles/token from {cpt['source']}", highlight=False)
+    if report.get("bitstream"):
+        console.print(f"  bitstream {report['bitstream']['path']} ({report['bitstream']['bytes']:,} bytes)", highlight=False)
+    if report.get("stage_seconds"):
+        times = ", ".join(f"{k} {v:.0f} s" for k, v in report["stage_seconds"].items() if k != "pnr_total")
+        console.print(f"  time: {times}; total {report.get('total_seconds', 0):.0f} s", highlight=False)
+    console.print(f"  report {Path(report['build_dir']) / 'report.json'}", highlight=False)
+
+
+# ----------------------------------------------------------------------------
+# programming
+# ----------------------------------------------------------------------------
+
+
+def program(board_name: str, bitstream: Path | None = None, *, cable: str | None = None,
+            flash: bool = False, console: Console | None = None) -> None:
+    console = console or Console()
+    board = boards_mod.get_board(board_name)
+    bit = Path(bitstream) if bitstream else PROJECT_ROOT / "build" / board.name / "tritgpt.bit"
+    if not bit.exists():
+        raise UserError(f"no bitstream at {bit}; build one with `tritgpt build --board {board.name}`")
+    loader = shutil.which("openFPGALoader")
+    if not loader:
+        raise UserError("openFPGALoader not found: install it (Debian/Ubuntu: sudo apt install openfpgaloader; "
+                        "or nix: nix-shell -p openfpgaloader; or from github.com/trabucayre/openFPGALoader)")
+    cmd = [loader, "--board", board.openfpgaloader]
+    if cable:
+        cmd += ["--cable", cable]
+    if flash:
+        cmd += ["--write-flash"]
+    cmd += ["--bitstream", str(bit)]
+    console.print("$ " + " ".join(cmd), highlight=False)
+    rc = subprocess.call(cmd)
+    if rc != 0:
+        raise UserError(f"openFPGALoader failed (exit {rc}); is the board connected and powered?")

@@ -1,0 +1,171 @@
+// Simulated board: runs the Verilator model of tritgpt_top and bridges its
+// UART pins to a pseudo-terminal (the master side is passed in as --fd N).
+//
+// Bytes read from the pty are driven onto uart_rx as 8N1 bit waveforms; the
+// uart_tx waveform is sampled at mid-bit and decoded back into bytes that are
+// written to the pty. Both sides use --cycles-per-bit (CLK_HZ / BAUD of the
+// build), so the DUT's own uart_rx / uart_tx RTL is what talks.
+//
+// When the design is idle (led[0]) and no byte is in flight, the simulation
+// waits in poll() instead of burning clock cycles; simulated time then stands
+// still, which nothing idle can observe except the heartbeat LED.
+//
+// Like a real USB-UART bridge with nobody reading, output that the pty cannot
+// take is buffered up to a limit and then dropped (and counted).
+
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+#include <vector>
+
+#include "Vtritgpt_top.h"
+#include "verilated.h"
+
+static volatile sig_atomic_t g_stop = 0;
+static void on_signal(int) { g_stop = 1; }
+
+static const size_t TX_LIMIT = 1 << 20;
+
+int main(int argc, char** argv) {
+    int fd = -1;
+    int cpb = 8;
+    unsigned long long max_cycles = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--fd") && i + 1 < argc) fd = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--cycles-per-bit") && i + 1 < argc) cpb = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--max-cycles") && i + 1 < argc) max_cycles = strtoull(argv[++i], nullptr, 10);
+    }
+    if (fd < 0 || cpb < 4) {
+        fprintf(stderr, "usage: %s --fd PTY_MASTER_FD [--cycles-per-bit N] [--max-cycles N]\n", argv[0]);
+        return 2;
+    }
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+
+    VerilatedContext* ctx = new VerilatedContext;
+    ctx->commandArgs(argc, argv);
+    Vtritgpt_top* top = new Vtritgpt_top{ctx};
+    top->clk = 0;
+    top->uart_rx = 1;
+    top->eval();
+
+    std::deque<uint8_t> rxq;      // pty -> DUT
+    std::vector<uint8_t> txbuf;   // DUT -> pty
+    unsigned long long cycle = 0, bytes_in = 0, bytes_out = 0, dropped = 0, framing = 0;
+
+    int drv_bit = -1, drv_cnt = 0;
+    unsigned drv_shift = 0;
+    int dec_active = 0, dec_cnt = 0, dec_bit = 0;
+    unsigned dec_byte = 0;
+
+    uint8_t buf[4096];
+    auto read_input = [&]() {
+        for (;;) {
+            ssize_t n = read(fd, buf, sizeof buf);
+            if (n > 0) {
+                rxq.insert(rxq.end(), buf, buf + n);
+                bytes_in += n;
+                if ((size_t)n < sizeof buf) return;
+            } else {
+                return;  // EAGAIN, EIO (no client) or EOF: nothing now
+            }
+        }
+    };
+    auto flush_output = [&]() {
+        while (!txbuf.empty()) {
+            ssize_t n = write(fd, txbuf.data(), txbuf.size());
+            if (n <= 0) break;
+            txbuf.erase(txbuf.begin(), txbuf.begin() + n);
+        }
+    };
+
+    printf("READY cycles_per_bit=%d\n", cpb);
+    fflush(stdout);
+
+    while (!g_stop && !ctx->gotFinish()) {
+        bool quiet = rxq.empty() && drv_bit < 0 && !dec_active && (top->led & 1) && cycle > 64;
+        if (quiet) {
+            flush_output();
+            struct pollfd p;
+            p.fd = fd;
+            p.events = POLLIN | (txbuf.empty() ? 0 : POLLOUT);
+            p.revents = 0;
+            if (poll(&p, 1, 20) > 0 && (p.revents & POLLIN)) read_input();
+            if (rxq.empty()) continue;
+        }
+        if ((cycle & 255) == 0) {
+            read_input();
+            flush_output();
+        }
+
+        // drive uart_rx: start bit, 8 data bits LSB first, stop bit
+        if (drv_bit < 0 && !rxq.empty()) {
+            drv_shift = ((unsigned)rxq.front() << 1) | 0x200u;
+            rxq.pop_front();
+            drv_bit = 0;
+            drv_cnt = 0;
+        }
+        if (drv_bit >= 0) {
+            top->uart_rx = (drv_shift >> drv_bit) & 1;
+            if (++drv_cnt == cpb) {
+                drv_cnt = 0;
+                if (++drv_bit == 10) drv_bit = -1;
+            }
+        } else {
+            top->uart_rx = 1;
+        }
+
+        top->clk = 1;
+        top->eval();
+        top->clk = 0;
+        top->eval();
+        cycle++;
+
+        // decode uart_tx: sample each bit in its middle
+        if (!dec_active) {
+            if (!top->uart_tx) {
+                dec_active = 1;
+                dec_cnt = 0;
+                dec_bit = 0;
+                dec_byte = 0;
+            }
+        } else if (++dec_cnt == cpb / 2 + (dec_bit + 1) * cpb) {
+            if (dec_bit < 8) {
+                dec_byte |= (unsigned)(top->uart_tx & 1) << dec_bit;
+                dec_bit++;
+            } else {
+                if (top->uart_tx) {
+                    if (txbuf.size() < TX_LIMIT) {
+                        txbuf.push_back((uint8_t)dec_byte);
+                        bytes_out++;
+                    } else {
+                        dropped++;
+                    }
+                } else {
+                    framing++;
+                }
+                dec_active = 0;
+                if (txbuf.size() >= 64) flush_output();
+            }
+        }
+        if (max_cycles && cycle >= max_cycles) break;
+    }
+    flush_output();
+    top->final();
+    fprintf(stderr, "simboard: %llu cycles, %llu bytes in, %llu bytes out, %llu dropped, %llu framing errors\n",
+            cycle, bytes_in, bytes_out, dropped, framing);
+    delete top;
+    delete ctx;
+    return 0;
+}
