@@ -17,6 +17,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        print(f"tritgpt {version('tritgpt')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """A ternary GPT on Artix-7 FPGAs, built with open tools only."""
+
+
 # Command modules register themselves on `app` when imported.
 from .commands import register_all  # noqa: E402
 

@@ -238,6 +238,18 @@ def write_package(p: IntParams, out_dir: Path, *, source: str = "", metrics: dic
     return out_dir
 
 
+def record_metric(pkg: Path, key: str, value) -> None:
+    """Add a figure (e.g. the measured validation loss) to manifest.json["metrics"].
+
+    The manifest is not among the hashed files, so recording keeps the package valid.
+    """
+    manifest = read_manifest(pkg)
+    manifest.setdefault("metrics", {})[key] = value
+    tmp = Path(pkg) / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+    tmp.replace(Path(pkg) / "manifest.json")
+
+
 def read_manifest(pkg: Path) -> dict:
     pkg = Path(pkg)
     mf = pkg / "manifest.json"

@@ -445,6 +445,7 @@ def train(corpus: Path, out_dir: Path, cfg: Config, *, float_steps: int, hw_step
             x, _ = get_batch(train_data, 64, cfg.context, np.random.default_rng(1))
             hw = HwGPT(cfg, calibrate(fm, x))
             phase = "hw"
+            history["hw_from"] = step
             opt = make_opt(hw, phase)
             log(f"step {step}: calibrated; hardware-mode phase (val {evaluate(hw):.3f} nats/char)")
         module = hw if phase == "hw" else fm
@@ -486,6 +487,14 @@ def train(corpus: Path, out_dir: Path, cfg: Config, *, float_steps: int, hw_step
     return {"checkpoint": str(ckpt_path), "history": history, "seconds": time.time() - t0}
 
 
+def checkpoint_summary(path: Path) -> dict:
+    """Training figures recorded in a weights package's manifest."""
+    h = load_checkpoint(path)["history"]
+    return {"steps": h["step"][-1] if h["step"] else 0,
+            "val_loss_estimate": round(h["val"][-1], 4) if h["val"] else None,
+            "hw_from_step": h.get("hw_from")}
+
+
 def int_params_from_checkpoint(path: Path) -> IntParams:
     state = load_checkpoint(path)
     cfg = Config.from_dict(state["config"])
@@ -512,9 +521,9 @@ def plot_history(history: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(history["step"], history["train"], label="train (smoothed)")
     ax.plot(history["step"], history["val"], label="validation")
-    hw_steps = [s for s, ph in zip(history["step"], history["phase"]) if ph == "hw"]
-    if hw_steps:
-        ax.axvline(hw_steps[0], color="grey", ls="--", lw=0.8, label="hardware mode from here")
+    hw_from = history.get("hw_from")
+    if hw_from is not None:
+        ax.axvline(hw_from, color="grey", ls="--", lw=0.8, label="hardware mode from here")
     ax.axhline(2.0, color="red", ls=":", lw=0.8, label="2.00 nats/char target")
     ax.set_xlabel("step")
     ax.set_ylabel("loss (nats/char)")

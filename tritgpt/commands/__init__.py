@@ -3,14 +3,15 @@
     model.py   train, export, eval, generate            (tritgpt.model, train, export)
     sim.py     sim, bench --sim                          (Verilator model of the core)
     build.py   build, program, boards, swap              (openXC7 flow via FuseSoC/Edalize)
-    serial.py  stream, info, bench --port, load-weights  (UART protocol host side)
+    serial.py  stream, info, load-weights, serve-sim     (UART protocol host side)
+    swap.py    swap                                      (new weights into a built bitstream)
 """
 
 from __future__ import annotations
 
 import importlib
 
-MODULES = ("model", "sim", "build", "serial")
+MODULES = ("model", "sim", "build", "serial", "swap")
 
 
 def register_all(app) -> None:

@@ -75,12 +75,13 @@ def register(app: typer.Typer) -> None:
         corpus: Optional[Path] = typer.Option(None, help="Training text (ASCII). Default: Tiny Shakespeare, downloaded once."),
         out: Path = typer.Option(Path("runs/default"), help="Run directory: ckpt.pt, loss.png, loss.json."),
         config: str = typer.Option("default", help="Model config name or JSON file."),
-        float_steps: int = typer.Option(4000, help="Steps of ternary QAT with float activations."),
-        hw_steps: int = typer.Option(250, help="Steps in hardware mode (exact integer forward)."),
+        float_steps: int = typer.Option(2000, help="Steps of ternary QAT with float activations."),
+        hw_steps: int = typer.Option(150, help="Steps in hardware mode (exact integer forward)."),
         batch: int = typer.Option(64),
         lr: float = typer.Option(3e-3),
         seed: int = typer.Option(1337),
-        eval_every: int = typer.Option(250),
+        eval_every: int = typer.Option(100),
+        threads: int = typer.Option(1, help="torch threads; 1 is fastest for this small model on a busy machine."),
         fresh: bool = typer.Option(False, "--fresh", help="Ignore an existing checkpoint in --out (it is kept as ckpt.pt.old)."),
     ):
         """Train a ternary GPT (needs the train extra); resumes from OUT/ckpt.pt."""
@@ -108,7 +109,7 @@ def register(app: typer.Typer) -> None:
 
             try:
                 result = run_train(path, out, cfg, float_steps=float_steps, hw_steps=hw_steps, batch=batch, lr=lr,
-                                   seed=seed, eval_every=eval_every, progress=on_progress, log=progress.console.print)
+                                   seed=seed, eval_every=eval_every, threads=threads, progress=on_progress, log=progress.console.print)
             except ValueError as exc:
                 raise UserError(str(exc)) from None
         console.print(f"checkpoint: {result['checkpoint']}  loss curve: {Path(out) / 'loss.png'}  "
@@ -124,14 +125,15 @@ def register(app: typer.Typer) -> None:
         """Export a checkpoint to a weights package (BRAM init images + manifest)."""
         _need_torch()
         from ..export import WeightsError, write_package
-        from ..train import int_params_from_checkpoint
+        from ..train import checkpoint_summary, int_params_from_checkpoint
 
         try:
             p = int_params_from_checkpoint(checkpoint)
+            metrics = {"training": checkpoint_summary(checkpoint)}
         except (FileNotFoundError, ValueError) as exc:
             raise UserError(str(exc)) from None
         try:
-            write_package(p, out, source=str(checkpoint), force=force)
+            write_package(p, out, source=Path(checkpoint).name, metrics=metrics, force=force)
         except WeightsError as exc:
             raise UserError(str(exc)) from None
         console.print(f"wrote {out} (model hash {p.digest()[:16]}, {p.cfg.ternary_weights:,} ternary weights)")
@@ -141,15 +143,19 @@ def register(app: typer.Typer) -> None:
         weights: Optional[Path] = typer.Argument(None, help="Weights package (default weights/default)."),
         corpus: Optional[Path] = typer.Option(None, help="Text to evaluate on (default Tiny Shakespeare)."),
         json_out: bool = typer.Option(False, "--json"),
+        record: bool = typer.Option(False, "--record", help="Store the result in the package's manifest.json."),
     ):
         """Validation loss of the integer model (nats/char) on the last 10% of the corpus."""
         from ..evaluate import validation_loss
+        from ..export import record_metric
 
         p = load_weights(weights)
         path = resolve_corpus(corpus)
         t0 = time.time()
         res = validation_loss(p, path)
         res["seconds"] = round(time.time() - t0, 1)
+        if record:
+            record_metric(Path(weights) if weights else default_weights(), "eval", res)
         if json_out:
             print(json.dumps(res))
         else:
