@@ -468,7 +468,8 @@ def train(corpus: Path, out_dir: Path, cfg: Config, *, float_steps: int, hw_step
         opt.step()
         step += 1
         tokens += x.numel()
-        running = float(loss) if running is None else 0.95 * running + 0.05 * float(loss)
+        lv = float(loss.detach())
+        running = lv if running is None else 0.95 * running + 0.05 * lv
         tok_s = tokens / max(1e-9, time.time() - t0)
         if progress is not None:
             progress(step, total, running, tok_s, phase)
