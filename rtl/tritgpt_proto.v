@@ -139,11 +139,14 @@ module tritgpt_proto #(
     wire       rxf_full, rxf_empty;
     wire [7:0] rxf_dout;
     wire       rxf_pop;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [RX_FIFO_LOG2:0] rxf_count;
+    /* verilator lint_on UNUSEDSIGNAL */
 
     tritgpt_proto_fifo #(.WIDTH(8), .LOG2(RX_FIFO_LOG2)) u_rxf (
         .clk(clk), .rst(rst),
         .din(rx_tdata), .push(rx_tvalid), .full(rxf_full),
-        .dout(rxf_dout), .pop(rxf_pop), .empty(rxf_empty), .count()
+        .dout(rxf_dout), .pop(rxf_pop), .empty(rxf_empty), .count(rxf_count)
     );
     assign rx_tready = !rxf_full;
 
@@ -158,7 +161,10 @@ module tritgpt_proto #(
     reg         rq_push = 1'b0;
     reg  [41:0] rq_din = 42'd0;
     wire [41:0] rq_dout;
-    wire        rq_empty, rq_full_unused;
+    wire        rq_empty;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire        rq_full_unused;
+    /* verilator lint_on UNUSEDSIGNAL */
     wire [RQ_LOG2:0] rq_count;
     reg         rq_pop;
 
@@ -216,7 +222,9 @@ module tritgpt_proto #(
     reg [7:0]  remaining = 8'd0;   // bytes or words left to copy
     reg [7:0]  waddr = 8'd0;       // prompt write address
     reg [1:0]  wbyte = 2'd0;
-    reg [31:0] wword = 32'd0;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [31:0] wword = 32'd0;      // bits 7:0 are shifted out unused
+    /* verilator lint_on UNUSEDSIGNAL */
     reg        garbage_reported = 1'b0;
     reg        ovr_pend = 1'b0;
     reg        ferr_pend = 1'b0;
@@ -512,7 +520,9 @@ module tritgpt_proto #(
     reg [7:0]  tlen = 8'd0;
     reg [7:0]  tidx = 8'd0;
     reg [15:0] tcrc = 16'hFFFF;
-    reg [41:0] tent = 42'd0;       // the response being sent
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [41:0] tent = 42'd0;       // the response being sent (kind not needed once latched)
+    /* verilator lint_on UNUSEDSIGNAL */
     reg [15:0] tok_seq = 16'd0;    // index of the next token to frame
     reg [31:0] end_cycles = 32'd0;
     reg [7:0]  end_status = 8'd0;

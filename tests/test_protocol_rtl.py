@@ -34,10 +34,14 @@ def bench():
               [RTL / "tritgpt_proto.v", TB_RTL / "fake_core.v", TB_RTL / "proto_tb.v"],
               module="cocotb_proto", includes=[weights],
               parameters={"WEIGHTS_DIR": f'"{weights}/"'})
-    b.weights = weights
+    # all cases in one simulation (each resets the DUT): saves a simulator start per case
+    b.results = b.run_all(extra_env={"TG_WEIGHTS": str(weights)})
     return b
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_proto(bench, case):
-    bench.run(case, extra_env={"TG_WEIGHTS": str(bench.weights)})
+    if case not in bench.results:
+        pytest.fail(f"cocotb test {case} did not run (see {bench.log})")
+    if bench.results[case] is not None:
+        pytest.fail(f"{case}: {bench.results[case]} (log: {bench.log})")

@@ -12,10 +12,16 @@ CASES = ["test_rx_all_rates", "test_tx_all_rates", "test_tx_bit_timing",
 
 @pytest.fixture(scope="module")
 def bench():
-    return Bench("uart", "uart_tb", [RTL / "uart_rx.v", RTL / "uart_tx.v", TB_RTL / "uart_tb.v"],
-                 module="cocotb_uart")
+    b = Bench("uart", "uart_tb", [RTL / "uart_rx.v", RTL / "uart_tx.v", TB_RTL / "uart_tb.v"],
+              module="cocotb_uart")
+    # all cases in one simulation (each resets the DUT): saves a simulator start per case
+    b.results = b.run_all()
+    return b
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_uart(bench, case):
-    bench.run(case)
+    if case not in bench.results:
+        pytest.fail(f"cocotb test {case} did not run (see {bench.log})")
+    if bench.results[case] is not None:
+        pytest.fail(f"{case}: {bench.results[case]} (log: {bench.log})")

@@ -208,25 +208,34 @@ def ramb18_for(depth: int, width: int) -> int:
 
 
 def estimate_bram(cfg, lanes: int | None = None) -> dict:
-    """RAMB36 blocks a model needs on the FPGA, itemised.
+    """RAMB36 blocks a model needs on the FPGA, itemised, as rtl/ lays the memories out.
 
-    Weight banks (LANES/16 banks of depth x 32), token and position embeddings, RMSNorm
-    gains and constants (depth x 32 each), the KV cache (K and V: n_layers x context x
-    d_model bytes each) and the fixed tables (EXP 256x8, RSQRT 256x16, RECIP 128x17).
-    A RAMB18 counts as half a RAMB36.
+    - weight banks: LANES/16 banks of depth x 32 (one RAMB18 per 512 words);
+    - token and position embeddings (depth x 32, 4 int8 per word);
+    - RMSNorm gains (depth x 32, read through both ports: a RAMB36 per 1024 words) and
+      the constants (depth x 32);
+    - the KV cache, 2 x n_layers x context x d_model bytes, kept as d_model/4 banks of
+      32 bits for K and for V (one position per address): K is read through both ports,
+      which at 32 bits needs a RAMB36 per 1024 words; V a RAMB18 per 512;
+    - the fixed tables: EXP (softmax and sampler), RSQRT, RECIP and the sampler's
+      histogram, a RAMB18 each.
+    A RAMB18 counts as half a RAMB36. rtl/tritgpt_core.v with the default config
+    synthesises to exactly this (40 RAMB36).
     """
     from . import export
 
     lay = export.layout(cfg, lanes or export.LANES)
     dep = lay["depth"]
-    items = {
+    kv_depth = cfg.n_layers * cfg.context
+    kv_banks = cfg.d_model // 4
+    items = {  # in RAMB18
         "weight banks": lay["banks"] * ramb18_for(dep["wt_bank"], 32),
         "token embedding": ramb18_for(dep["tok_emb"], 32),
         "position embedding": ramb18_for(dep["pos_emb"], 32),
-        "gains": ramb18_for(dep["gains"], 32),
+        "gains": 2 * math.ceil(dep["gains"] / 1024),
         "consts": ramb18_for(dep["consts"], 32),
-        "KV cache": 2 * ramb18_for(cfg.n_layers * cfg.context * cfg.d_model // 4, 32),
-        "tables": ramb18_for(256, 8) + ramb18_for(256, 16) + ramb18_for(128, 17),
+        "KV cache": kv_banks * (2 * math.ceil(kv_depth / 1024) + ramb18_for(kv_depth, 32)),
+        "tables": 5,
     }
     ramb18 = sum(items.values())
     return {
@@ -284,6 +293,12 @@ def board_core(boards: list[Board] | None = None) -> str:
         f'      - "!{FIXTURE_FLAG}? ({TOP_CORE_VLNV})"',
         f'      - "{FIXTURE_FLAG}? ({FIXTURE_CORE_VLNV})"',
     ]
+    tables = sorted((PROJECT_ROOT / "rtl" / "tables").glob("*.hex"))
+    if tables:
+        # tritgpt_core reads its fixed ROM tables from rtl/tables/ relative to the
+        # synthesis directory: copy them there
+        out += ["  tables:", "    file_type: user", "    files:"]
+        out += [f"      - ../rtl/tables/{t.name}: {{copyto: rtl/tables/{t.name}}}" for t in tables]
     for b in boards:
         out += [
             f"  {_fileset(b)}:",
@@ -313,6 +328,7 @@ def board_core(boards: list[Board] | None = None) -> str:
         "    filesets: [top]",
         "    toplevel: tritgpt_top",
     ]
+    tables_fs = f', "!{FIXTURE_FLAG}? (tables)"' if tables else ""
     for b in boards:
         out += [
             f"  {b.target}:",
@@ -322,7 +338,7 @@ def board_core(boards: list[Board] | None = None) -> str:
             f"      part: {b.part}",
             f"      frequency: {b.design_mhz:g}",
             "      include_dirs: [weights]",
-            f"    filesets: [top, {_fileset(b)}]",
+            f"    filesets: [top{tables_fs}, {_fileset(b)}]",
             f"    parameters: [CLK_HZ={b.clk_hz}, BAUD, WEIGHTS_DIR]",
             "    toplevel: tritgpt_top",
         ]

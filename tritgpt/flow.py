@@ -26,6 +26,7 @@ bitstreams for the same inputs.
 from __future__ import annotations
 
 import dataclasses
+import filecmp
 import hashlib
 import json
 import os
@@ -101,14 +102,6 @@ def _tree(root: Path, patterns=("*",)) -> list[Path]:
     return out
 
 
-def rtl_files(req: BuildRequest) -> list[Path]:
-    files = _tree(PROJECT_ROOT / "rtl", ("*.v", "*.sv", "*.vh", "*.svh")) + _tree(PROJECT_ROOT / "cores", ("*.core",))
-    files += _tree(FLOWS_DIR, ("*.py",))
-    for extra in cores_roots(req)[1:]:
-        files += _tree(extra)
-    return files
-
-
 def cores_roots(req: BuildRequest) -> list[Path]:
     roots = [PROJECT_ROOT / "cores"]
     if req.fixture:
@@ -120,9 +113,8 @@ def cores_roots(req: BuildRequest) -> list[Path]:
 def flow_env() -> dict:
     """Environment for FuseSoC and make: the project's Edalize flow on the Python path."""
     env = dict(os.environ)
-    try:
-        import edalize.flows.openxc7  # noqa: F401  (installed with tritgpt)
-    except ImportError:
+    if (FLOWS_DIR / "edalize" / "flows" / "openxc7.py").exists():
+        # the checkout's flow, like its RTL (an installed copy is used otherwise)
         env["PYTHONPATH"] = os.pathsep.join([str(FLOWS_DIR)] + [p for p in [env.get("PYTHONPATH")] if p])
     return env
 
@@ -135,7 +127,8 @@ def _check_synth_deps():
         except ImportError:
             missing.append(pkg)
     if missing:
-        raise UserError(f"{' and '.join(missing)} not installed: pip install 'tritgpt[synth]'")
+        raise UserError(f"{' and '.join(missing)} not installed: pip install fusesoc==2.4.7 edalize==0.6.8 "
+                        "(tritgpt's synth extra)")
 
 
 def find_cycles_per_token(weights_manifest: dict, search: list[Path]) -> tuple[float | None, str | None]:
@@ -212,11 +205,12 @@ def pnr_utilisation(util: dict) -> dict:
 
 
 class Ui:
-    """Per-stage progress lines with elapsed time (rich when on a terminal)."""
+    """Per-stage progress with a live elapsed time (rich), one line per finished stage."""
 
     def __init__(self, console: Console):
         self.console = console
-        self.status = None
+        self.progress = None
+        self.task = None
         self.t0 = None
         self.label = ""
 
@@ -224,21 +218,25 @@ class Ui:
         self.t0 = time.monotonic()
         self.label = label
         if self.console.is_terminal:
-            self.status = self.console.status(f"[bold]{label}[/] ...")
-            self.status.start()
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.fields[label]:<10}[/]"),
+                                     TimeElapsedColumn(), TextColumn("[dim]{task.description}[/]"),
+                                     console=self.console, transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task("", label=label)
         else:
             self.console.print(f"  {label} ...", highlight=False)
 
     def update(self, text: str):
-        el = time.monotonic() - self.t0
-        if self.status:
-            self.status.update(f"[bold]{self.label}[/] {text} [dim]({el:.0f} s)[/]")
+        if self.progress is not None:
+            self.progress.update(self.task, description=text.replace("[", "(").replace("]", ")")[-70:])
 
     def done(self, ok: bool = True, note: str = "") -> float:
         el = time.monotonic() - self.t0
-        if self.status:
-            self.status.stop()
-            self.status = None
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
         mark = "[green]✓[/]" if ok else "[red]✗[/]"
         self.console.print(f"  {mark} {self.label:<10} {el:8.1f} s  {note}", highlight=False)
         return el
@@ -317,13 +315,62 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     env = flow_env()
     t_start = time.monotonic()
 
+    console.print(f"[bold]tritgpt build[/] {board.name} ({board.part}, {board.design_mhz:g} MHz), "
+                  f"weights {weights} (config {cfg.name})", highlight=False)
+
+    # ---- weights into the build directory ----------------------------------
+    wdir = work / "weights"
+    wdir.mkdir(exist_ok=True)
+    weights_files = sorted(p for p in weights.iterdir() if p.is_file())
+    names = {p.name for p in weights_files}
+    for old_file in wdir.iterdir():
+        if old_file.name not in names:
+            old_file.unlink() if old_file.is_file() else shutil.rmtree(old_file)
+    for p in weights_files:
+        dst = wdir / p.name
+        if not dst.exists() or not filecmp.cmp(p, dst, shallow=False):
+            shutil.copy2(p, dst)
+
+    # ---- FuseSoC: export the sources and write the flow's Makefile ----------
+    ui = Ui(console)
+    ui.start("setup")
+    fusesoc_conf = work / "fusesoc.conf"
+    fusesoc_conf.write_text("[main]\n")
+    cmd = [sys.executable, "-m", "fusesoc.main", "--config", str(fusesoc_conf), "--monochrome"]
+    for root in cores_roots(req):
+        cmd += ["--cores-root", str(root)]
+    cmd += ["run", "--target", board.target, "--setup", "--work-root", str(work), "--system-name", SYSTEM_NAME]
+    if req.fixture:
+        cmd += ["--flag", boards_mod.FIXTURE_FLAG]
+    cmd += [boards_mod.BOARD_CORE_VLNV.rsplit(":", 1)[0]]
+    # the core's target has the same clock; passing it keeps the build and the report on one number
+    cmd += [f"--CLK_HZ={board.clk_hz}", f"--frequency={board.design_mhz:g}"]
+    cmd += ["--WEIGHTS_DIR=weights/", f"--seeds={','.join(map(str, req.seeds))}",
+            f"--seed_policy={req.seed_policy}", f"--timeout={int(req.timeout)}"]
+    if req.baud:
+        cmd += [f"--BAUD={req.baud}"]
+    if req.allow_timing_fail:
+        cmd += ["--timing_allow_fail"]
+    rc = _run_logged(cmd, PROJECT_ROOT, env, logs / "fusesoc.log")
+    if rc != 0 or not (work / "Makefile").exists():
+        ui.done(False)
+        text = _tail(logs / "fusesoc.log", 12)
+        if "tritgpt:tritgpt:top" in text and "not" in text.lower():
+            raise UserError("the board top level's core (tritgpt:tritgpt:top) is not in cores/ yet; "
+                            f"see {logs / 'fusesoc.log'}")
+        raise UserError(f"FuseSoC setup failed (see {logs / 'fusesoc.log'}):\n{text}")
+    ui.done(True, f"{work}")
+
     # ---- stage hashes ---------------------------------------------------------
     versions = tools.versions(board.part if req.stop_after != "synth" else None)
-    weights_files = sorted(p for p in weights.iterdir() if p.is_file())
     synth_in = {
-        "rtl": _sha_files(rtl_files(req), PROJECT_ROOT),
+        # exactly the sources FuseSoC exported for this target, the synthesis script
+        # (parameters, defines) and the flow's own code
+        "rtl": _sha_files(_tree(work / "src") + _tree(work / "rtl") + [work / "tritgpt.ys"]
+                          + _tree(FLOWS_DIR, ("*.py",)), work),
         "weights": _sha_files(weights_files, weights),
-        "board": {"part": board.part, "clk_hz": board.clk_hz, "baud": req.baud},
+        # not the part: synthesis does not depend on it (boards with the same clock share it)
+        "board": {"clk_hz": board.clk_hz, "baud": req.baud},
         "yosys": versions.get("yosys"),
         "fixture": req.fixture,
     }
@@ -376,7 +423,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
 
     # invalidate stages whose inputs changed (and everything after them)
     stale = False
-    for stage in STAGE_ORDER:
+    for stage in STAGE_ORDER[:1] if req.stop_after == "synth" else STAGE_ORDER:
         if stale or stamps.get(stage) != hashes[stage]:
             stale = True
             for name in STAGE_OUTPUTS[stage]:
@@ -388,42 +435,6 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
     report_path.unlink(missing_ok=True)
 
-    # ---- weights into the build directory ----------------------------------
-    wdir = work / "weights"
-    if wdir.exists():
-        shutil.rmtree(wdir)
-    wdir.mkdir()
-    for p in weights_files:
-        shutil.copy2(p, wdir / p.name)
-
-    # ---- FuseSoC: export the sources and write the flow's Makefile ----------
-    ui = Ui(console)
-    ui.start("setup")
-    fusesoc_conf = work / "fusesoc.conf"
-    fusesoc_conf.write_text("[main]\n")
-    cmd = [sys.executable, "-m", "fusesoc.main", "--config", str(fusesoc_conf), "--monochrome"]
-    for root in cores_roots(req):
-        cmd += ["--cores-root", str(root)]
-    cmd += ["run", "--target", board.target, "--setup", "--work-root", str(work), "--system-name", SYSTEM_NAME]
-    if req.fixture:
-        cmd += ["--flag", boards_mod.FIXTURE_FLAG]
-    cmd += [boards_mod.BOARD_CORE_VLNV.rsplit(":", 1)[0]]
-    cmd += ["--WEIGHTS_DIR=weights/", f"--seeds={','.join(map(str, req.seeds))}",
-            f"--seed_policy={req.seed_policy}", f"--timeout={int(req.timeout)}"]
-    if req.baud:
-        cmd += [f"--BAUD={req.baud}"]
-    if req.allow_timing_fail:
-        cmd += ["--timing_allow_fail"]
-    rc = _run_logged(cmd, PROJECT_ROOT, env, logs / "fusesoc.log")
-    if rc != 0 or not (work / "Makefile").exists():
-        ui.done(False)
-        text = _tail(logs / "fusesoc.log", 12)
-        if "tritgpt:tritgpt:top" in text and "not" in text.lower():
-            raise UserError("the board top level's core (tritgpt:tritgpt:top) is not in cores/ yet; "
-                            f"see {logs / 'fusesoc.log'}")
-        raise UserError(f"FuseSoC setup failed (see {logs / 'fusesoc.log'}):\n{text}")
-    ui.done(True, f"{work}")
-
     make_vars = tools.make_vars(board.part)
     if chipdb:
         make_vars["CHIPDB"] = str(chipdb)
@@ -434,19 +445,30 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     make_args = [f"{k}={v}" for k, v in sorted(make_vars.items())]
     stage_times = {}
 
-    def run_stage(goal: str, label: str, log_name: str, tool_logs: list[str], watch=None) -> None:
+    def run_stage(goal: str, label: str, log_name: str, tool_logs: list[str], watch=None, goal_target=None) -> None:
         if stamps.get(goal) == hashes[goal] and all((work / f).exists() for f in STAGE_OUTPUTS[goal][:1]):
             console.print(f"  [dim]=[/] {label:<10} {'':>8}    unchanged", highlight=False)
             stage_times[label] = 0.0
             return
-        ui = Ui(console)
-        ui.start(label)
-        rc = _run_logged(make + [goal] + make_args, work, env, logs / log_name,
-                         on_line=(lambda line: watch(ui, line)) if watch else (lambda line: ui.update(line[-60:])))
-        if rc != 0:
-            ui.done(False)
-            raise _fail(label, work, [logs / log_name] + [work / t for t in tool_logs])
-        stage_times[label] = ui.done(True)
+        cache = work.parent / ".synth-cache" / hashes[goal][:32] if goal == "synth" else None
+        if cache and (cache / "done").exists() and not req.force:
+            for name in STAGE_OUTPUTS[goal]:  # in make's dependency order, with fresh mtimes
+                if (cache / name).exists():
+                    shutil.copyfile(cache / name, work / name)
+            source = (cache / "done").read_text().strip()
+            console.print(f"  [dim]=[/] {label:<10} {'':>8}    same design as {source}: reused", highlight=False)
+            stage_times[label] = 0.0
+        else:
+            ui = Ui(console)
+            ui.start(label)
+            rc = _run_logged(make + [goal_target or goal] + make_args, work, env, logs / log_name,
+                             on_line=(lambda line: watch(ui, line)) if watch else (lambda line: ui.update(line[-60:])))
+            if rc != 0:
+                ui.done(False)
+                raise _fail(label, work, [logs / log_name] + [work / t for t in tool_logs])
+            stage_times[label] = ui.done(True)
+            if cache:
+                _store_synth(cache, work, goal, board.name)
         stamps[goal] = hashes[goal]
         stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
 
@@ -460,9 +482,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     }
 
     # ---- synth ----------------------------------------------------------------
-    console.print(f"[bold]tritgpt build[/] {board.name} ({board.part}, {board.design_mhz:g} MHz), "
-                  f"weights {weights} (config {cfg.name})", highlight=False)
-    run_stage("synth", "synth", "synth.log", ["yosys.log"])
+    run_stage("synth", "synth", "synth.log", ["yosys.log"], goal_target="prep")
     synth_util = synth_utilisation(json.loads((work / "tritgpt.stat.json").read_text()))
     report["synth_utilisation"] = synth_util
     report["xc7prep"] = json.loads((work / "xc7prep.json").read_text()) if (work / "xc7prep.json").exists() else {}
@@ -471,7 +491,8 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     if req.stop_after == "synth":
         report["utilisation"] = _vs_budget(synth_util, board, "yosys (pre-place)")
         report["status"] = "synth-only"
-        mm = memmap_mod.build_memmap(work / "tritgpt.json", placed=False, weights_dir=wdir, part=board.part)
+        mm = memmap_mod.build_memmap(work / "tritgpt.json", placed=False, weights_dir=wdir, part=board.part,
+                                     tables_dir=work / "rtl" / "tables")
         (work / "memmap.json").write_text(json.dumps(mm, indent=1) + "\n")
         return _finish(report, stage_times, t_start, work, console)
 
@@ -523,7 +544,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
         stamps["pnr"] = hashes["pnr"]
         stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
     pnr_report = _read_json(work / "nextpnr_report.json") or {}
-    report.update(_pnr_fields(pnr_report, board))
+    report.update(_pnr_fields(pnr_report, board, work / "tritgpt.routed.json"))
 
     # ---- bitstream --------------------------------------------------------------
     run_stage("bitstream", "bitstream", "bitstream.log", [])
@@ -532,7 +553,8 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
 
     # ---- memory map -------------------------------------------------------------
     mm = memmap_mod.build_memmap(work / "tritgpt.routed.json", placed=True, weights_dir=wdir,
-                                 db_family_dir=tools.db_family_dir(board.part), part=board.part)
+                                 db_family_dir=tools.db_family_dir(board.part), part=board.part,
+                                 tables_dir=work / "rtl" / "tables")
     (work / "memmap.json").write_text(json.dumps(mm, indent=1) + "\n")
     report["memmap"] = {"path": str(work / "memmap.json"), "ramb36": mm["n_ramb36"], "ramb18": mm["n_ramb18"],
                         "matched_to_images": sum(1 for c in mm["cells"] if c.get("image"))}
@@ -548,6 +570,23 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
         }
     report["status"] = "ok" if report.get("timing_met", True) else "timing-failed-allowed"
     return _finish(report, stage_times, t_start, work, console)
+
+
+def _store_synth(cache: Path, work: Path, goal: str, board_name: str, keep: int = 6) -> None:
+    """Keep a synthesis result for other boards with the same design (build/.synth-cache)."""
+    tmp = cache.with_name(cache.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for name in STAGE_OUTPUTS[goal]:
+        if (work / name).exists():
+            shutil.copy2(work / name, tmp / name)
+    (tmp / "done").write_text(f"{board_name} ({work})\n")
+    shutil.rmtree(cache, ignore_errors=True)
+    tmp.rename(cache)
+    entries = sorted((d for d in cache.parent.iterdir() if (d / "done").exists()),
+                     key=lambda d: (d / "done").stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _read_json(path: Path):
@@ -568,8 +607,33 @@ def _vs_budget(util: dict, board, source: str) -> dict:
     }
 
 
-def _pnr_fields(pnr: dict, board) -> dict:
+def placed_luts(routed_json: Path) -> int | None:
+    """Physical LUTs used: distinct (slice, A-D) LUT6 sites holding a LUT (6LUT or 5LUT).
+
+    nextpnr-xilinx's SLICE_LUTX count has one BEL per 6LUT and per 5LUT (8 per slice),
+    plus route-through LUTs; a device's LUT count (e.g. 20,800 on the xc7a35t) is 4
+    per slice. This is the number comparable to it.
+    """
+    data = _read_json(routed_json)
+    if not data:
+        return None
+    sites = set()
+    for module in data.get("modules", {}).values():
+        for cell in module.get("cells", {}).values():
+            bel = cell.get("attributes", {}).get("NEXTPNR_BEL", "")
+            if "/" in bel:
+                site, name = bel.split("/", 1)
+                if name in ("A6LUT", "B6LUT", "C6LUT", "D6LUT", "A5LUT", "B5LUT", "C5LUT", "D5LUT"):
+                    sites.add((site, name[0]))
+    return len(sites)
+
+
+def _pnr_fields(pnr: dict, board, routed_json: Path | None = None) -> dict:
     util = pnr_utilisation(pnr.get("utilisation", {}))
+    luts = placed_luts(routed_json) if routed_json else None
+    if luts is not None:
+        util["lut_bels"] = util["lut"]
+        util["lut"] = luts
     return {
         "utilisation": _vs_budget(util, board, "nextpnr-xilinx (placed)"),
         "pnr_utilisation_raw": pnr.get("utilisation", {}),

@@ -95,6 +95,7 @@ class Board:
         self._synced = False
         self._pending: list = []
         self.ser = open_serial(port, baud)
+        self._flush_input()
 
     # -- plumbing -------------------------------------------------------------
 
@@ -145,11 +146,13 @@ class Board:
                         self.device_errors.append(r)
                     self._pending.append(r)
 
-    def _not_answering(self, what: str) -> BoardError:
-        if self.decoder.crc_errors or self.decoder.skipped > 16:
+    def _not_answering(self, what: str, since: tuple[int, int] = (0, 0)) -> BoardError:
+        crc = self.decoder.crc_errors - since[0]
+        stray = self.decoder.skipped - since[1]
+        if crc or stray > 16:
             return BoardError(
-                f"garbled replies from {self.port} while waiting for {what} ({self.decoder.crc_errors} CRC "
-                f"failures, {self.decoder.skipped} stray bytes): is --baud {self.baud} the rate the "
+                f"garbled replies from {self.port} while waiting for {what} ({crc} CRC "
+                f"failures, {stray} stray bytes): is --baud {self.baud} the rate the "
                 f"bitstream was built for?")
         return BoardError(
             f"the board on {self.port} is not answering ({what}: nothing within {self.timeout:g} s at "
@@ -169,25 +172,30 @@ class Board:
         Device errors that mean "the frame did not arrive intact" are retried after
         the device's partial-frame timeout; BUSY and BAD_ARG are not retriable.
         """
-        timeouts = 0
+        silent = 0
+        since = (self.decoder.crc_errors, self.decoder.skipped)
         for attempt in range(retries + 1):
             self._write(frame)
             deadline = time.monotonic() + self.timeout
+            error = None
             while (r := self._recv(deadline - time.monotonic())) is not None:
                 if want(r):
                     return r
                 if isinstance(r, P.DeviceError):
-                    if r.code in RETRIABLE:
-                        break
-                    raise BoardError(f"the board refused {what}: {r.describe()}")
+                    if r.code not in RETRIABLE:
+                        raise BoardError(f"the board refused {what}: {r.describe()}")
+                    # maybe about this frame, maybe about noise before it: give the
+                    # answer a moment to arrive before sending the frame again
+                    error = r
+                    deadline = min(deadline, time.monotonic() + 0.25)
                 # anything else (stale tokens of an abandoned run, ...) is skipped
-            else:
-                timeouts += 1
-                if timeouts > 1:   # silent twice: not a lost frame, a silent board
+            if error is None:
+                silent += 1
+                if silent > 1:   # silent twice: not a lost frame, a silent board
                     break
-            self.log(f"retrying {what}")
+            self.log(f"retrying {what}" + (f" ({error.describe()})" if error else ""))
             self._flush_input(settle=2 * P.DEVICE_TIMEOUT_S)
-        raise self._not_answering(what)
+        raise self._not_answering(what, since)
 
     # -- session --------------------------------------------------------------
 
@@ -214,7 +222,7 @@ class Board:
     # -- commands -------------------------------------------------------------
 
     def identify(self) -> P.Ident:
-        self._ensure_synced()
+        """IDENTIFY (does not disturb a run in progress)."""
         ident = self._command(P.cmd_identify(), lambda r: isinstance(r, P.Ident), "IDENTIFY")
         if ident.proto_version != P.PROTO_VERSION:
             raise BoardError(f"the board speaks protocol version {ident.proto_version}, this tritgpt "
@@ -386,8 +394,7 @@ class Board:
             raise BoardError(f"{package_dir} is for config {have} with {lanes} lanes, but the bitstream on "
                              f"{self.port} was built for {ident.config()} with {ident.lanes} lanes: "
                              f"runtime weight loading needs the same shapes; build a bitstream for it")
-        if ident.running:
-            self.stop()
+        self._ensure_synced()   # stops a run left behind by another client
         step = min(P.MAX_WRITE_WORDS, ident.max_write_words)
         blocks = []
         for stem, words in images(params, lanes).items():
@@ -399,6 +406,11 @@ class Board:
         self._write_blocks(blocks, total, progress)
         self._ident = None
         ident = self.identify()
+        if ident.model_hash != params.digest()[:16]:
+            # a core may latch its constants (and so the hash) only when a run starts:
+            # one 1-token bench run refreshes them
+            self.bench(1)
+            ident = self.identify()
         if ident.model_hash != params.digest()[:16]:
             raise BoardError(f"after writing {package_dir}, the board reports model {ident.model_hash}, "
                              f"expected {params.digest()[:16]}: the core did not take the weights")

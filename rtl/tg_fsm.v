@@ -1,0 +1,311 @@
+// Autoregressive control: the generation loop of model.generate and the
+// order of operations of one token step (KVCache.step).
+//
+//   hist = prompt[-context:] or ["\n"]; cache = empty
+//   until n tokens (or stop, checked after each delivered token):
+//       step every history token not yet in the cache (prefill; only the last
+//       step runs the final norm and LM head), sample, deliver the token,
+//       append it to the history; when the history exceeds the context, keep
+//       its last context/2 tokens and rebuild the cache from them (re-prefill)
+//
+// One step: embedding -> per layer [norm1 -> QKV -> attention pass 1 -> pass 2
+// -> normalise -> Wo (+ residual) -> norm2 -> W1 (ReLU) -> W2 (+ residual)]
+// -> final norm -> LM head -> argmax / sample. Each phase starts when the
+// previous one reports done; the units themselves are pipelined.
+//
+// The history is a 256-entry ring buffer of tokens (prompt writes go to
+// entries 0..prompt_len-1 before start). The consts memory (requantisation
+// constants, shifts, model hash) is copied into registers after reset and at
+// every start.
+
+`default_nettype none
+
+module tg_fsm #(
+    parameter D      = 64,
+    parameter DFF    = 256,
+    parameter CTX    = 128,
+    parameter NL     = 2,
+    parameter WAW    = 9,
+    parameter CDEPTH = 32,
+    parameter CAW    = 5,
+    parameter CINIT  = ""
+) (
+    input  wire              clk,
+    input  wire              rst,
+    // host interface (see tritgpt_core)
+    input  wire              prompt_we,
+    input  wire [7:0]        prompt_addr,
+    input  wire [7:0]        prompt_data,
+    input  wire              start,
+    input  wire [8:0]        prompt_len,
+    input  wire [15:0]       n_tokens,
+    input  wire [15:0]       tinv_in,
+    input  wire [31:0]       seed_in,
+    input  wire              stop,
+    output wire              busy,
+    output reg               done,
+    output reg  [7:0]        tok_data,
+    output reg               tok_valid,
+    input  wire              tok_ready,
+    output reg  [31:0]       cycle_count,
+    output reg  [15:0]       tok_count,
+    output wire [63:0]       model_hash,
+    input  wire              wr_consts,
+    input  wire [15:0]       wr_addr,
+    input  wire [31:0]       wr_data,
+    // constants for the datapath
+    output wire [7*22-1:0]   rq,            // requant (S << 16 | M) of the current layer + LM head
+    output wire [4:0]        att_shift,
+    output wire [2:0]        emb_shift,
+    output reg  [15:0]       tinv,
+    output reg  [31:0]       seed,
+    output reg  [LW-1:0]     layer,
+    output reg  [7:0]        pos,
+    // embedding
+    output reg               emb_start,
+    output reg  [6:0]        emb_token,
+    // RMSNorm
+    output reg  [4:0]        gsel,
+    input  wire              norm_ready,
+    output reg               norm_arm,
+    input  wire              norm_done,     // early: two cycles before the last group lands
+    output reg  [1:0]        norm_id,       // 0 = h1, 1 = h2, 2 = hf (for dumps)
+    // matrix-vector unit
+    output reg               mv_valid,
+    output reg  [WAW-1:0]    mv_base,
+    output reg  [WAW:0]      mv_words,
+    output reg               mv_ff,
+    output reg  [2:0]        mv_tag,
+    output reg               fb_copy,
+    input  wire              fb_copy_done,
+    // requantiser output (last row of a command), last row of q
+    input  wire              rq_last,
+    input  wire [2:0]        rq_dest,
+    input  wire              q_last,
+    // attention
+    output reg               p1_start,
+    input  wire              an_done,       // early: two cycles before the last group lands
+    // sampler
+    output reg               seed_load,
+    output reg               smp_start,
+    input  wire              smp_done,
+    input  wire [6:0]        smp_token,
+    // for dumps
+    output reg               step_start
+);
+    function integer clog2;
+        input integer v;
+        integer i;
+        begin
+            clog2 = 0;
+            for (i = v - 1; i > 0; i = i >> 1) clog2 = clog2 + 1;
+        end
+    endfunction
+    localparam LW      = clog2(NL) < 1 ? 1 : clog2(NL);
+    localparam NC      = 9 + 8 * NL;                    // consts words used
+    localparam W_QKV   = 3 * D * D / 256;
+    localparam W_DD    = D * D / 256;
+    localparam W_FF    = D * DFF / 256;
+    localparam W_LAYER = (4 * D * D + 2 * D * DFF) / 256;
+    localparam W_LM    = 128 * D / 256;
+    localparam TAG_QKV = 0, TAG_WO = 1, TAG_W1 = 2, TAG_W2 = 3, TAG_LM = 4;
+    localparam DST_FFN = 5, DST_LOGIT = 6;
+
+    // ---------------------------------------------------------------- consts
+    reg  [CAW-1:0] c_addr;
+    reg            c_run;
+    wire [31:0]    c_q;
+    wire           c_wr = wr_consts && !busy;
+    tg_ram_sp #(.W(32), .DEPTH(CDEPTH), .AW(CAW), .INIT(CINIT)) u_consts (
+        .clk(clk), .en(1'b1), .we(c_wr), .addr(c_wr ? wr_addr[CAW-1:0] : c_addr),
+        .din(wr_data), .dout(c_q));
+    reg [31:0] cw [0:NC-1];
+    reg [1:0]  c_vld;              // read pipeline valid
+    reg [CAW-1:0] c_a1, c_a2;
+    reg        c_busy;
+    always @(posedge clk) begin
+        c_vld <= {c_vld[0], c_run};
+        c_a1  <= c_addr;
+        c_a2  <= c_a1;
+        if (c_vld[1]) cw[c_a2] <= c_q;
+    end
+    assign model_hash = {cw[2], cw[3]};
+    assign emb_shift  = cw[4][2:0];
+    assign att_shift  = cw[8 + 8 * layer + 6][4:0];
+    genvar gm;
+    generate for (gm = 0; gm < 6; gm = gm + 1) begin : g_rq
+        assign rq[gm*22 +: 22] = cw[8 + 8 * layer + gm][21:0];
+    end endgenerate
+    assign rq[6*22 +: 22] = cw[8 + 8 * NL][21:0];
+
+    // ----------------------------------------------------------- history
+    reg        hb_we;
+    reg [7:0]  hb_addr;
+    reg [7:0]  hb_din;
+    wire [7:0] hb_q;
+    wire       p_we = prompt_we && !busy;
+    tg_ram_sp #(.W(8), .DEPTH(256), .AW(8)) u_hist (
+        .clk(clk), .en(1'b1), .we(p_we || hb_we), .addr(p_we ? prompt_addr : hb_addr),
+        .din(p_we ? prompt_data : hb_din), .dout(hb_q));
+
+    // ---------------------------------------------------------------- states
+    localparam S_BOOT = 5'd0,  S_IDLE = 5'd1,  S_LOAD = 5'd2,  S_INIT = 5'd3,  S_NEXT = 5'd4,
+               S_HRD  = 5'd5,  S_N1W  = 5'd6,  S_QKVW = 5'd7,  S_ANW  = 5'd8,  S_N2W  = 5'd9,
+               S_W1W  = 5'd10, S_W2W  = 5'd11, S_W2D  = 5'd12, S_W2R  = 5'd13, S_NFW  = 5'd14,
+               S_LMW  = 5'd15, S_SMW  = 5'd16, S_EMIT = 5'd17, S_FIN  = 5'd18;
+    reg [4:0]  st;
+    reg [8:0]  plen;
+    reg [15:0] ntok;
+    reg [7:0]  hstart;
+    reg [8:0]  hlen;
+    reg [8:0]  clen;
+    reg        need;       // this step produces logits
+    reg        stop_req;
+    reg [WAW-1:0] lbase;
+    reg [1:0]  wt;
+    assign busy = st != S_IDLE && st != S_BOOT;
+
+    wire rq_done_ffn = rq_last && rq_dest == DST_FFN;
+    wire rq_done_lm  = rq_last && rq_dest == DST_LOGIT;
+    wire [8:0] hlen_n = hlen + 1'b1;
+    wire last_layer = layer == NL - 1;
+
+    always @(posedge clk) begin
+        if (rst) begin
+            st <= S_BOOT; c_run <= 1'b1; c_addr <= {CAW{1'b0}};
+            done <= 1'b0; tok_valid <= 1'b0; cycle_count <= 32'd0; tok_count <= 16'd0;
+            emb_start <= 1'b0; norm_arm <= 1'b0; mv_valid <= 1'b0; fb_copy <= 1'b0;
+            p1_start <= 1'b0; seed_load <= 1'b0;
+            smp_start <= 1'b0; hb_we <= 1'b0; stop_req <= 1'b0; step_start <= 1'b0;
+            c_busy <= 1'b1;
+        end else begin
+            // single-cycle strobes
+            done <= 1'b0; emb_start <= 1'b0; norm_arm <= 1'b0; mv_valid <= 1'b0; fb_copy <= 1'b0;
+            p1_start <= 1'b0; seed_load <= 1'b0;
+            smp_start <= 1'b0; hb_we <= 1'b0; step_start <= 1'b0;
+
+            if (busy && !(tok_valid && !tok_ready)) cycle_count <= cycle_count + 1'b1;
+            if (busy && stop) stop_req <= 1'b1;
+
+            // consts loader (after reset and at every start)
+            if (c_run) begin
+                c_addr <= c_addr + 1'b1;
+                if (c_addr == NC - 1) c_run <= 1'b0;
+            end
+            if (!c_run && c_vld == 2'b00) c_busy <= 1'b0;
+
+            case (st)
+                S_BOOT: if (!c_busy) st <= S_IDLE;
+                S_IDLE: if (start) begin
+                    plen <= prompt_len; ntok <= n_tokens; tinv <= tinv_in; seed <= seed_in;
+                    cycle_count <= 32'd0; tok_count <= 16'd0; stop_req <= 1'b0;
+                    c_run <= 1'b1; c_addr <= {CAW{1'b0}}; c_busy <= 1'b1;
+                    st <= S_LOAD;
+                end
+                S_LOAD: if (!c_busy) st <= S_INIT;
+                S_INIT: begin
+                    seed_load <= 1'b1;
+                    clen <= 9'd0;
+                    if (plen == 9'd0) begin
+                        hb_we <= 1'b1; hb_addr <= 8'd0; hb_din <= 8'd10;
+                        hstart <= 8'd0; hlen <= 9'd1;
+                    end else if (plen > CTX) begin
+                        hstart <= plen - CTX; hlen <= CTX;
+                    end else begin
+                        hstart <= 8'd0; hlen <= plen;
+                    end
+                    st <= ntok == 16'd0 ? S_FIN : S_NEXT;
+                end
+                S_NEXT: begin
+                    hb_addr <= hstart + clen[7:0];
+                    wt <= 2'd0;
+                    st <= S_HRD;
+                end
+                S_HRD: begin
+                    wt <= wt + 1'b1;
+                    if (wt == 2'd2) begin
+                        emb_token <= hb_q[6:0];
+                        emb_start <= 1'b1;
+                        step_start <= 1'b1;
+                        norm_arm <= 1'b1; norm_id <= 2'd0;
+                        pos <= clen[7:0];
+                        need <= clen + 1'b1 == hlen;
+                        layer <= {LW{1'b0}};
+                        lbase <= {WAW{1'b0}};
+                        gsel <= 5'd0;
+                        st <= S_N1W;
+                    end
+                end
+                S_N1W: if (norm_done) begin
+                    mv_valid <= 1'b1; mv_base <= lbase; mv_words <= W_QKV; mv_ff <= 1'b0; mv_tag <= TAG_QKV;
+                    st <= S_QKVW;
+                end
+                // attention starts once q is complete; k, v stream on meanwhile
+                S_QKVW: if (q_last) begin p1_start <= 1'b1; st <= S_ANW; end
+                S_ANW:  if (an_done) begin
+                    mv_valid <= 1'b1; mv_base <= lbase + 3 * W_DD; mv_words <= W_DD; mv_ff <= 1'b0; mv_tag <= TAG_WO;
+                    gsel <= {layer, 1'b1};
+                    norm_arm <= 1'b1; norm_id <= 2'd1;
+                    st <= S_N2W;
+                end
+                S_N2W: if (norm_done) begin
+                    mv_valid <= 1'b1; mv_base <= lbase + 4 * W_DD; mv_words <= W_FF; mv_ff <= 1'b0; mv_tag <= TAG_W1;
+                    fb_copy <= 1'b1;
+                    st <= S_W1W;
+                end
+                S_W1W: if (fb_copy_done) begin
+                    mv_valid <= 1'b1; mv_base <= lbase + 4 * W_DD + W_FF; mv_words <= W_FF; mv_ff <= 1'b1; mv_tag <= TAG_W2;
+                    gsel <= last_layer ? 2 * NL : {layer + 1'b1, 1'b0};
+                    if (!last_layer || need) begin
+                        norm_arm <= 1'b1; norm_id <= last_layer ? 2'd2 : 2'd0;
+                    end
+                    st <= S_W2W;
+                end
+                S_W2W: if (rq_done_ffn) st <= S_W2D;
+                S_W2D: begin
+                    if (!last_layer) begin
+                        layer <= layer + 1'b1;
+                        lbase <= lbase + W_LAYER;
+                        st <= S_N1W;
+                    end else if (need) begin
+                        st <= S_NFW;
+                    end else begin
+                        st <= S_W2R;
+                    end
+                end
+                // prefill step without logits: wait until the residual stream is complete
+                S_W2R: if (norm_ready) begin
+                    clen <= clen + 1'b1;
+                    st <= S_NEXT;
+                end
+                S_NFW: if (norm_done) begin
+                    mv_valid <= 1'b1; mv_base <= NL * W_LAYER; mv_words <= W_LM; mv_ff <= 1'b0; mv_tag <= TAG_LM;
+                    st <= S_LMW;
+                end
+                S_LMW: if (rq_done_lm) begin smp_start <= 1'b1; st <= S_SMW; end
+                S_SMW: if (smp_done) begin
+                    tok_data <= {1'b0, smp_token}; tok_valid <= 1'b1; st <= S_EMIT;
+                end
+                S_EMIT: if (tok_ready) begin
+                    tok_valid <= 1'b0;
+                    tok_count <= tok_count + 1'b1;
+                    hb_we <= 1'b1; hb_addr <= hstart + hlen[7:0]; hb_din <= tok_data;
+                    if (hlen_n > CTX) begin
+                        // keep the last context/2 tokens, rebuild the cache
+                        hstart <= hstart + hlen_n[7:0] - CTX / 2;
+                        hlen <= CTX / 2;
+                        clen <= 9'd0;
+                    end else begin
+                        hlen <= hlen_n;
+                        clen <= clen + 1'b1;
+                    end
+                    st <= (stop_req || stop || tok_count + 1'b1 == ntok) ? S_FIN : S_NEXT;
+                end
+                S_FIN: begin done <= 1'b1; st <= S_IDLE; end
+                default: st <= S_IDLE;
+            endcase
+        end
+    end
+endmodule
+
+`default_nettype wire

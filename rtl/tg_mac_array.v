@@ -1,0 +1,39 @@
+// Shared multiplier array: NS = d_model/2 DSP48 slices (25 x 18 signed, three
+// register stages) used in turn by attention (q.k and e*v, two INT8 products
+// per slice by packing: a = hi*2^17 + lo, see tg_attention), RMSNorm (squares,
+// x*g, xg*r) and the sampler. The users never overlap in time, so one array of
+// 32 DSP48s does the work of ~64 INT8 MACs plus every normalisation multiply.
+//
+// The first 16 slices feed 16 round-shift-saturate lanes (shift 16..31, int8
+// result) used by the RMSNorm output and the attention normaliser.
+// Latency: p three cycles after a/b; pp_y five cycles after a/b (pp_soff is
+// given with a/b and delayed here).
+
+`default_nettype none
+
+module tg_mac_array #(
+    parameter NS = 32
+) (
+    input  wire              clk,
+    input  wire              rst,
+    input  wire [NS*25-1:0]  a,
+    input  wire [NS*18-1:0]  b,
+    input  wire [16*4-1:0]   pp_soff,     // shift - 16, per post-processing lane
+    output wire [NS*43-1:0]  p,
+    output wire [16*16-1:0]  pp_y
+);
+    wire [16*4-1:0] soff_d;
+    tg_delay #(.W(64), .N(3)) u_soff (.clk(clk), .rst(rst), .d(pp_soff), .q(soff_d));
+
+    genvar i;
+    generate for (i = 0; i < NS; i = i + 1) begin : g_slice
+        tg_mac_slice u_slice (.clk(clk), .a(a[i*25 +: 25]), .b(b[i*18 +: 18]), .p(p[i*43 +: 43]));
+        if (i < 16) begin : g_pp
+            tg_round_sat #(.PW(40), .SMIN(16), .SBITS(4)) u_rs (
+                .clk(clk), .p(p[i*43 +: 40]), .s_off(soff_d[i*4 +: 4]), .mode(2'd0),
+                .y(pp_y[i*16 +: 16]));
+        end
+    end endgenerate
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,274 @@
+// Ternary matrix-vector unit.
+//
+// 256 lanes read one 512-bit weight word per cycle (16 banks of 32 bits, lane j
+// = bits 2(j%16)+1:2(j%16) of bank j/16; codes 01 = +1, 10 = -1, 00 = 0). Each
+// lane is one mux choosing x, -x or 0; -x is computed once per element by the
+// producer of the activation, not per lane. A fully registered binary adder
+// tree sums the lanes. A matrix with IN inputs packs 256/IN rows per word
+// (lane j uses input j % IN), so the row sums are the tree nodes of level
+// log2(IN): 256/D_MODEL rows per cycle for the d_model-input matrices, 256/D_FF
+// for W2.
+//
+// Activation lane registers are loaded from a 16-slot bus (slot j % 16), so
+// every bus bit drives 16 lane registers. Slot values come from the norm /
+// attention post-processing lanes, or from the FFN activation buffer: W1's
+// ReLU outputs arrive while W1 is still streaming and would overwrite its
+// inputs, so they are parked in LUT RAM and copied into the lanes, 16 per
+// cycle, as soon as W1's last word has passed the lane stage.
+//
+// Pipeline (cycle of the weight address = t):
+//   t+1 BRAM output, t+2 fabric register, t+3 level 1 (lane muxes + first
+//   adders), t+2+m level m. Outputs appear at t+2+log2(IN).
+
+`default_nettype none
+
+module tg_matvec #(
+    parameter D           = 64,
+    parameter DFF         = 256,
+    parameter WDEPTH      = 512,
+    parameter WAW         = 9,
+    parameter TW          = 4,                 // tag width (sideband)
+    parameter WEIGHTS_DIR = "weights/default/"
+) (
+    input  wire                   clk,
+    input  wire                   rst,
+    // weight write port (core idle only)
+    input  wire                   wr_en,
+    input  wire [3:0]             wr_bank,
+    input  wire [WAW-1:0]         wr_addr,
+    input  wire [31:0]            wr_data,
+    // activation bus: 16 slots of (x, -x)
+    input  wire                   act_we,
+    input  wire                   act_ff,        // 0: vector of D inputs, 1: D_FF inputs
+    input  wire [3:0]             act_group,     // element index / 16
+    input  wire [16*8-1:0]        act_x,
+    input  wire [16*9-1:0]        act_nx,
+    // FFN activation buffer (W1 ReLU outputs, RMAX per cycle) and its copy
+    input  wire                   fb_we,
+    input  wire [7:0]             fb_row0,       // first element of the RMAX written
+    input  wire [RMAX*8-1:0]      fb_x,          // values 0..127
+    input  wire                   fb_copy,       // pulse: copy the buffer into the lanes
+    output wire                   fb_copy_done,  // pulse: last group copied
+    // command
+    input  wire                   cmd_valid,
+    input  wire [WAW-1:0]         cmd_base,
+    input  wire [WAW:0]           cmd_words,
+    input  wire                   cmd_ff,
+    input  wire [TW-1:0]          cmd_tag,
+    output wire                   idle,          // no word in flight
+    output wire                   lanes_free,    // no word before the lane stage
+    // row sums
+    output wire                   out_valid,
+    output wire [TW-1:0]          out_tag,
+    output wire                   out_ff,
+    output wire [8:0]             out_row0,      // row index of out_acc lane 0 within the command
+    output wire                   out_last,
+    output wire [RMAX*17-1:0]     out_acc
+);
+    localparam LANES = 256;
+    localparam RMAX  = LANES / D;
+    localparam RFF   = LANES / DFF;
+    localparam LD    = clog2(D);
+    localparam LF    = clog2(DFF);
+    localparam NFG   = DFF / 16;                // FFN buffer groups of 16
+
+    function integer clog2;
+        input integer v;
+        integer i;
+        begin
+            clog2 = 0;
+            for (i = v - 1; i > 0; i = i >> 1) clog2 = clog2 + 1;
+        end
+    endfunction
+
+    // level m of the tree holds LANES>>m nodes of 9+m bits, packed in one vector
+    function integer loff;
+        input integer m;
+        integer i;
+        begin
+            loff = 0;
+            for (i = 1; i < m; i = i + 1) loff = loff + (LANES >> i) * (9 + i);
+        end
+    endfunction
+    localparam TREE_BITS = loff(9);
+
+    // ---------------------------------------------------------------- stream
+    reg             run;
+    reg [WAW-1:0]   rd_addr;
+    reg [WAW:0]     left;
+    reg [8:0]       word;
+    reg [TW-1:0]    tag;
+    reg             ff;
+    always @(posedge clk) begin
+        if (rst) begin
+            run <= 1'b0;
+        end else if (cmd_valid && !run) begin
+            run     <= 1'b1;
+            rd_addr <= cmd_base;
+            left    <= cmd_words - 1'b1;
+            word    <= 9'd0;
+            tag     <= cmd_tag;
+            ff      <= cmd_ff;
+        end else if (run) begin
+            rd_addr <= rd_addr + 1'b1;
+            left    <= left - 1'b1;
+            word    <= word + 1'b1;
+            if (left == 0) run <= 1'b0;
+        end
+    end
+
+    wire [31:0] bank_q [0:15];
+    genvar b;
+    generate for (b = 0; b < 16; b = b + 1) begin : g_bank
+        localparam integer T = 48 + b / 10;
+        localparam integer U = 48 + b % 10;
+        localparam [15:0] NUM = {T[7:0], U[7:0]};
+        wire wsel = wr_en && wr_bank == b;
+        tg_ram_sp #(.W(32), .DEPTH(WDEPTH), .AW(WAW),
+                    .INIT({WEIGHTS_DIR, "wt_bank", NUM, ".hex"})) u_bank (
+            .clk(clk), .en(run || wsel), .we(wsel),
+            .addr(wsel ? wr_addr : rd_addr), .din(wr_data), .dout(bank_q[b]));
+    end endgenerate
+
+    // sideband aligned with the bank outputs (t+2): valid, last, ff, tag, word
+    localparam SBW = 1 + 1 + 1 + TW + 9;
+    wire [SBW-1:0] sb0 = {run, run && left == 0, ff, tag, word};
+    wire [SBW-1:0] sb2;
+    tg_delay #(.W(SBW), .N(2)) u_sb2 (.clk(clk), .rst(rst), .d(sb0), .q(sb2));
+
+    // ------------------------------------------------------ activation lanes
+    reg  [LANES*8-1:0] lx;
+    reg  [LANES*9-1:0] lnx;
+
+    // FFN buffer: element e in bank e % 16, address e / 16; (x, -x) stored
+    wire [16*17-1:0] fb_rd;
+    reg  [3:0]       cp_group;
+    reg              cp_run;
+    reg  [NFG-1:0]   fb_full;       // group complete
+    genvar s;
+    generate for (s = 0; s < 16; s = s + 1) begin : g_fb
+        // writer lane feeding bank s (RMAX consecutive rows, aligned)
+        localparam integer WL = s % RMAX;
+        wire [7:0]  wx  = fb_x[WL*8 +: 8];
+        wire [8:0]  wnx = 9'd0 - {1'b0, wx};
+        wire        we  = fb_we && fb_row0[3:0] == s - s % RMAX;
+        tg_lutram #(.W(17), .DEPTH(NFG < 32 ? 32 : NFG), .AW(NFG < 32 ? 5 : clog2(NFG))) u_fb (
+            .clk(clk), .we(we), .waddr(fb_row0[7:4]), .wdata({wnx, wx}),
+            .raddr(cp_group), .rdata(fb_rd[s*17 +: 17]));
+    end endgenerate
+
+    // A group may be copied once it is complete and W1 no longer reads the lanes.
+    wire cp_go = cp_run && fb_full[cp_group] && lanes_free;
+    always @(posedge clk) begin
+        if (rst) begin
+            cp_run  <= 1'b0;
+            fb_full <= {NFG{1'b0}};
+        end else begin
+            if (fb_we && ((fb_row0 + RMAX) & 8'd15) == 0)
+                fb_full[fb_row0[7:4]] <= 1'b1;
+            if (fb_copy) begin
+                cp_run   <= 1'b1;
+                cp_group <= 4'd0;
+            end else if (cp_go) begin
+                cp_group <= cp_group + 1'b1;
+                if (cp_group == NFG - 1) begin
+                    cp_run  <= 1'b0;
+                    fb_full <= {NFG{1'b0}};
+                end
+            end
+        end
+    end
+    assign fb_copy_done = cp_go && cp_group == NFG - 1;
+
+    // Bus register stage: one copy of the data (fan-out 16 lanes per bit) and
+    // one write enable per block of 16 lanes (fan-out 16 lanes).
+    wire          bus_we    = act_we | cp_go;
+    wire          bus_ff    = cp_go ? 1'b1 : act_ff;
+    wire [3:0]    bus_group = cp_go ? cp_group : act_group;
+    wire [15:0]   bus_hot   = 16'd1 << bus_group;
+    wire [15:0]   hot_d     = bus_we && !bus_ff ? bus_hot : 16'd0;
+    wire [15:0]   hot_f     = bus_we &&  bus_ff ? bus_hot : 16'd0;
+    reg  [15:0]      blk_en;
+    reg  [16*8-1:0]  bx_r;
+    reg  [16*9-1:0]  bnx_r;
+    integer k;
+    always @(posedge clk) begin
+        for (k = 0; k < 16; k = k + 1) begin
+            blk_en[k]           <= hot_d[((16 * k) % D) / 16] | hot_f[((16 * k) % DFF) / 16];
+            bx_r[k*8 +: 8]      <= cp_go ? fb_rd[k*17 +: 8]     : act_x[k*8 +: 8];
+            bnx_r[k*9 +: 9]     <= cp_go ? fb_rd[k*17 + 8 +: 9] : act_nx[k*9 +: 9];
+        end
+    end
+
+    genvar j;
+    generate for (j = 0; j < LANES; j = j + 1) begin : g_lane
+        localparam integer SL = j % 16;
+        always @(posedge clk)
+            if (blk_en[j / 16]) begin
+                lx[j*8 +: 8]  <= bx_r[SL*8 +: 8];
+                lnx[j*9 +: 9] <= bnx_r[SL*9 +: 9];
+            end
+    end endgenerate
+
+    // ------------------------------------------------------------ adder tree
+    reg [TREE_BITS-1:0] tr;
+    wire [LANES*9-1:0] lane_v;
+    generate for (j = 0; j < LANES; j = j + 1) begin : g_mux
+        wire [1:0] code = bank_q[j / 16][2 * (j % 16) +: 2];
+        wire [7:0] xv = lx[j*8 +: 8];
+        assign lane_v[j*9 +: 9] = code == 2'b01 ? {xv[7], xv} :
+                                  code == 2'b10 ? lnx[j*9 +: 9] : 9'd0;
+    end endgenerate
+
+    genvar m, n;
+    generate for (m = 1; m <= 8; m = m + 1) begin : g_lvl
+        localparam NN = LANES >> m;
+        localparam WW = 9 + m;
+        for (n = 0; n < NN; n = n + 1) begin : g_node
+            wire [WW-2:0] a, c;
+            if (m == 1) begin : g_first
+                assign a = lane_v[(2*n)*9 +: 9];
+                assign c = lane_v[(2*n+1)*9 +: 9];
+            end else begin : g_next
+                assign a = tr[loff(m-1) + (2*n)*(WW-1) +: WW-1];
+                assign c = tr[loff(m-1) + (2*n+1)*(WW-1) +: WW-1];
+            end
+            always @(posedge clk)
+                tr[loff(m) + n*WW +: WW] <= {a[WW-2], a} + {c[WW-2], c};
+        end
+    end endgenerate
+
+    // sideband through the tree: level LD for d_model inputs, LF for d_ff inputs
+    wire [SBW-1:0] sbd, sbf;
+    tg_delay #(.W(SBW), .N(LD)) u_sbd (.clk(clk), .rst(rst), .d(sb2[SBW-3] ? {SBW{1'b0}} : sb2), .q(sbd));
+    tg_delay #(.W(SBW), .N(LF)) u_sbf (.clk(clk), .rst(rst), .d(sb2[SBW-3] ? sb2 : {SBW{1'b0}}), .q(sbf));
+    wire           use_f = sbf[SBW-1];
+    wire [SBW-1:0] sbo   = use_f ? sbf : sbd;
+
+    generate for (j = 0; j < RMAX; j = j + 1) begin : g_out
+        wire [LD+8:0] vd = tr[loff(LD) + j*(9+LD) +: 9+LD];
+        wire [LF+8:0] vf = tr[loff(LF) + (j < RFF ? j : 0)*(9+LF) +: 9+LF];
+        wire [16:0]   ed = {{(17-9-LD){vd[LD+8]}}, vd};
+        wire [16:0]   ef = {{(17-9-LF){vf[LF+8]}}, vf};
+        assign out_acc[j*17 +: 17] = use_f ? ef : ed;
+    end endgenerate
+
+    assign out_valid = sbo[SBW-1];
+    assign out_last  = sbo[SBW-2];
+    assign out_ff    = sbo[SBW-3];
+    assign out_tag   = sbo[9 +: TW];
+    assign out_row0  = use_f ? sbo[8:0] << clog2(RFF) : sbo[8:0] << clog2(RMAX);
+
+    // pipeline occupancy
+    // A bus write in cycle c lands in the lanes at c+2; the word addressed in
+    // cycle t reads them in t+2, so writes may start once no word is addressed.
+    assign lanes_free = !run;
+    reg [11:0] busy_sr;
+    always @(posedge clk) begin
+        if (rst) busy_sr <= 12'd0;
+        else     busy_sr <= {busy_sr[10:0], run};
+    end
+    assign idle = !run && busy_sr == 12'd0;
+endmodule
+
+`default_nettype wire

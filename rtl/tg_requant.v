@@ -1,0 +1,87 @@
+// Requantisation of the matrix-vector row sums:
+//   y = sat(rshift_round(acc * M, S))  with (M, S) per matrix,
+// saturating to int8 (Q, K, V), int16 (Wo, W2, LM head) or clipping to
+// [0, 127] (W1: the ReLU). RMAX lanes, one DSP48 each, so requantisation keeps
+// pace with the tree (256 / d_model rows per cycle).
+//
+// Latency: 5 cycles (3 multiply, 2 round/saturate). The destination of every
+// row (q, k, v, residual, FFN activation, logits) travels with it.
+
+`default_nettype none
+
+module tg_requant #(
+    parameter D    = 64,
+    parameter RMAX = 4,
+    parameter TW   = 4
+) (
+    input  wire              clk,
+    input  wire              rst,
+    // per-matrix constants of the current layer: {S[21:16], M[15:0]} per word
+    // index 0..5 = wq wk wv wo w1 w2, 6 = LM head
+    input  wire [7*22-1:0]   rq,
+    // row sums from the matrix-vector unit
+    input  wire              in_valid,
+    input  wire [TW-1:0]     in_tag,
+    input  wire [8:0]        in_row0,
+    input  wire              in_last,
+    input  wire [RMAX*17-1:0] in_acc,
+    // requantised rows
+    output wire              out_valid,
+    output wire [2:0]        out_dest,
+    output wire [8:0]        out_row0,     // row within its matrix
+    output wire              out_last,     // last row of the command
+    output wire [RMAX*16-1:0] out_y
+);
+    // tags of matrix-vector commands
+    localparam TAG_QKV = 0, TAG_WO = 1, TAG_W1 = 2, TAG_W2 = 3, TAG_LM = 4;
+    // destinations
+    localparam DST_Q = 0, DST_K = 1, DST_V = 2, DST_ATT = 3, DST_ACT = 4, DST_FFN = 5, DST_LOGIT = 6;
+
+    // matrix of this word
+    reg [2:0] mat, dest;
+    reg [8:0] row;
+    always @(*) begin
+        row = in_row0;
+        case (in_tag)
+            TAG_QKV: begin
+                if (in_row0 >= 2 * D)  begin mat = 3'd2; dest = DST_V; row = in_row0 - 2 * D; end
+                else if (in_row0 >= D) begin mat = 3'd1; dest = DST_K; row = in_row0 - D; end
+                else                   begin mat = 3'd0; dest = DST_Q; end
+            end
+            TAG_WO:  begin mat = 3'd3; dest = DST_ATT; end
+            TAG_W1:  begin mat = 3'd4; dest = DST_ACT; end
+            TAG_W2:  begin mat = 3'd5; dest = DST_FFN; end
+            default: begin mat = 3'd6; dest = DST_LOGIT; end
+        endcase
+    end
+    wire [21:0] c   = rq[mat*22 +: 22];
+    wire [15:0] mm  = c[15:0];
+    wire [5:0]  ss  = c[21:16];
+    // |acc * M| < 2^34, so any shift >= 36 gives 0, as does 36 itself
+    wire [5:0]  s_off = (ss > 6'd36 ? 6'd36 : (ss == 6'd0 ? 6'd1 : ss)) - 6'd1;
+    wire [1:0]  mode  = dest == DST_ACT ? 2'd2 : (dest == DST_Q || dest == DST_K || dest == DST_V) ? 2'd0 : 2'd1;
+
+    // sideband: valid, last, dest, row (5 cycles); shift and mode (3 cycles)
+    wire [13:0] sb_in = {in_valid, in_last, dest, row};
+    wire [13:0] sb_out;
+    tg_delay #(.W(14), .N(5)) u_sb (.clk(clk), .rst(rst), .d(sb_in), .q(sb_out));
+    wire [7:0] sm_out;
+    tg_delay #(.W(8), .N(3)) u_sm (.clk(clk), .rst(rst), .d({s_off, mode}), .q(sm_out));
+
+    genvar r;
+    generate for (r = 0; r < RMAX; r = r + 1) begin : g_lane
+        wire signed [42:0] p;
+        wire signed [16:0] acc = in_acc[r*17 +: 17];
+        tg_mac_slice u_mul (.clk(clk), .a({{8{acc[16]}}, acc}), .b({2'b00, mm}), .p(p));
+        tg_round_sat #(.PW(36), .SMIN(1), .SBITS(6)) u_rs (
+            .clk(clk), .p(p[35:0]), .s_off(sm_out[7:2]), .mode(sm_out[1:0]),
+            .y(out_y[r*16 +: 16]));
+    end endgenerate
+
+    assign out_valid = sb_out[13];
+    assign out_last  = sb_out[12];
+    assign out_dest  = sb_out[11:9];
+    assign out_row0  = sb_out[8:0];
+endmodule
+
+`default_nettype wire

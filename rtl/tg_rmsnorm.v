@@ -1,0 +1,213 @@
+// Integer RMSNorm, the model's rmsnorm_int:
+//   ss = sum x^2, ms = max(ss >> log2 d, 1), k = max(0, (bitlen(ms) - 7) / 2),
+//   m = ms >> 2k, r = RSQRT[m], h = sat8(rshift_round(x * g * r, 17 + k)).
+//
+// Statistics are gathered while the vector streams in (embedding or residual
+// add, up to 8 elements per cycle, element e in slot e % 8): squares on array
+// slices 0..7, x*g on slices 8..15 (gains read from block RAM in step with the
+// stream), ss accumulated through a registered 8-input adder tree, x*g parked
+// in LUT RAM. When the last element is in, r and k follow in four cycles.
+// The output pass multiplies 16 x*g values by r per cycle on slices 0..15 and
+// rounds them on the array's post-processing lanes, straight onto the
+// activation bus of the matrix-vector unit.
+
+`default_nettype none
+
+module tg_rmsnorm #(
+    parameter D          = 64,
+    parameter GDEPTH     = 128,
+    parameter GAW        = 7,
+    parameter GINIT      = "",
+    parameter RSQRT_INIT = ""
+) (
+    input  wire              clk,
+    input  wire              rst,
+    // gains write port (core idle only)
+    input  wire              wr_en,
+    input  wire [GAW-1:0]    wr_addr,
+    input  wire [31:0]       wr_data,
+    // vector stream
+    input  wire              in_valid,
+    input  wire              in_first,
+    input  wire              in_last,
+    input  wire [GW-1:0]     in_grp,       // element index / 8
+    input  wire [7:0]        in_mask,
+    input  wire [8*16-1:0]   in_x,
+    input  wire [4:0]        in_gsel,      // gain vector: 2*layer (g1), 2*layer+1 (g2), 2*L (gf)
+    output reg               ready,        // statistics of the last vector complete
+    // output pass
+    input  wire              arm,          // run the output pass for the next vector
+    output wire              out_we,       // onto the activation bus
+    output wire [3:0]        out_group,
+    output wire              out_done,     // last group on the bus
+    output wire              out_done_early, // two cycles before out_done
+    // multiplier array, slices 0..15
+    output wire              arr_en,
+    output wire [16*25-1:0]  arr_a,
+    output wire [16*18-1:0]  arr_b,
+    output wire [16*4-1:0]   arr_soff,
+    input  wire [16*43-1:0]  arr_p
+);
+    function integer clog2;
+        input integer v;
+        integer i;
+        begin
+            clog2 = 0;
+            for (i = v - 1; i > 0; i = i >> 1) clog2 = clog2 + 1;
+        end
+    endfunction
+    localparam LOG2D = clog2(D);
+    localparam GW    = clog2(D / 8) < 1 ? 1 : clog2(D / 8);
+    localparam NOUT  = D / 16;
+    localparam XAW   = 5;                    // LUT RAM address bits (32 deep)
+
+    // ----------------------------------------------------------- gain reads
+    reg  [4:0]  gsel;
+    always @(posedge clk) if (in_valid && in_first) gsel <= in_gsel;
+    wire [4:0]  gsel_now = in_first ? in_gsel : gsel;
+    wire [GAW-1:0] gword = (gsel_now << (LOG2D - 2)) + (in_grp << 1);
+    wire [31:0] g_lo, g_hi;
+    tg_ram_tdp #(.W(32), .DEPTH(GDEPTH), .AW(GAW), .INIT(GINIT)) u_gains (
+        .clk(clk),
+        .en_a(in_valid || wr_en), .we_a(wr_en), .addr_a(wr_en ? wr_addr : gword), .din_a(wr_data), .dout_a(g_lo),
+        .en_b(in_valid), .we_b(1'b0), .addr_b(gword + 1'b1), .din_b(32'd0), .dout_b(g_hi));
+
+    // x and sideband two cycles later, aligned with the gains
+    wire [8*16-1:0] x_d2;
+    wire [7:0]      mask_d2;
+    wire [GW-1:0]   grp_d2;
+    wire            v_d2;
+    tg_delay #(.W(8*16 + 8 + GW + 1), .N(2)) u_xd (.clk(clk), .rst(rst),
+        .d({in_x, in_mask, in_grp, in_valid}), .q({x_d2, mask_d2, grp_d2, v_d2}));
+    wire [63:0] g8 = {g_hi, g_lo};
+
+    // --------------------------------------------------------- output pass
+    reg            o_run;
+    reg [3:0]      o_c;
+    reg            armed;
+    wire           out_start = armed && ready;
+    always @(posedge clk) begin
+        if (rst) armed <= 1'b0;
+        else if (arm) armed <= 1'b1;
+        else if (out_start) armed <= 1'b0;
+    end
+    always @(posedge clk) begin
+        if (rst) o_run <= 1'b0;
+        else if (out_start) begin o_run <= 1'b1; o_c <= 4'd0; end
+        else if (o_run) begin
+            o_c <= o_c + 1'b1;
+            if (o_c == NOUT - 1) o_run <= 1'b0;
+        end
+    end
+    wire [5:0] o_sb;
+    tg_delay #(.W(6), .N(5)) u_osb (.clk(clk), .rst(rst),
+        .d({o_run, o_run && o_c == NOUT - 1, o_c}), .q(o_sb));
+    assign out_we    = o_sb[5];
+    assign out_done  = o_sb[4];
+    assign out_group = o_sb[3:0];
+    wire o_e;
+    tg_delay #(.W(1), .N(3)) u_oe (.clk(clk), .rst(rst), .d(o_run && o_c == NOUT - 1), .q(o_e));
+    assign out_done_early = o_e;
+
+    // r, k of the current vector
+    reg [16:0] r;
+    reg [3:0]  k;
+
+    // x*g buffer: element e in bank e % 16, address e / 16
+    wire [16*24-1:0] xg_rd;
+    wire [7:0]       xg_mask;
+    wire [GW-1:0]    xg_grp;
+    wire             xg_v;
+    tg_delay #(.W(8 + GW + 1), .N(3)) u_xgd (.clk(clk), .rst(rst),
+        .d({mask_d2, grp_d2, v_d2}), .q({xg_mask, xg_grp, xg_v}));
+
+    genvar s;
+    generate for (s = 0; s < 16; s = s + 1) begin : g_xg
+        localparam integer SL = s % 8;         // slot feeding this bank
+        localparam integer HI = s / 8;          // which half of a 16-element row
+        wire [XAW-1:0] waddr = xg_grp >> 1;
+        wire we = xg_v && xg_mask[SL] && ((xg_grp & 1) == HI);
+        tg_lutram #(.W(24), .DEPTH(32), .AW(XAW)) u_xg (
+            .clk(clk), .we(we), .waddr(waddr), .wdata(arr_p[(8 + SL)*43 +: 24]),
+            .raddr({{(XAW-4){1'b0}}, o_c}), .rdata(xg_rd[s*24 +: 24]));
+    end endgenerate
+
+    // ----------------------------------------------------- array operands
+    generate for (s = 0; s < 16; s = s + 1) begin : g_arr
+        wire [15:0] xs  = s < 8 ? in_x[(s % 8)*16 +: 16] : x_d2[(s % 8)*16 +: 16];
+        wire [7:0]  gs  = g8[(s % 8)*8 +: 8];
+        wire [23:0] xgs = xg_rd[s*24 +: 24];
+        assign arr_a[s*25 +: 25] = o_run ? {xgs[23], xgs} : {{9{xs[15]}}, xs};
+        assign arr_b[s*18 +: 18] = o_run ? {1'b0, r} :
+                                   s < 8  ? {{2{xs[15]}}, xs} : {{10{gs[7]}}, gs};
+        assign arr_soff[s*4 +: 4] = k + 4'd1;
+    end endgenerate
+    assign arr_en = o_run || in_valid || v_d2;
+
+    // ------------------------------------------------- sum of squares
+    // squares of the slots (valid three cycles after the input), 8 -> 1 tree
+    wire [7:0]  sq_mask;
+    wire        sq_v, sq_first, sq_last;
+    tg_delay #(.W(11), .N(3)) u_sqd (.clk(clk), .rst(rst),
+        .d({in_mask & {8{in_valid}}, in_valid, in_first, in_last}), .q({sq_mask, sq_v, sq_first, sq_last}));
+    reg [31:0] l1 [0:3];
+    reg [32:0] l2 [0:1];
+    reg [35:0] ss;
+    integer i;
+    always @(posedge clk) begin
+        for (i = 0; i < 4; i = i + 1)
+            l1[i] <= (sq_mask[2*i]   ? {1'b0, arr_p[(2*i)*43   +: 31]} : 32'd0) +
+                     (sq_mask[2*i+1] ? {1'b0, arr_p[(2*i+1)*43 +: 31]} : 32'd0);
+        for (i = 0; i < 2; i = i + 1)
+            l2[i] <= {1'b0, l1[2*i]} + {1'b0, l1[2*i+1]};
+    end
+    wire [2:0] ac_sb;
+    tg_delay #(.W(3), .N(2)) u_acd (.clk(clk), .rst(rst), .d({sq_v, sq_first, sq_last}), .q(ac_sb));
+    reg ss_done;
+    always @(posedge clk) begin
+        if (rst) ss_done <= 1'b0;
+        else begin
+            ss_done <= ac_sb[2] && ac_sb[0];
+            if (ac_sb[2]) ss <= (ac_sb[1] ? 36'd0 : ss) + {3'b000, l2[0]} + {3'b000, l2[1]};
+        end
+    end
+
+    // ----------------------------------------- ms, k, m, r = RSQRT[m]
+    wire [35:0] ms0 = ss >> LOG2D;
+    wire [35:0] ms  = ms0 == 0 ? 36'd1 : ms0;
+    reg  [5:0]  bl;
+    always @(*) begin
+        bl = 6'd0;
+        for (i = 0; i < 36; i = i + 1)
+            if (ms[i]) bl = i + 1;
+    end
+    wire [5:0]  kk  = bl > 6'd8 ? (bl - 6'd7) >> 1 : 6'd0;
+    wire [35:0] msk = ms >> {kk[4:0], 1'b0};
+    reg  [7:0]  m1;
+    reg  [3:0]  k1;
+    reg         st1, st2;
+    wire [15:0] rsq;
+    always @(posedge clk) begin
+        if (rst) begin
+            st1 <= 1'b0; st2 <= 1'b0; ready <= 1'b0;
+        end else begin
+            st1 <= ss_done;
+            st2 <= st1;
+            if ((in_valid && in_first) || arm) ready <= 1'b0;
+            else if (st2) ready <= 1'b1;
+        end
+        if (ss_done) begin
+            m1 <= msk[7:0];
+            k1 <= kk[3:0];
+        end
+        if (st2) begin
+            r <= {1'b0, rsq};
+            k <= k1;
+        end
+    end
+    // the ROM output goes straight into r: no second output register
+    tg_rom_dp #(.W(16), .DEPTH(256), .AW(8), .OREG(0), .INIT(RSQRT_INIT)) u_rsqrt (
+        .clk(clk), .addr_a(m1), .dout_a(rsq), .addr_b(8'd0), .dout_b());
+endmodule
+
+`default_nettype wire

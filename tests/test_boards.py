@@ -1,0 +1,168 @@
+"""Boards: data files, generated XDC and FuseSoC core, pins, budgets, the BRAM fit check."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import re
+
+import pytest
+
+import _build_helpers as H
+from tritgpt import boards
+from tritgpt.errors import UserError
+from tritgpt.model import Config
+
+# Checked against Digilent's master XDC files (github.com/Digilent/digilent-xdc):
+# board: (part, clock pin, MHz, FPGA TX, FPGA RX, LEDs, openFPGALoader board)
+EXPECTED = {
+    "arty-a7-35t": ("xc7a35tcsg324-1", "E3", 100.0, "D10", "A9", ("H5", "J5", "T9", "T10"), "arty_a7_35t"),
+    "arty-a7-100t": ("xc7a100tcsg324-1", "E3", 100.0, "D10", "A9", ("H5", "J5", "T9", "T10"), "arty_a7_100t"),
+    "basys3": ("xc7a35tcpg236-1", "W5", 100.0, "A18", "B18", ("U16", "E19", "U19", "V19"), "basys3"),
+    "nexys-a7-100t": ("xc7a100tcsg324-1", "E3", 100.0, "D4", "C4", ("H17", "K15", "J13", "N14"), "nexys_a7_100"),
+    "cmod-a7-35t": ("xc7a35tcpg236-1", "L17", 12.0, "J18", "J17", ("A17", "C16", "B17", "B16"), "cmoda7_35t"),
+}
+BUDGETS = {
+    "xc7a35t": boards.Budget(lut=20800, ff=41600, ramb36=50, dsp=90),
+    "xc7a100t": boards.Budget(lut=63400, ff=126800, ramb36=135, dsp=240),
+}
+
+
+def test_known_boards():
+    assert set(EXPECTED) <= set(boards.board_names())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_board_data(name):
+    b = boards.get_board(name)
+    part, clk_pin, mhz, tx, rx, leds, loader = EXPECTED[name]
+    assert (b.part, b.clock_pin, b.clock_mhz, b.uart_tx, b.uart_rx, b.led_pins, b.openfpgaloader) == \
+        (part, clk_pin, mhz, tx, rx, leds, loader)
+    assert b.iostandard == "LVCMOS33"
+    assert b.part.startswith(b.device) and b.package in b.part
+    assert b.budget == BUDGETS[b.device]
+    assert b.clk_hz == int(b.design_mhz * 1e6)
+    assert b.design_mhz <= b.clock_mhz
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_xdc_matches_board(name):
+    """constraints/NAME.xdc is the generated one and constrains every top-level port."""
+    b = boards.get_board(name)
+    xdc = (boards.BOARDS_DIR / f"{name}.xdc").read_text()
+    assert xdc == b.xdc(), f"constraints/{name}.xdc is stale: run `tritgpt boards --write`"
+    pins = boards.parse_xdc_pins(xdc)
+    want = {"clk": b.clock_pin, "uart_tx": b.uart_tx, "uart_rx": b.uart_rx}
+    want.update({f"led[{i}]": p for i, p in enumerate(b.led_pins)})
+    assert {k: v[0] for k, v in pins.items()} == want
+    assert {v[1] for v in pins.values()} == {"LVCMOS33"}
+    period = float(re.search(r"create_clock .*-period ([0-9.]+)", xdc).group(1))
+    assert period == pytest.approx(1000.0 / b.clock_mhz, abs=1e-3)
+    # nextpnr-xilinx's XDC reader: no spaces inside {} around a port name
+    assert "{ " + "clk" not in xdc and "[get_ports { " not in xdc
+
+
+def test_board_core_matches_boards():
+    text = boards.CORE_FILE.read_text()
+    assert text == boards.board_core(), "cores/tritgpt_board.core is stale: run `tritgpt boards --write`"
+    import yaml
+
+    core = yaml.safe_load(text)
+    for b in boards.all_boards():
+        t = core["targets"][b.target]
+        assert t["flow"] == "openxc7"
+        assert t["flow_options"]["part"] == b.part
+        assert float(t["flow_options"]["frequency"]) == b.design_mhz
+        assert f"CLK_HZ={b.clk_hz}" in t["parameters"]
+        xdc_sets = [fs for fs in t["filesets"] if fs.startswith("xdc_")]
+        assert core["filesets"][xdc_sets[0]]["files"] == [f"../constraints/{b.name}.xdc"]
+        assert t["toplevel"] == "tritgpt_top"
+
+
+def _package_pins(part):
+    from tritgpt import toolchain
+
+    tc = toolchain.discover()
+    fam = tc.db_family_dir(part)
+    if not fam:
+        pytest.skip(f"prjxray-db with {part} not found (set PRJXRAY_DB_DIR) to check the pins against the package")
+    with open(fam / part / "package_pins.csv") as f:
+        return {row["pin"]: row for row in csv.DictReader(f)}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_pins_exist_in_package(name):
+    b = boards.get_board(name)
+    pins = _package_pins(b.part)
+    for pin in (b.clock_pin, b.uart_tx, b.uart_rx, *b.led_pins):
+        assert pin in pins, f"{pin} is not a pin of {b.part}"
+    # the clock must arrive on a clock-capable pin
+    assert "CC" in pins[b.clock_pin]["pin_function"]
+
+
+def test_unknown_board_lists_known():
+    with pytest.raises(UserError) as exc:
+        boards.get_board("arty-z7")
+    msg = str(exc.value)
+    assert "unknown board 'arty-z7'" in msg
+    for name in EXPECTED:
+        assert name in msg
+
+
+def test_bram_estimate_builtin_configs():
+    """Every board lists the built-in configs that fit, and the estimate agrees."""
+    for b in boards.all_boards():
+        for name in ("tiny", "default"):
+            fits = boards.estimate_bram(Config.load(name))["ramb36"] <= b.budget.ramb36
+            assert fits == (name in b.fits), (b.name, name)
+    est = boards.estimate_bram(Config.load("default"))
+    items = est["items_ramb36"]
+    assert items["weight banks"] == 8.0  # 16 banks of 512 x 32: one RAMB18 each
+    # 2 x 2 layers x 128 x 64 bytes in 16 banks: a RAMB36 (K, dual port) and a RAMB18 (V) each
+    assert items["KV cache"] == 24.0
+    assert est["bytes_kv_cache"] == 2 * 2 * 128 * 64
+    assert est["ramb36"] == 40  # what yosys makes of rtl/ with this config
+
+
+def test_fit_check_refuses_oversized_model():
+    big = dataclasses.replace(Config.load("default"), name="big", d_model=256, d_ff=1024, n_layers=4, context=256)
+    big.validate()
+    with pytest.raises(UserError) as exc:
+        boards.check_fit(boards.get_board("arty-a7-35t"), big)
+    msg = str(exc.value)
+    assert "RAMB36" in msg and "arty-a7-35t" in msg and "has 50" in msg
+    # a model that fits the 100T but not the 35T
+    mid = dataclasses.replace(Config.load("default"), name="mid", d_model=128, d_ff=512, n_layers=2, context=256)
+    need = boards.estimate_bram(mid)["ramb36"]
+    assert 50 < need <= 135, need
+    with pytest.raises(UserError):
+        boards.check_fit(boards.get_board("arty-a7-35t"), mid)
+    assert boards.check_fit(boards.get_board("arty-a7-100t"), mid)["ramb36"] == need
+
+
+def test_ramb18_shapes():
+    assert boards.ramb18_for(512, 32) == 1
+    assert boards.ramb18_for(1024, 32) == 2
+    assert boards.ramb18_for(2048, 8) == 1
+    assert boards.ramb18_for(256, 17) == 1
+    assert boards.ramb18_for(16384, 1) == 1
+    assert boards.ramb18_for(0, 32) == 0
+
+
+def test_bad_board_file(tmp_path):
+    text = (boards.BOARDS_DIR / "arty-a7-35t.toml").read_text()
+    bad = tmp_path / "arty-a7-35t.toml"
+    bad.write_text(text.replace('pin = "E3"', 'pin = "E3X"'))
+    with pytest.raises(UserError, match="not a package pin"):
+        boards.load_board_file(bad)
+    bad.write_text(text.replace('part = "xc7a35tcsg324-1"', 'part = "xc7a100tcsg324-1"'))
+    with pytest.raises(UserError, match="does not match device"):
+        boards.load_board_file(bad)
+    other = tmp_path / "other.toml"
+    other.write_text(text)
+    with pytest.raises(UserError, match="must match the file name"):
+        boards.load_board_file(other)
+
+
+def test_helpers_importable():
+    assert H.ROOT.is_dir()

