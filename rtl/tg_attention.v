@@ -29,7 +29,6 @@
 module tg_attention #(
     parameter D          = 64,
     parameter H          = 2,
-    parameter CTX        = 128,
     parameter RMAX       = 4,
     parameter KVAW       = 8,      // {layer, position} address bits
     parameter PAW        = 7,      // position bits (log2 CTX)
@@ -58,7 +57,9 @@ module tg_attention #(
     output wire [NS*25-1:0]  arr_a,
     output wire [NS*18-1:0]  arr_b,
     output wire [16*4-1:0]   arr_soff,
-    input  wire [NS*43-1:0]  arr_p
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire [NS*43-1:0]  arr_p          // products fit in 34 bits
+    /* verilator lint_on UNUSEDSIGNAL */
 );
     function integer clog2;
         input integer v;
@@ -74,9 +75,15 @@ module tg_attention #(
     localparam LH    = clog2(HD);     // tree depth to a head score
     localparam KB    = D / 4;         // KV banks
     localparam SW    = 17 + LH;       // score width
-    localparam SAW   = PAW - 1 < 5 ? 5 : PAW - 1;   // score LUT RAM address bits
+    localparam SAW   = PAW - 1;       // score LUT RAM address bits (pair index)
     localparam KVD   = 1 << KVAW;
     localparam NOUT  = D / 16;
+    localparam integer ALAST_I = NOUT - 1;
+    localparam [3:0] ALAST = ALAST_I[3:0];
+    localparam integer KBW_I = KB;           // bank words per row
+    localparam [7:0] KBW = KBW_I[7:0];
+    localparam integer WPC_I = RMAX / 4;     // bank words per requantiser output
+    localparam [7:0] WPC = WPC_I[7:0];
     localparam DST_Q = 0, DST_K = 1, DST_V = 2;
 
     genvar i, h, m;
@@ -87,7 +94,7 @@ module tg_attention #(
     reg [D*8-1:0] q;
     generate for (i = 0; i < D; i = i + 1) begin : g_q
         always @(posedge clk)
-            if (rq_valid && rq_dest == DST_Q && (rq_row0 >> clog2(RMAX)) == i / RMAX)
+            if (rq_valid && rq_dest == DST_Q && {23'd0, rq_row0} == i - i % RMAX)
                 q[i*8 +: 8] <= rq_y[(i % RMAX)*16 +: 8];
     end endgenerate
 
@@ -97,7 +104,7 @@ module tg_attention #(
     always @(posedge clk)
         if (rq_valid && rq_dest == DST_Q)
             for (y = 0; y < H; y = y + 1)
-                if ((rq_row0 >> LH) == y) begin : qs
+                if ({23'd0, rq_row0} >> LH == y) begin : qs
                     reg [13:0] t;
                     t = rq_row0 == 0 || (rq_row0 & (HD - 1)) == 0 ? 14'd0 : qsum[y*14 +: 14];
                     for (x = 0; x < RMAX; x = x + 1)
@@ -111,9 +118,9 @@ module tg_attention #(
     // every other cycle for writing the new k row. The pair holding the current
     // position waits until that row is in the cache.
     reg            p1_run;
-    reg [PAW-1:0]  p1_pp;       // pair index
+    reg [SAW-1:0]  p1_pp;       // pair index
     reg            p1_c;        // head half
-    wire [PAW-1:0] npairs_m1 = pos >> 1;
+    wire [SAW-1:0] npairs_m1 = pos[PAW-1:1];
     wire           k_ok;
     wire           p1_stall = p1_run && !p1_c && p1_pp == npairs_m1 && !k_ok;
     wire           p1_iss   = p1_run && !p1_stall;
@@ -121,7 +128,7 @@ module tg_attention #(
     always @(posedge clk) begin
         if (rst) p1_run <= 1'b0;
         else if (p1_start) begin
-            p1_run <= 1'b1; p1_pp <= {PAW{1'b0}}; p1_c <= 1'b0;
+            p1_run <= 1'b1; p1_pp <= {SAW{1'b0}}; p1_c <= 1'b0;
         end else if (p1_iss) begin
             p1_c <= ~p1_c;
             if (p1_c) begin
@@ -130,8 +137,8 @@ module tg_attention #(
             end
         end
     end
-    wire [PAW-1:0] p1_pos0 = {p1_pp[PAW-2:0], 1'b0};
-    wire [PAW-1:0] p1_pos1 = {p1_pp[PAW-2:0], 1'b1};
+    wire [PAW-1:0] p1_pos0 = {p1_pp, 1'b0};
+    wire [PAW-1:0] p1_pos1 = {p1_pp, 1'b1};
     wire           p1_v1   = p1_pos1 <= pos;
 
     // ------------------------------------------------------------ KV cache
@@ -139,6 +146,7 @@ module tg_attention #(
     wire           v_we  = rq_valid && rq_dest == DST_V;
     wire [KVAW-1:0] a_cur = {layer, pos};
     wire [KB*32-1:0] ka, kb, va;
+    wire [KB*32-1:0] unused_vb;     // V port B only writes
 
     // rows of the current token seen so far (k, v), counted in bank words
     reg [7:0]      k_cnt, v_cnt;
@@ -150,12 +158,12 @@ module tg_attention #(
         end else if (rq_valid && rq_dest == DST_Q) begin
             k_cnt <= 8'd0; v_cnt <= 8'd0;
         end else begin
-            if (k_we) k_cnt <= k_cnt + RMAX / 4;
-            if (v_we) v_cnt <= v_cnt + RMAX / 4;
+            if (k_we) k_cnt <= k_cnt + WPC;
+            if (v_we) v_cnt <= v_cnt + WPC;
         end
     end
-    assign k_ok = k_cnt == KB && k_pend == {KB{1'b0}};
-    wire v_ok = v_cnt == KB;
+    assign k_ok = k_cnt == KBW && k_pend == {KB{1'b0}};
+    wire v_ok = v_cnt == KBW;
 
     // pass 2 position counter (declared here: it addresses V)
     reg            p2_run;
@@ -165,7 +173,8 @@ module tg_attention #(
 
     generate for (i = 0; i < KB; i = i + 1) begin : g_kv
         // rows row0 .. row0+RMAX-1 arrive together; bank i holds rows 4i..4i+3
-        wire mine = (rq_row0 >> 2) <= i && i < (rq_row0 >> 2) + RMAX / 4;
+        wire [6:0] w0 = rq_row0[8:2];            // first bank word of this output
+        wire mine = {25'd0, w0} <= i && i < {25'd0, w0} + RMAX / 4;
         wire [31:0] wd = {rq_y[((4*i + 3) % RMAX)*16 +: 8], rq_y[((4*i + 2) % RMAX)*16 +: 8],
                           rq_y[((4*i + 1) % RMAX)*16 +: 8], rq_y[((4*i) % RMAX)*16 +: 8]};
         wire kwr = k_pend[i] && !p1_rd;
@@ -184,15 +193,15 @@ module tg_attention #(
         tg_ram_tdp #(.W(32), .DEPTH(KVD), .AW(KVAW)) u_v (
             .clk(clk),
             .en_a(p2_sb[PAW]), .we_a(1'b0), .addr_a({layer, p2_sb[PAW-1:0]}), .din_a(32'd0), .dout_a(va[i*32 +: 32]),
-            .en_b(v_we && mine), .we_b(v_we && mine), .addr_b(a_cur), .din_b(wd), .dout_b());
+            .en_b(v_we && mine), .we_b(v_we && mine), .addr_b(a_cur), .din_b(wd), .dout_b(unused_vb[i*32 +: 32]));
     end endgenerate
 
     // pass 1 sideband at the bank outputs (issue + 2): valid, c, second valid, last, pair
-    wire [PAW+3:0] p1_s2;
-    tg_delay #(.W(PAW + 4), .N(2)) u_p1s2 (.clk(clk), .rst(rst),
+    wire [SAW+3:0] p1_s2;
+    tg_delay #(.W(SAW + 4), .N(2)) u_p1s2 (.clk(clk), .rst(rst),
         .d({p1_iss, p1_c, p1_v1, p1_iss && p1_c && p1_pp == npairs_m1, p1_pp}), .q(p1_s2));
-    wire p1_v2 = p1_s2[PAW+3];
-    wire p1_c2 = p1_s2[PAW+2];
+    wire p1_v2 = p1_s2[SAW+3];
+    wire p1_c2 = p1_s2[SAW+2];
 
     // pass 1 finished (scores stored, maximum known) and v in the cache: pass 2
     wire p1_done;
@@ -218,20 +227,20 @@ module tg_attention #(
     // score memories: [parity][head], address = position / 2
     wire [H*SW-1:0] s_rd0, s_rd1;
     wire [H*SW-1:0] tree_s0, tree_s1;   // per head (only the active half's heads valid)
-    wire [PAW+3:0]  p1_st;               // pass 1 sideband at the tree outputs
-    wire            st_v  = p1_st[PAW+3];
-    wire            st_c  = p1_st[PAW+2];
-    wire            st_v1 = p1_st[PAW+1];
-    wire            st_last = p1_st[PAW];
-    wire [PAW-1:0]  st_pp = p1_st[PAW-1:0];
+    wire [SAW+3:0]  p1_st;               // pass 1 sideband at the tree outputs
+    wire            st_v  = p1_st[SAW+3];
+    wire            st_c  = p1_st[SAW+2];
+    wire            st_v1 = p1_st[SAW+1];
+    wire            st_last = p1_st[SAW];
+    wire [SAW-1:0]  st_pp = p1_st[SAW-1:0];
     generate for (h = 0; h < H; h = h + 1) begin : g_smem
-        wire mine = st_v && (h / H2) == st_c;
+        wire mine = st_v && (h / H2 == 1) == st_c;
         tg_lutram #(.W(SW), .DEPTH(1 << SAW), .AW(SAW)) u_s0 (
             .clk(clk), .we(mine), .waddr(st_pp), .wdata(tree_s0[h*SW +: SW]),
-            .raddr(p2_p >> 1), .rdata(s_rd0[h*SW +: SW]));
+            .raddr(p2_p[PAW-1:1]), .rdata(s_rd0[h*SW +: SW]));
         tg_lutram #(.W(SW), .DEPTH(1 << SAW), .AW(SAW)) u_s1 (
             .clk(clk), .we(mine && st_v1), .waddr(st_pp), .wdata(tree_s1[h*SW +: SW]),
-            .raddr(p2_p >> 1), .rdata(s_rd1[h*SW +: SW]));
+            .raddr(p2_p[PAW-1:1]), .rdata(s_rd1[h*SW +: SW]));
     end endgenerate
 
     // ------------------------------------------------------ softmax (pass 2)
@@ -240,7 +249,7 @@ module tg_attention #(
     wire [H*4-1:0]  rsh;      // n - 8 per head
     wire [H*17-1:0] esum_w;   // sum of e per head
     wire            sm_ready;
-    tg_softmax #(.H(H), .SW(SW), .PAW(PAW), .EXP_INIT(EXP_INIT), .RECIP_INIT(RECIP_INIT)) u_softmax (
+    tg_softmax #(.H(H), .SW(SW), .EXP_INIT(EXP_INIT), .RECIP_INIT(RECIP_INIT)) u_softmax (
         .clk(clk), .rst(rst),
         .p1_start(p1_start), .s_valid(st_v), .s_v1(st_v1), .s_c(st_c), .s0(tree_s0), .s1(tree_s1),
         .p2_valid(p2_run), .p2_first(p2_run && p2_p == 0), .p2_last(p2_run && p2_p == pos),
@@ -262,18 +271,16 @@ module tg_attention #(
         else if (an_start) begin an_run <= 1'b1; an_c <= 4'd0; end
         else if (an_run) begin
             an_c <= an_c + 1'b1;
-            if (an_c == NOUT - 1) an_run <= 1'b0;
+            if (an_c == ALAST) an_run <= 1'b0;
         end
     end
     wire [5:0] an_sb;
     tg_delay #(.W(6), .N(5)) u_ansb (.clk(clk), .rst(rst),
-        .d({an_run, an_run && an_c == NOUT - 1, an_c}), .q(an_sb));
+        .d({an_run, an_run && an_c == ALAST, an_c}), .q(an_sb));
     assign an_we    = an_sb[5];
     assign an_done  = an_sb[4];
     assign an_group = an_sb[3:0];
-    wire [1:0] an_e;
-    tg_delay #(.W(2), .N(3)) u_ane (.clk(clk), .rst(rst), .d({an_run, an_run && an_c == NOUT - 1}), .q(an_e));
-    assign an_done_early = an_e[0];
+    tg_delay #(.W(1), .N(3)) u_ane (.clk(clk), .rst(rst), .d(an_run && an_c == ALAST), .q(an_done_early));
 
     // ------------------------------------------------------ array operands
     reg [D*24-1:0] acc;
@@ -295,8 +302,11 @@ module tg_attention #(
         wire [24:0] pk = {hi, 9'd0, ~lo[7], lo[6:0]};     // hi * 2^17 + (lo + 128)
         if (i < 16) begin : g_an
             // normalise: element j = 16 * an_c + i
-            wire [PAW+4:0] j  = {an_c, 4'd0} + i;
-            wire [3:0]     hh = j >> LH;
+            /* verilator lint_off UNUSEDSIGNAL */
+            wire [7:0]     j  = {an_c, 4'd0} + i;
+            wire [7:0]     hj = j >> LH;
+            /* verilator lint_on UNUSEDSIGNAL */
+            wire [3:0]     hh = hj[3:0];
             wire [23:0]    ar = acc[j*24 +: 24];
             // even elements carry 128 * esum from the offset packing
             wire [23:0]    av = (i % 2 == 0) ? ar - {esum_w[hh*17 +: 17], 7'd0} : ar;
@@ -314,7 +324,7 @@ module tg_attention #(
     // ------------------------------------------- unpack the two products
     reg [NS*17-1:0] lo_r, hi_r;
     generate for (i = 0; i < NS; i = i + 1) begin : g_unpack
-        wire [42:0] pp = arr_p[i*43 +: 43];
+        wire [33:0] pp = arr_p[i*43 +: 34];      // both products fit in 34 bits
         always @(posedge clk) begin
             lo_r[i*17 +: 17] <= pp[16:0];
             hi_r[i*17 +: 17] <= pp[33:17] + {16'd0, pp[16]};
@@ -360,7 +370,7 @@ module tg_attention #(
         assign tree_s1[h*SW +: SW] = t1[toff(LH) + (h % H2)*SW +: SW];
     end endgenerate
     // sideband from the bank outputs (issue+2) to the tree outputs: 3 array + 1 unpack + LH
-    tg_delay #(.W(PAW + 4), .N(4 + LH)) u_p1st (.clk(clk), .rst(rst), .d(p1_s2), .q(p1_st));
+    tg_delay #(.W(SAW + 4), .N(4 + LH)) u_p1st (.clk(clk), .rst(rst), .d(p1_s2), .q(p1_st));
     assign p1_done = st_v && st_last;
 
     // ------------------------------------------------------ accumulators
@@ -393,147 +403,6 @@ module tg_attention #(
         if (p1_v2 && p2_s4[2]) $display("ASSERT tg_attention: pass 1 and pass 2 overlap");
     end
 `endif
-endmodule
-
-// Integer softmax of one attention row, the model's softmax_weights and
-// normalise_attention: running score maximum (pass 1), EXP table lookup and
-// per-head sum (pass 2), then n = bitlen(esum), m = esum >> (n - 8) and the
-// RECIP table for the normaliser. e is valid four cycles after its position
-// is issued; recip/rshift are valid (ready) eight cycles after the last one.
-module tg_softmax #(
-    parameter H          = 2,
-    parameter SW         = 22,
-    parameter PAW        = 7,
-    parameter EXP_INIT   = "",
-    parameter RECIP_INIT = ""
-) (
-    input  wire             clk,
-    input  wire             rst,
-    // pass 1: scores of positions 2pp (s0) and 2pp+1 (s1, if s_v1) for the heads of half s_c
-    input  wire             p1_start,
-    input  wire             s_valid,
-    input  wire             s_v1,
-    input  wire             s_c,
-    input  wire [H*SW-1:0]  s0,
-    input  wire [H*SW-1:0]  s1,
-    // pass 2: scores read back (rd0 = even position, rd1 = odd), one position per cycle
-    input  wire             p2_valid,
-    input  wire             p2_first,
-    input  wire             p2_last,
-    input  wire             p2_par,
-    input  wire [H*SW-1:0]  rd0,
-    input  wire [H*SW-1:0]  rd1,
-    input  wire [4:0]       att_shift,
-    output wire [H*9-1:0]   e,
-    output wire [H*17-1:0]  esum_out,
-    output wire [H*11-1:0]  recip,
-    output wire [H*4-1:0]   rshift,       // n - 8: normaliser shift is 16 + rshift
-    output reg              ready
-);
-    localparam H2 = H / 2;
-    genvar h;
-    integer y;
-
-    // ---------------------------------------------------- running maximum
-    reg signed [SW-1:0] smax [0:H-1];
-    reg [H-1:0]         have;
-    always @(posedge clk) begin
-        if (rst || p1_start) have <= {H{1'b0}};
-        else if (s_valid)
-            for (y = 0; y < H; y = y + 1)
-                if (y / H2 == s_c) begin : upd
-                    reg signed [SW-1:0] a, b, c;
-                    a = s0[y*SW +: SW];
-                    b = s1[y*SW +: SW];
-                    c = (s_v1 && b > a) ? b : a;
-                    if (!have[y] || c > smax[y]) smax[y] <= c;
-                    have[y] <= 1'b1;
-                end
-    end
-
-    // -------------------------------------- e = EXP[min(255, (smax - s) >> shift)]
-    reg  [H*SW-1:0] s_r;
-    reg  [H*8-1:0]  d_r;
-    always @(posedge clk) begin
-        s_r <= p2_par ? rd1 : rd0;
-        for (y = 0; y < H; y = y + 1) begin : dd
-            reg [SW:0] diff, sh;
-            diff = {smax[y][SW-1], smax[y]} - {s_r[y*SW + SW - 1], s_r[y*SW +: SW]};
-            sh   = diff >> att_shift;
-            d_r[y*8 +: 8] <= sh > 255 ? 8'd255 : sh[7:0];
-        end
-    end
-    wire [H*8-1:0] e8;
-    generate for (h = 0; h < H; h = h + 2) begin : g_exp
-        tg_rom_dp #(.W(8), .DEPTH(256), .AW(8), .INIT(EXP_INIT)) u_exp (
-            .clk(clk), .addr_a(d_r[h*8 +: 8]), .dout_a(e8[h*8 +: 8]),
-            .addr_b(d_r[(h+1)*8 +: 8]), .dout_b(e8[(h+1)*8 +: 8]));
-    end endgenerate
-    generate for (h = 0; h < H; h = h + 1) begin : g_e
-        assign e[h*9 +: 9] = {1'b0, e8[h*8 +: 8]};
-    end endgenerate
-
-    // ------------------------------------------------------------ esum
-    wire [2:0] sb4;   // valid, first, last at the EXP outputs
-    tg_delay #(.W(3), .N(4)) u_sb4 (.clk(clk), .rst(rst), .d({p2_valid, p2_first, p2_last}), .q(sb4));
-    reg [16:0] esum [0:H-1];
-    reg        fin1;
-    always @(posedge clk) begin
-        if (rst) fin1 <= 1'b0;
-        else     fin1 <= sb4[2] && sb4[0];
-        if (sb4[2])
-            for (y = 0; y < H; y = y + 1)
-                esum[y] <= (sb4[1] ? 17'd0 : esum[y]) + {9'd0, e8[y*8 +: 8]};
-    end
-
-    // n = bitlen(esum) (>= 8), m = esum >> (n - 8), recip = RECIP[m - 128]
-    reg [H*7-1:0] ridx;
-    reg [H*4-1:0] nsh;
-    reg           fin2;
-    always @(posedge clk) begin
-        if (rst) fin2 <= 1'b0;
-        else     fin2 <= fin1;
-        for (y = 0; y < H; y = y + 1) begin : nm
-            reg [4:0] n;
-            reg [16:0] mm;
-            integer z;
-            n = 5'd8;
-            for (z = 8; z < 17; z = z + 1)
-                if (esum[y][z]) n = z + 1;
-            mm = esum[y] >> (n - 5'd8);
-            ridx[y*7 +: 7] <= mm[6:0];
-            nsh[y*4 +: 4]  <= n - 5'd8;
-        end
-    end
-    wire [H*16-1:0] rc;
-    generate for (h = 0; h < H; h = h + 2) begin : g_rcp
-        tg_rom_dp #(.W(16), .DEPTH(128), .AW(7), .INIT(RECIP_INIT)) u_recip (
-            .clk(clk), .addr_a(ridx[h*7 +: 7]), .dout_a(rc[h*16 +: 16]),
-            .addr_b(ridx[(h+1)*7 +: 7]), .dout_b(rc[(h+1)*16 +: 16]));
-    end endgenerate
-    reg fin3, fin4;
-    reg [H*11-1:0] recip_r;
-    reg [H*4-1:0]  rshift_r;
-    always @(posedge clk) begin
-        if (rst) begin
-            fin3 <= 1'b0; fin4 <= 1'b0; ready <= 1'b0;
-        end else begin
-            fin3 <= fin2;
-            fin4 <= fin3;
-            if (p2_valid && p2_first) ready <= 1'b0;
-            else if (fin4) ready <= 1'b1;
-        end
-        if (fin2) rshift_r <= nsh;
-        if (fin4)
-            for (y = 0; y < H; y = y + 1)
-                recip_r[y*11 +: 11] <= rc[y*16 +: 11];
-    end
-    genvar g2;
-    generate for (g2 = 0; g2 < H; g2 = g2 + 1) begin : g_es
-        assign esum_out[g2*17 +: 17] = esum[g2];
-    end endgenerate
-    assign recip  = recip_r;
-    assign rshift = rshift_r;
 endmodule
 
 `default_nettype wire

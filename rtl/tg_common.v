@@ -6,6 +6,7 @@
 // most 32 data bits per port, no parity bits, power-of-two depth.
 
 `default_nettype none
+/* verilator lint_off DECLFILENAME */
 
 // Single-port block RAM, read-first, registered output plus one more fabric
 // register (dout is valid two cycles after addr).
@@ -109,6 +110,25 @@ module tg_rom_dp #(
     assign dout_b = OREG ? rb : qb;
 endmodule
 
+// Single-port ROM in block RAM, one cycle addr -> dout (for outputs that go
+// straight into a register).
+module tg_rom_sp #(
+    parameter W     = 16,
+    parameter DEPTH = 256,
+    parameter AW    = 8,
+    parameter INIT  = ""
+) (
+    input  wire          clk,
+    input  wire [AW-1:0] addr,
+    output reg  [W-1:0]  dout
+);
+    (* ram_style = "block", rom_style = "block" *) reg [W-1:0] mem [0:DEPTH-1];
+    generate if (INIT != "") begin : g_init
+        initial $readmemh(INIT, mem);
+    end endgenerate
+    always @(posedge clk) dout <= mem[addr];
+endmodule
+
 // Distributed (LUT) RAM: one synchronous write port, one asynchronous read port.
 // Used for small scratch buffers that need many narrow ports.
 module tg_lutram #(
@@ -188,7 +208,11 @@ module tg_round_sat #(
     output reg  signed [15:0]   y
 );
     localparam QW = PW - (SMIN - 1);   // width after the constant part of the shift
-    wire signed [QW-1:0] p_pre = p >>> (SMIN - 1);
+    // the constant part of the shift drops the low SMIN-1 bits
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [PW-1:0] p_sh  = p >>> (SMIN - 1);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [QW-1:0] p_pre = p_sh[QW-1:0];
     reg  signed [QW-1:0] q;
     reg  [1:0]           mode_r;
     always @(posedge clk) begin
@@ -211,4 +235,5 @@ module tg_round_sat #(
     end
 endmodule
 
+/* verilator lint_on DECLFILENAME */
 `default_nettype wire

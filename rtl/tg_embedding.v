@@ -7,18 +7,20 @@
 
 module tg_embedding #(
     parameter D           = 64,
+    parameter GW          = 3,      // log2(D / 8): element group index bits
     parameter TDEPTH      = 2048,
     parameter TAW         = 11,
     parameter PDEPTH      = 2048,
     parameter PAW         = 11,
     parameter TOK_INIT    = "",
-    parameter POS_INIT    = ""
+    parameter POS_INIT    = "",
+    parameter AWW         = 11      // write address bits (max of the two tables)
 ) (
     input  wire              clk,
     input  wire              rst,
     input  wire              wr_tok,
     input  wire              wr_pos,
-    input  wire [15:0]       wr_addr,
+    input  wire [AWW-1:0]    wr_addr,
     input  wire [31:0]       wr_data,
     input  wire              start,
     input  wire [6:0]        token,
@@ -41,7 +43,8 @@ module tg_embedding #(
     localparam WPV = D / 4;                   // words per vector
     localparam LW  = clog2(WPV);
     localparam NG  = D / 8;                   // groups of 8
-    localparam GW  = clog2(NG) < 1 ? 1 : clog2(NG);
+    localparam integer GLAST_I = NG - 1;
+    localparam [GW-1:0] GLAST = GLAST_I[GW-1:0];
 
     reg          run;
     reg [GW-1:0] g;
@@ -53,27 +56,30 @@ module tg_embedding #(
             run <= 1'b1; g <= {GW{1'b0}}; tok_r <= token; pos_r <= pos;
         end else if (run) begin
             g <= g + 1'b1;
-            if (g == NG - 1) run <= 1'b0;
+            if (g == GLAST) run <= 1'b0;
         end
     end
+    /* verilator lint_off UNUSEDSIGNAL */
     wire [23:0]    ta_w = ({17'd0, tok_r} << LW) + ({{(24-GW){1'b0}}, g} << 1);
     wire [23:0]    pa_w = ({16'd0, pos_r} << LW) + ({{(24-GW){1'b0}}, g} << 1);
+    wire [23:0]    wa_w = {{(24-AWW){1'b0}}, wr_addr};
+    /* verilator lint_on UNUSEDSIGNAL */
     wire [TAW-1:0] ta   = ta_w[TAW-1:0];
     wire [PAW-1:0] pa   = pa_w[PAW-1:0];
     wire [31:0] t0, t1, p0, p1;
     tg_ram_tdp #(.W(32), .DEPTH(TDEPTH), .AW(TAW), .INIT(TOK_INIT)) u_tok (
         .clk(clk),
-        .en_a(run || wr_tok), .we_a(wr_tok), .addr_a(wr_tok ? wr_addr[TAW-1:0] : ta), .din_a(wr_data), .dout_a(t0),
+        .en_a(run || wr_tok), .we_a(wr_tok), .addr_a(wr_tok ? wa_w[TAW-1:0] : ta), .din_a(wr_data), .dout_a(t0),
         .en_b(run), .we_b(1'b0), .addr_b(ta + 1'b1), .din_b(32'd0), .dout_b(t1));
     tg_ram_tdp #(.W(32), .DEPTH(PDEPTH), .AW(PAW), .INIT(POS_INIT)) u_pos (
         .clk(clk),
-        .en_a(run || wr_pos), .we_a(wr_pos), .addr_a(wr_pos ? wr_addr[PAW-1:0] : pa), .din_a(wr_data), .dout_a(p0),
+        .en_a(run || wr_pos), .we_a(wr_pos), .addr_a(wr_pos ? wa_w[PAW-1:0] : pa), .din_a(wr_data), .dout_a(p0),
         .en_b(run), .we_b(1'b0), .addr_b(pa + 1'b1), .din_b(32'd0), .dout_b(p1));
 
     // sideband to the RAM outputs
     wire [GW+2:0] sb;
     tg_delay #(.W(GW + 3), .N(2)) u_sb (.clk(clk), .rst(rst),
-        .d({run, run && g == 0, run && g == NG - 1, g}), .q(sb));
+        .d({run, run && g == 0, run && g == GLAST, g}), .q(sb));
     wire [63:0] tw = {t1, t0};
     wire [63:0] pw = {p1, p0};
     integer s;

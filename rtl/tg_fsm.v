@@ -51,7 +51,7 @@ module tg_fsm #(
     output reg  [15:0]       tok_count,
     output wire [63:0]       model_hash,
     input  wire              wr_consts,
-    input  wire [15:0]       wr_addr,
+    input  wire [CAW-1:0]    wr_addr,
     input  wire [31:0]       wr_data,
     // constants for the datapath
     output wire [7*22-1:0]   rq,            // requant (S << 16 | M) of the current layer + LM head
@@ -103,11 +103,33 @@ module tg_fsm #(
     endfunction
     localparam LW      = clog2(NL) < 1 ? 1 : clog2(NL);
     localparam NC      = 9 + 8 * NL;                    // consts words used
-    localparam W_QKV   = 3 * D * D / 256;
-    localparam W_DD    = D * D / 256;
-    localparam W_FF    = D * DFF / 256;
-    localparam W_LAYER = (4 * D * D + 2 * D * DFF) / 256;
-    localparam W_LM    = 128 * D / 256;
+    // weight stream: word counts and offsets (export.layout)
+    localparam integer W_QKV_I = 3 * D * D / 256;
+    localparam [WAW:0] W_QKV = W_QKV_I[WAW:0];
+    localparam integer W_DD_I = D * D / 256;
+    localparam [WAW:0] W_DD = W_DD_I[WAW:0];
+    localparam integer W_FF_I = D * DFF / 256;
+    localparam [WAW:0] W_FF = W_FF_I[WAW:0];
+    localparam integer W_LM_I = 128 * D / 256;
+    localparam [WAW:0] W_LM = W_LM_I[WAW:0];
+    localparam integer O_WO_I = 3 * D * D / 256;
+    localparam [WAW-1:0] O_WO = O_WO_I[WAW-1:0];
+    localparam integer O_W1_I = 4 * D * D / 256;
+    localparam [WAW-1:0] O_W1 = O_W1_I[WAW-1:0];
+    localparam integer O_W2_I = (4 * D * D + D * DFF) / 256;
+    localparam [WAW-1:0] O_W2 = O_W2_I[WAW-1:0];
+    localparam integer W_LAYER_I = (4 * D * D + 2 * D * DFF) / 256;
+    localparam [WAW-1:0] W_LAYER = W_LAYER_I[WAW-1:0];
+    localparam integer B_LM_I = NL * (4 * D * D + 2 * D * DFF) / 256;
+    localparam [WAW-1:0] B_LM = B_LM_I[WAW-1:0];
+    localparam integer L_LAST_I = NL - 1;
+    localparam [LW-1:0] L_LAST = L_LAST_I[LW-1:0];
+    localparam integer CTX9_I = CTX;
+    localparam [8:0] CTX9 = CTX9_I[8:0];
+    localparam integer HALF_I = CTX / 2;
+    localparam [7:0] HALF = HALF_I[7:0];
+    localparam integer C_LAST_I = NC - 1;
+    localparam [CAW-1:0] C_LAST = C_LAST_I[CAW-1:0];
     localparam TAG_QKV = 0, TAG_WO = 1, TAG_W1 = 2, TAG_W2 = 3, TAG_LM = 4;
     localparam DST_FFN = 5, DST_LOGIT = 6;
 
@@ -117,7 +139,7 @@ module tg_fsm #(
     wire [31:0]    c_q;
     wire           c_wr = wr_consts && !busy;
     tg_ram_sp #(.W(32), .DEPTH(CDEPTH), .AW(CAW), .INIT(CINIT)) u_consts (
-        .clk(clk), .en(1'b1), .we(c_wr), .addr(c_wr ? wr_addr[CAW-1:0] : c_addr),
+        .clk(clk), .en(1'b1), .we(c_wr), .addr(c_wr ? wr_addr : c_addr),
         .din(wr_data), .dout(c_q));
     reg [31:0] cw [0:NC-1];
     reg [1:0]  c_vld;              // read pipeline valid
@@ -131,10 +153,12 @@ module tg_fsm #(
     end
     assign model_hash = {cw[2], cw[3]};
     assign emb_shift  = cw[4][2:0];
-    assign att_shift  = cw[8 + 8 * layer + 6][4:0];
+    // word 8 + 8 * layer + m (m = 0..5 matrices, 6 = att_shift); 8 + 8 * L: LM head
+    wire [CAW:0] cbase = {{(CAW+1-LW-3){1'b0}}, layer, 3'b000} + 8;
+    assign att_shift  = cw[cbase + 6][4:0];
     genvar gm;
     generate for (gm = 0; gm < 6; gm = gm + 1) begin : g_rq
-        assign rq[gm*22 +: 22] = cw[8 + 8 * layer + gm][21:0];
+        assign rq[gm*22 +: 22] = cw[cbase + gm][21:0];
     end endgenerate
     assign rq[6*22 +: 22] = cw[8 + 8 * NL][21:0];
 
@@ -142,7 +166,9 @@ module tg_fsm #(
     reg        hb_we;
     reg [7:0]  hb_addr;
     reg [7:0]  hb_din;
+    /* verilator lint_off UNUSEDSIGNAL */
     wire [7:0] hb_q;
+    /* verilator lint_on UNUSEDSIGNAL */
     wire       p_we = prompt_we && !busy;
     tg_ram_sp #(.W(8), .DEPTH(256), .AW(8)) u_hist (
         .clk(clk), .en(1'b1), .we(p_we || hb_we), .addr(p_we ? prompt_addr : hb_addr),
@@ -168,7 +194,10 @@ module tg_fsm #(
     wire rq_done_ffn = rq_last && rq_dest == DST_FFN;
     wire rq_done_lm  = rq_last && rq_dest == DST_LOGIT;
     wire [8:0] hlen_n = hlen + 1'b1;
-    wire last_layer = layer == NL - 1;
+    wire last_layer = layer == L_LAST;
+    wire [3:0] layer_x = {{(4-LW){1'b0}}, layer};
+    localparam integer G_F_I = 2 * NL;      // gain vector of the final norm
+    localparam [4:0] G_F = G_F_I[4:0];
 
     always @(posedge clk) begin
         if (rst) begin
@@ -190,7 +219,7 @@ module tg_fsm #(
             // consts loader (after reset and at every start)
             if (c_run) begin
                 c_addr <= c_addr + 1'b1;
-                if (c_addr == NC - 1) c_run <= 1'b0;
+                if (c_addr == C_LAST) c_run <= 1'b0;
             end
             if (!c_run && c_vld == 2'b00) c_busy <= 1'b0;
 
@@ -209,8 +238,8 @@ module tg_fsm #(
                     if (plen == 9'd0) begin
                         hb_we <= 1'b1; hb_addr <= 8'd0; hb_din <= 8'd10;
                         hstart <= 8'd0; hlen <= 9'd1;
-                    end else if (plen > CTX) begin
-                        hstart <= plen - CTX; hlen <= CTX;
+                    end else if (plen > CTX9) begin
+                        hstart <= plen[7:0] - CTX9[7:0]; hlen <= CTX9;
                     end else begin
                         hstart <= 8'd0; hlen <= plen;
                     end
@@ -224,7 +253,7 @@ module tg_fsm #(
                 S_HRD: begin
                     wt <= wt + 1'b1;
                     if (wt == 2'd2) begin
-                        emb_token <= hb_q[6:0];
+                        emb_token <= hb_q[6:0];     // tokens are 7-bit (hb_q[7] is 0)
                         emb_start <= 1'b1;
                         step_start <= 1'b1;
                         norm_arm <= 1'b1; norm_id <= 2'd0;
@@ -243,19 +272,19 @@ module tg_fsm #(
                 // attention starts once q is complete; k, v stream on meanwhile
                 S_QKVW: if (q_last) begin p1_start <= 1'b1; st <= S_ANW; end
                 S_ANW:  if (an_done) begin
-                    mv_valid <= 1'b1; mv_base <= lbase + 3 * W_DD; mv_words <= W_DD; mv_ff <= 1'b0; mv_tag <= TAG_WO;
-                    gsel <= {layer, 1'b1};
+                    mv_valid <= 1'b1; mv_base <= lbase + O_WO; mv_words <= W_DD; mv_ff <= 1'b0; mv_tag <= TAG_WO;
+                    gsel <= {layer_x, 1'b1};
                     norm_arm <= 1'b1; norm_id <= 2'd1;
                     st <= S_N2W;
                 end
                 S_N2W: if (norm_done) begin
-                    mv_valid <= 1'b1; mv_base <= lbase + 4 * W_DD; mv_words <= W_FF; mv_ff <= 1'b0; mv_tag <= TAG_W1;
+                    mv_valid <= 1'b1; mv_base <= lbase + O_W1; mv_words <= W_FF; mv_ff <= 1'b0; mv_tag <= TAG_W1;
                     fb_copy <= 1'b1;
                     st <= S_W1W;
                 end
                 S_W1W: if (fb_copy_done) begin
-                    mv_valid <= 1'b1; mv_base <= lbase + 4 * W_DD + W_FF; mv_words <= W_FF; mv_ff <= 1'b1; mv_tag <= TAG_W2;
-                    gsel <= last_layer ? 2 * NL : {layer + 1'b1, 1'b0};
+                    mv_valid <= 1'b1; mv_base <= lbase + O_W2; mv_words <= W_FF; mv_ff <= 1'b1; mv_tag <= TAG_W2;
+                    gsel <= last_layer ? G_F : {layer_x + 4'd1, 1'b0};
                     if (!last_layer || need) begin
                         norm_arm <= 1'b1; norm_id <= last_layer ? 2'd2 : 2'd0;
                     end
@@ -279,7 +308,7 @@ module tg_fsm #(
                     st <= S_NEXT;
                 end
                 S_NFW: if (norm_done) begin
-                    mv_valid <= 1'b1; mv_base <= NL * W_LAYER; mv_words <= W_LM; mv_ff <= 1'b0; mv_tag <= TAG_LM;
+                    mv_valid <= 1'b1; mv_base <= B_LM; mv_words <= W_LM; mv_ff <= 1'b0; mv_tag <= TAG_LM;
                     st <= S_LMW;
                 end
                 S_LMW: if (rq_done_lm) begin smp_start <= 1'b1; st <= S_SMW; end
@@ -290,10 +319,10 @@ module tg_fsm #(
                     tok_valid <= 1'b0;
                     tok_count <= tok_count + 1'b1;
                     hb_we <= 1'b1; hb_addr <= hstart + hlen[7:0]; hb_din <= tok_data;
-                    if (hlen_n > CTX) begin
+                    if (hlen_n > CTX9) begin
                         // keep the last context/2 tokens, rebuild the cache
-                        hstart <= hstart + hlen_n[7:0] - CTX / 2;
-                        hlen <= CTX / 2;
+                        hstart <= hstart + hlen_n[7:0] - HALF;
+                        hlen <= {1'b0, HALF};
                         clen <= 9'd0;
                     end else begin
                         hlen <= hlen_n;

@@ -144,15 +144,15 @@ module tg_matvec #(
     wire [16*17-1:0] fb_rd;
     reg  [3:0]       cp_group;
     reg              cp_run;
-    reg  [NFG-1:0]   fb_full;       // group complete
+    reg  [15:0]      fb_full;       // group complete (NFG <= 16 used)
     genvar s;
     generate for (s = 0; s < 16; s = s + 1) begin : g_fb
         // writer lane feeding bank s (RMAX consecutive rows, aligned)
         localparam integer WL = s % RMAX;
         wire [7:0]  wx  = fb_x[WL*8 +: 8];
         wire [8:0]  wnx = 9'd0 - {1'b0, wx};
-        wire        we  = fb_we && fb_row0[3:0] == s - s % RMAX;
-        tg_lutram #(.W(17), .DEPTH(NFG < 32 ? 32 : NFG), .AW(NFG < 32 ? 5 : clog2(NFG))) u_fb (
+        wire        we  = fb_we && {28'd0, fb_row0[3:0]} == s - s % RMAX;
+        tg_lutram #(.W(17), .DEPTH(16), .AW(4)) u_fb (
             .clk(clk), .we(we), .waddr(fb_row0[7:4]), .wdata({wnx, wx}),
             .raddr(cp_group), .rdata(fb_rd[s*17 +: 17]));
     end endgenerate
@@ -162,23 +162,23 @@ module tg_matvec #(
     always @(posedge clk) begin
         if (rst) begin
             cp_run  <= 1'b0;
-            fb_full <= {NFG{1'b0}};
+            fb_full <= 16'd0;
         end else begin
-            if (fb_we && ((fb_row0 + RMAX) & 8'd15) == 0)
+            if (fb_we && {28'd0, fb_row0[3:0]} == 16 - RMAX)
                 fb_full[fb_row0[7:4]] <= 1'b1;
             if (fb_copy) begin
                 cp_run   <= 1'b1;
                 cp_group <= 4'd0;
             end else if (cp_go) begin
                 cp_group <= cp_group + 1'b1;
-                if (cp_group == NFG - 1) begin
+                if ({28'd0, cp_group} == NFG - 1) begin
                     cp_run  <= 1'b0;
-                    fb_full <= {NFG{1'b0}};
+                    fb_full <= 16'd0;
                 end
             end
         end
     end
-    assign fb_copy_done = cp_go && cp_group == NFG - 1;
+    assign fb_copy_done = cp_go && {28'd0, cp_group} == NFG - 1;
 
     // Bus register stage: one copy of the data (fan-out 16 lanes per bit) and
     // one write enable per block of 16 lanes (fan-out 16 lanes).

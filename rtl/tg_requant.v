@@ -33,7 +33,7 @@ module tg_requant #(
     output wire [RMAX*16-1:0] out_y
 );
     // tags of matrix-vector commands
-    localparam TAG_QKV = 0, TAG_WO = 1, TAG_W1 = 2, TAG_W2 = 3, TAG_LM = 4;
+    localparam TAG_QKV = 0, TAG_WO = 1, TAG_W1 = 2, TAG_W2 = 3;   // else the LM head
     // destinations
     localparam DST_Q = 0, DST_K = 1, DST_V = 2, DST_ATT = 3, DST_ACT = 4, DST_FFN = 5, DST_LOGIT = 6;
 
@@ -70,7 +70,9 @@ module tg_requant #(
 
     genvar r;
     generate for (r = 0; r < RMAX; r = r + 1) begin : g_lane
-        wire signed [42:0] p;
+        /* verilator lint_off UNUSEDSIGNAL */
+        wire signed [42:0] p;                    // |acc * M| < 2^34
+        /* verilator lint_on UNUSEDSIGNAL */
         wire signed [16:0] acc = in_acc[r*17 +: 17];
         tg_mac_slice u_mul (.clk(clk), .a({{8{acc[16]}}, acc}), .b({2'b00, mm}), .p(p));
         tg_round_sat #(.PW(36), .SMIN(1), .SBITS(6)) u_rs (

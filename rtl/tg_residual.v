@@ -7,7 +7,7 @@
 `default_nettype none
 
 module tg_residual #(
-    parameter D    = 64,
+    parameter GW          = 3,      // log2(D / 8): element group index bits
     parameter RMAX = 4,      // rows per cycle of Wo (d_model inputs)
     parameter RFF  = 1       // rows per cycle of W2 (d_ff inputs)
 ) (
@@ -41,7 +41,6 @@ module tg_residual #(
             for (i = v - 1; i > 0; i = i >> 1) clog2 = clog2 + 1;
         end
     endfunction
-    localparam GW  = clog2(D / 8) < 1 ? 1 : clog2(D / 8);
     localparam XAW = 5;
 
     wire [GW-1:0] a_grp = a_row0[GW+2:3];
@@ -67,7 +66,7 @@ module tg_residual #(
                 reg        in_range;
                 reg [15:0] y;
                 reg [16:0] sum;
-                in_range = a_ff ? (k - k % RFF) == a_off : (k - k % RMAX) == a_off;
+                in_range = a_ff ? {29'd0, a_off} == k - k % RFF : {29'd0, a_off} == k - k % RMAX;
                 y        = a_ff ? a_y[(k % RFF)*16 +: 16] : a_y[(k % RMAX)*16 +: 16];
                 sum      = {x_rd[k*16 + 15], x_rd[k*16 +: 16]} + {y[15], y};
                 wmask[k] <= e_valid || (a_valid && in_range);

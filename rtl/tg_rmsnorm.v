@@ -15,6 +15,7 @@
 
 module tg_rmsnorm #(
     parameter D          = 64,
+    parameter GW          = 3,      // log2(D / 8): element group index bits
     parameter GDEPTH     = 128,
     parameter GAW        = 7,
     parameter GINIT      = "",
@@ -57,15 +58,19 @@ module tg_rmsnorm #(
         end
     endfunction
     localparam LOG2D = clog2(D);
-    localparam GW    = clog2(D / 8) < 1 ? 1 : clog2(D / 8);
     localparam NOUT  = D / 16;
+    localparam integer OLAST_I = NOUT - 1;
+    localparam [3:0] OLAST = OLAST_I[3:0];
     localparam XAW   = 5;                    // LUT RAM address bits (32 deep)
 
     // ----------------------------------------------------------- gain reads
     reg  [4:0]  gsel;
     always @(posedge clk) if (in_valid && in_first) gsel <= in_gsel;
     wire [4:0]  gsel_now = in_first ? in_gsel : gsel;
-    wire [GAW-1:0] gword = (gsel_now << (LOG2D - 2)) + (in_grp << 1);
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [15:0]    gw16  = ({11'd0, gsel_now} << (LOG2D - 2)) + ({{(15-GW){1'b0}}, in_grp, 1'b0});
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [GAW-1:0] gword = gw16[GAW-1:0];
     wire [31:0] g_lo, g_hi;
     tg_ram_tdp #(.W(32), .DEPTH(GDEPTH), .AW(GAW), .INIT(GINIT)) u_gains (
         .clk(clk),
@@ -96,17 +101,17 @@ module tg_rmsnorm #(
         else if (out_start) begin o_run <= 1'b1; o_c <= 4'd0; end
         else if (o_run) begin
             o_c <= o_c + 1'b1;
-            if (o_c == NOUT - 1) o_run <= 1'b0;
+            if (o_c == OLAST) o_run <= 1'b0;
         end
     end
     wire [5:0] o_sb;
     tg_delay #(.W(6), .N(5)) u_osb (.clk(clk), .rst(rst),
-        .d({o_run, o_run && o_c == NOUT - 1, o_c}), .q(o_sb));
+        .d({o_run, o_run && o_c == OLAST, o_c}), .q(o_sb));
     assign out_we    = o_sb[5];
     assign out_done  = o_sb[4];
     assign out_group = o_sb[3:0];
     wire o_e;
-    tg_delay #(.W(1), .N(3)) u_oe (.clk(clk), .rst(rst), .d(o_run && o_c == NOUT - 1), .q(o_e));
+    tg_delay #(.W(1), .N(3)) u_oe (.clk(clk), .rst(rst), .d(o_run && o_c == OLAST), .q(o_e));
     assign out_done_early = o_e;
 
     // r, k of the current vector
@@ -125,8 +130,8 @@ module tg_rmsnorm #(
     generate for (s = 0; s < 16; s = s + 1) begin : g_xg
         localparam integer SL = s % 8;         // slot feeding this bank
         localparam integer HI = s / 8;          // which half of a 16-element row
-        wire [XAW-1:0] waddr = xg_grp >> 1;
-        wire we = xg_v && xg_mask[SL] && ((xg_grp & 1) == HI);
+        wire [XAW-1:0] waddr = {{(XAW-GW+1){1'b0}}, xg_grp[GW-1:1]};
+        wire we = xg_v && xg_mask[SL] && xg_grp[0] == (HI == 1);
         tg_lutram #(.W(24), .DEPTH(32), .AW(XAW)) u_xg (
             .clk(clk), .we(we), .waddr(waddr), .wdata(arr_p[(8 + SL)*43 +: 24]),
             .raddr({{(XAW-4){1'b0}}, o_c}), .rdata(xg_rd[s*24 +: 24]));
@@ -179,10 +184,12 @@ module tg_rmsnorm #(
     always @(*) begin
         bl = 6'd0;
         for (i = 0; i < 36; i = i + 1)
-            if (ms[i]) bl = i + 1;
+            if (ms[i]) bl = i[5:0] + 6'd1;
     end
-    wire [5:0]  kk  = bl > 6'd8 ? (bl - 6'd7) >> 1 : 6'd0;
-    wire [35:0] msk = ms >> {kk[4:0], 1'b0};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [5:0]  kk  = bl > 6'd8 ? (bl - 6'd7) >> 1 : 6'd0;   // <= 14
+    wire [35:0] msk = ms >> {kk[4:0], 1'b0};                    // m = ms >> 2k < 256
+    /* verilator lint_on UNUSEDSIGNAL */
     reg  [7:0]  m1;
     reg  [3:0]  k1;
     reg         st1, st2;
@@ -206,8 +213,8 @@ module tg_rmsnorm #(
         end
     end
     // the ROM output goes straight into r: no second output register
-    tg_rom_dp #(.W(16), .DEPTH(256), .AW(8), .OREG(0), .INIT(RSQRT_INIT)) u_rsqrt (
-        .clk(clk), .addr_a(m1), .dout_a(rsq), .addr_b(8'd0), .dout_b());
+    tg_rom_sp #(.W(16), .DEPTH(256), .AW(8), .INIT(RSQRT_INIT)) u_rsqrt (
+        .clk(clk), .addr(m1), .dout(rsq));
 endmodule
 
 `default_nettype wire

@@ -7,6 +7,7 @@
 // array slices 0 and 1: one for sum e, one for the running sum against r.
 
 `default_nettype none
+/* verilator lint_off DECLFILENAME */
 
 module tg_xorshift32 (
     input  wire [31:0] s,
@@ -25,7 +26,6 @@ module tg_sampler #(
     input  wire              rst,
     // logits from the requantiser
     input  wire              z_valid,
-    input  wire              z_last,
     input  wire [8:0]        z_row0,
     input  wire [RMAX*16-1:0] z_y,
     // PRNG
@@ -40,7 +40,9 @@ module tg_sampler #(
     output wire              arr_en,
     output wire [2*25-1:0]   arr_a,
     output wire [2*18-1:0]   arr_b,
-    input  wire [2*43-1:0]   arr_p
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire [2*43-1:0]   arr_p          // products < 2^35
+    /* verilator lint_on UNUSEDSIGNAL */
 );
     function integer clog2;
         input integer v;
@@ -51,7 +53,7 @@ module tg_sampler #(
         end
     endfunction
     localparam LR  = clog2(RMAX);
-    localparam ZAW = 5;
+    localparam ZAW = 7 - LR;
 
     // ------------------------------------------------------ running argmax
     reg signed [15:0] bz;
@@ -65,7 +67,7 @@ module tg_sampler #(
         for (k = 1; k < RMAX; k = k + 1)
             if ($signed(z_y[k*16 +: 16]) > wz) begin
                 wz = z_y[k*16 +: 16];
-                wi = z_row0[6:0] + k;
+                wi = z_row0[6:0] + k[6:0];
             end
     end
     always @(posedge clk)
@@ -76,17 +78,16 @@ module tg_sampler #(
 
     // logits store: row i in bank i % RMAX, address i / RMAX
     reg  [6:0]         si;          // pass index (even)
-    wire [6:0]         si1 = si + 1'b1;
     wire [RMAX*16-1:0] zr;
     genvar b;
     generate for (b = 0; b < RMAX; b = b + 1) begin : g_z
         tg_lutram #(.W(16), .DEPTH(1 << ZAW), .AW(ZAW)) u_z (
-            .clk(clk), .we(z_valid), .waddr(z_row0[6:0] >> LR), .wdata(z_y[b*16 +: 16]),
-            .raddr(si >> LR), .rdata(zr[b*16 +: 16]));
+            .clk(clk), .we(z_valid), .waddr(z_row0[6:LR]), .wdata(z_y[b*16 +: 16]),
+            .raddr(si[6:LR]), .rdata(zr[b*16 +: 16]));
     end endgenerate
     // si is even, so si and si + 1 share an address
     wire [LR-1:0]      b0 = si[LR-1:0];
-    wire [LR-1:0]      b1 = si1[LR-1:0];
+    wire [LR-1:0]      b1 = {si[LR-1:1], 1'b1};
     wire signed [15:0] z0 = zr[b0*16 +: 16];
     wire signed [15:0] z1 = zr[b1*16 +: 16];
 
@@ -125,17 +126,15 @@ module tg_sampler #(
     end
     tg_rom_dp #(.W(8), .DEPTH(256), .AW(8), .INIT(EXP_INIT)) u_exp (
         .clk(clk), .addr_a(ea0), .dout_a(e0), .addr_b(ea1), .dout_b(e1));
-    wire [7:0] vsb;     // issue valid history
-    reg  [7:0] vh;
+    reg  [6:0] vh;      // issue valid history
     always @(posedge clk) begin
-        if (rst) vh <= 8'd0;
-        else     vh <= {vh[6:0], issue};
+        if (rst) vh <= 7'd0;
+        else     vh <= {vh[5:0], issue};
     end
-    assign vsb = vh;
     always @(posedge clk) v1 <= issue;
     wire [6:0] ei;      // index of e0 at issue + 7
     tg_delay #(.W(7), .N(7)) u_ei (.clk(clk), .rst(rst), .d(si), .q(ei));
-    wire e_v = vsb[6];
+    wire e_v = vh[6];
 
     wire [16:0] c0 = cum + {9'd0, e0};
     wire [16:0] c1 = c0 + {9'd0, e1};
@@ -157,7 +156,7 @@ module tg_sampler #(
                 S_A, S_B: begin
                     if (si == 7'd126) begin
                         issue <= 1'b0; st <= st == S_A ? S_AW : S_BW; wait_n <= 4'd0;
-                    end else si <= si + 2'd2;
+                    end else si <= si + 7'd2;
                 end
                 default: ;
             endcase
@@ -196,4 +195,5 @@ module tg_sampler #(
     end
 endmodule
 
+/* verilator lint_on DECLFILENAME */
 `default_nettype wire

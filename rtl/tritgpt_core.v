@@ -34,7 +34,9 @@ module tritgpt_core #(
     output wire [63:0] model_hash,                 // consts words 2, 3
     input  wire        wr_en,
     input  wire [5:0]  wr_mem,                     // 0..31 weight bank, 32 tok_emb, 33 pos_emb, 34 gains, 35 consts
-    input  wire [15:0] wr_addr,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire [15:0] wr_addr,                    // (deepest memory: 2^11 words for the default model)
+    /* verilator lint_on UNUSEDSIGNAL */
     input  wire [31:0] wr_data
 );
     function integer clog2;
@@ -63,6 +65,7 @@ module tritgpt_core #(
     localparam LAW   = clog2(NL) < 1 ? 1 : clog2(NL);
     localparam KVAW  = LAW + PAW;
     localparam GW    = clog2(D / 8) < 1 ? 1 : clog2(D / 8);
+    localparam EAW   = TAW > PEAW ? TAW : PEAW;
 
     // configurations this RTL implements (generate-time check)
     generate
@@ -80,7 +83,7 @@ module tritgpt_core #(
         end
     endgenerate
 
-    localparam DST_Q = 0, DST_K = 1, DST_V = 2, DST_ATT = 3, DST_ACT = 4, DST_FFN = 5, DST_LOGIT = 6;
+    localparam DST_Q = 0, DST_ATT = 3, DST_ACT = 4, DST_FFN = 5, DST_LOGIT = 6;
 
     // write port decode (idle only)
     wire wr_ok     = wr_en && !busy;
@@ -101,8 +104,13 @@ module tritgpt_core #(
     wire            emb_start;
     wire [6:0]      emb_token;
     wire [4:0]      gsel;
-    wire            norm_ready, norm_arm, norm_done, norm_done_early;
+    wire            norm_ready, norm_arm, norm_done_early;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire            norm_done;          // (dumps and waveforms)
     wire [1:0]      norm_id;
+    wire            step_start;
+    wire            an_done;
+    /* verilator lint_on UNUSEDSIGNAL */
     wire            mv_valid, mv_ff;
     wire [WAW-1:0]  mv_base;
     wire [WAW:0]    mv_words;
@@ -112,10 +120,9 @@ module tritgpt_core #(
     wire [2:0]      rq_dest;
     wire [8:0]      rq_row0;
     wire [RMAX*16-1:0] rq_y;
-    wire            p1_start, an_done, an_done_early;
+    wire            p1_start, an_done_early;
     wire            seed_load, smp_start, smp_done;
     wire [6:0]      smp_token;
-    wire            step_start;
     wire            fsm_done;
 
     tg_fsm #(.D(D), .DFF(DFF), .CTX(CTX), .NL(NL), .WAW(WAW), .CDEPTH(`TG_DEPTH_CONSTS), .CAW(CAW),
@@ -125,7 +132,7 @@ module tritgpt_core #(
         .start(start), .prompt_len(prompt_len), .n_tokens(n_tokens), .tinv_in(tinv), .seed_in(seed),
         .stop(stop), .busy(busy), .done(fsm_done), .tok_data(tok_data), .tok_valid(tok_valid),
         .tok_ready(tok_ready), .cycle_count(cycle_count), .tok_count(tok_count), .model_hash(model_hash),
-        .wr_consts(wr_const), .wr_addr(wr_addr), .wr_data(wr_data),
+        .wr_consts(wr_const), .wr_addr(wr_addr[CAW-1:0]), .wr_data(wr_data),
         .rq(rq), .att_shift(att_shift), .emb_shift(emb_shift), .tinv(tinv_r), .seed(seed_r), .layer(layer), .pos(pos),
         .emb_start(emb_start), .emb_token(emb_token),
         .gsel(gsel), .norm_ready(norm_ready), .norm_arm(norm_arm), .norm_done(norm_done_early), .norm_id(norm_id),
@@ -142,9 +149,9 @@ module tritgpt_core #(
     wire            e_valid, e_first, e_last;
     wire [GW-1:0]   e_grp;
     wire [8*16-1:0] e_x;
-    tg_embedding #(.D(D), .TDEPTH(`TG_DEPTH_TOK_EMB), .TAW(TAW), .PDEPTH(`TG_DEPTH_POS_EMB), .PAW(PEAW),
+    tg_embedding #(.D(D), .GW(GW), .TDEPTH(`TG_DEPTH_TOK_EMB), .TAW(TAW), .PDEPTH(`TG_DEPTH_POS_EMB), .PAW(PEAW), .AWW(EAW),
                    .TOK_INIT({WEIGHTS_DIR, "tok_emb.hex"}), .POS_INIT({WEIGHTS_DIR, "pos_emb.hex"})) u_emb (
-        .clk(clk), .rst(rst), .wr_tok(wr_tok), .wr_pos(wr_pos), .wr_addr(wr_addr), .wr_data(wr_data),
+        .clk(clk), .rst(rst), .wr_tok(wr_tok), .wr_pos(wr_pos), .wr_addr(wr_addr[EAW-1:0]), .wr_data(wr_data),
         .start(emb_start), .token(emb_token), .pos(pos), .emb_shift(emb_shift),
         .out_valid(e_valid), .out_first(e_first), .out_last(e_last), .out_grp(e_grp), .out_x(e_x));
 
@@ -153,11 +160,11 @@ module tritgpt_core #(
     wire [3:0]      act_group;
     wire [16*8-1:0] act_x;
     wire [16*9-1:0] act_nx;
-    wire            mv_out_valid, mv_out_ff, mv_out_last;
+    wire            mv_out_valid, mv_out_last;
+    wire            unused_mv_ff, unused_mv_idle, unused_mv_lanes_free;
     wire [2:0]      mv_out_tag;
     wire [8:0]      mv_out_row0;
     wire [RMAX*17-1:0] mv_out_acc;
-    wire            mv_idle, mv_lanes_free;
     wire            fb_we = rq_valid && rq_dest == DST_ACT;
     wire [RMAX*8-1:0] fb_x;
     genvar gi;
@@ -171,8 +178,8 @@ module tritgpt_core #(
         .act_we(act_we), .act_ff(1'b0), .act_group(act_group), .act_x(act_x), .act_nx(act_nx),
         .fb_we(fb_we), .fb_row0(rq_row0[7:0]), .fb_x(fb_x), .fb_copy(fb_copy), .fb_copy_done(fb_copy_done),
         .cmd_valid(mv_valid), .cmd_base(mv_base), .cmd_words(mv_words), .cmd_ff(mv_ff), .cmd_tag(mv_tag),
-        .idle(mv_idle), .lanes_free(mv_lanes_free),
-        .out_valid(mv_out_valid), .out_tag(mv_out_tag), .out_ff(mv_out_ff), .out_row0(mv_out_row0),
+        .idle(unused_mv_idle), .lanes_free(unused_mv_lanes_free),
+        .out_valid(mv_out_valid), .out_tag(mv_out_tag), .out_ff(unused_mv_ff), .out_row0(mv_out_row0),
         .out_last(mv_out_last), .out_acc(mv_out_acc));
 
     tg_requant #(.D(D), .RMAX(RMAX), .TW(3)) u_rq (
@@ -187,7 +194,7 @@ module tritgpt_core #(
     wire [7:0]      r_mask;
     wire [8*16-1:0] r_x;
     wire            add_v = rq_valid && (rq_dest == DST_ATT || rq_dest == DST_FFN);
-    tg_residual #(.D(D), .RMAX(RMAX), .RFF(RFF)) u_res (
+    tg_residual #(.GW(GW), .RMAX(RMAX), .RFF(RFF)) u_res (
         .clk(clk), .rst(rst),
         .e_valid(e_valid), .e_first(e_first), .e_last(e_last), .e_grp(e_grp), .e_x(e_x),
         .a_valid(add_v), .a_ff(rq_dest == DST_FFN), .a_last(rq_last), .a_row0(rq_row0), .a_y(rq_y),
@@ -199,8 +206,11 @@ module tritgpt_core #(
     wire [NS*18-1:0] arr_b;
     wire [16*4-1:0]  arr_soff;
     wire [NS*43-1:0] arr_p;
-    wire [16*16-1:0] pp_y;
-    wire             rms_en, att_en, smp_en;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [16*16-1:0] pp_y;              // int8 results in the low bytes
+    wire             att_en;            // attention is the default user
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire             rms_en, smp_en;
     wire [16*25-1:0] rms_a;
     wire [16*18-1:0] rms_b;
     wire [16*4-1:0]  rms_soff, att_soff;
@@ -230,7 +240,7 @@ module tritgpt_core #(
     // -------------------------------------------------------------- RMSNorm
     wire rms_we, att_we;
     wire [3:0] rms_group, att_group;
-    tg_rmsnorm #(.D(D), .GDEPTH(`TG_DEPTH_GAINS), .GAW(GAW), .GINIT({WEIGHTS_DIR, "gains.hex"}),
+    tg_rmsnorm #(.D(D), .GW(GW), .GDEPTH(`TG_DEPTH_GAINS), .GAW(GAW), .GINIT({WEIGHTS_DIR, "gains.hex"}),
                  .RSQRT_INIT({TABLES_DIR, "rsqrt.hex"})) u_norm (
         .clk(clk), .rst(rst), .wr_en(wr_gain), .wr_addr(wr_addr[GAW-1:0]), .wr_data(wr_data),
         .in_valid(r_valid), .in_first(r_first), .in_last(r_last), .in_grp(r_grp), .in_mask(r_mask),
@@ -240,7 +250,7 @@ module tritgpt_core #(
         .arr_en(rms_en), .arr_a(rms_a), .arr_b(rms_b), .arr_soff(rms_soff), .arr_p(arr_p[0 +: 16*43]));
 
     // ------------------------------------------------------------ attention
-    tg_attention #(.D(D), .H(H), .CTX(CTX), .RMAX(RMAX), .KVAW(KVAW), .PAW(PAW),
+    tg_attention #(.D(D), .H(H), .RMAX(RMAX), .KVAW(KVAW), .PAW(PAW),
                    .EXP_INIT({TABLES_DIR, "exp.hex"}), .RECIP_INIT({TABLES_DIR, "recip.hex"})) u_att (
         .clk(clk), .rst(rst), .layer(layer), .pos(pos[PAW-1:0]), .att_shift(att_shift),
         .rq_valid(rq_valid), .rq_dest(rq_dest), .rq_row0(rq_row0), .rq_y(rq_y),
@@ -251,7 +261,7 @@ module tritgpt_core #(
     // ---------------------------------------------------------------- sampler
     tg_sampler #(.RMAX(RMAX), .EXP_INIT({TABLES_DIR, "exp.hex"})) u_smp (
         .clk(clk), .rst(rst),
-        .z_valid(rq_valid && rq_dest == DST_LOGIT), .z_last(rq_last), .z_row0(rq_row0), .z_y(rq_y),
+        .z_valid(rq_valid && rq_dest == DST_LOGIT), .z_row0(rq_row0), .z_y(rq_y),
         .seed_load(seed_load), .seed(seed_r), .start(smp_start), .tinv(tinv_r),
         .done(smp_done), .token(smp_token),
         .arr_en(smp_en), .arr_a(smp_a), .arr_b(smp_b), .arr_p(arr_p[0 +: 2*43]));
@@ -272,6 +282,7 @@ module tritgpt_core #(
     // One line per element of every intermediate vector, named as in
     // model.KVCache.step: "<name> <layer> <index> <value>", plus
     // "step <position> <token>" at the start of each step and "tok <t>".
+    localparam DST_K = 1, DST_V = 2;
     integer dump_fd;
     reg [1023:0] dump_name;
     initial begin

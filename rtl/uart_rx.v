@@ -31,7 +31,11 @@ module uart_rx #(
     output reg                   frame_error = 1'b0
 );
 
-    localparam [63:0] PERIOD_Q8 = (64'd256 * CLK_HZ + BAUD / 2) / BAUD;
+    /* verilator lint_off WIDTHEXPAND */
+    localparam [63:0] CLK64 = CLK_HZ;
+    localparam [63:0] BAUD64 = BAUD;
+    /* verilator lint_on WIDTHEXPAND */
+    localparam [63:0] PERIOD_Q8 = (64'd256 * CLK64 + BAUD64 / 2) / BAUD64;
     localparam ACC_W = 26;
     localparam [ACC_W-1:0] PERIOD = PERIOD_Q8[ACC_W-1:0];
     localparam [ACC_W-1:0] ONE = 256;
@@ -40,12 +44,15 @@ module uart_rx #(
     // the accumulator runs out, so this lands 0..1 cycle before mid-bit.
     localparam [ACC_W-1:0] HALF = PERIOD / 2 - ONE / 2;
 
-    initial begin
-        if (PERIOD_Q8 < 64'd1024)
-            $error("uart_rx: CLK_HZ / BAUD must be at least 4");
-        if (PERIOD_Q8 >= (64'd1 << ACC_W))
-            $error("uart_rx: CLK_HZ / BAUD too large");
-    end
+    // elaboration-time checks: an unknown module names the problem
+    generate
+        if (PERIOD_Q8 < 64'd1024) begin : g_bad_rate
+            uart_rx_clk_hz_over_baud_must_be_at_least_4 u_err ();
+        end
+        if (PERIOD_Q8 >= (64'd1 << ACC_W)) begin : g_bad_slow
+            uart_rx_clk_hz_over_baud_too_large u_err ();
+        end
+    endgenerate
 
     (* ASYNC_REG = "TRUE" *) reg [1:0] sync = 2'b11;
     wire rx = sync[1];

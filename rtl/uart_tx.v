@@ -27,17 +27,24 @@ module uart_tx #(
 );
 
     // bit period in 1/256 cycles, rounded to nearest
-    localparam [63:0] PERIOD_Q8 = (64'd256 * CLK_HZ + BAUD / 2) / BAUD;
+    /* verilator lint_off WIDTHEXPAND */
+    localparam [63:0] CLK64 = CLK_HZ;
+    localparam [63:0] BAUD64 = BAUD;
+    /* verilator lint_on WIDTHEXPAND */
+    localparam [63:0] PERIOD_Q8 = (64'd256 * CLK64 + BAUD64 / 2) / BAUD64;
     localparam ACC_W = 26;
     localparam [ACC_W-1:0] PERIOD = PERIOD_Q8[ACC_W-1:0];
     localparam [ACC_W-1:0] ONE = 256;
 
-    initial begin
-        if (PERIOD_Q8 < 64'd1024)
-            $error("uart_tx: CLK_HZ / BAUD must be at least 4");
-        if (PERIOD_Q8 >= (64'd1 << ACC_W))
-            $error("uart_tx: CLK_HZ / BAUD too large");
-    end
+    // elaboration-time checks: an unknown module names the problem
+    generate
+        if (PERIOD_Q8 < 64'd1024) begin : g_bad_rate
+            uart_tx_clk_hz_over_baud_must_be_at_least_4 u_err ();
+        end
+        if (PERIOD_Q8 >= (64'd1 << ACC_W)) begin : g_bad_slow
+            uart_tx_clk_hz_over_baud_too_large u_err ();
+        end
+    endgenerate
 
     reg [DATA_WIDTH:0] shreg = {(DATA_WIDTH + 1){1'b1}};  // bits still to send, LSB first
     reg [3:0]          nbits = 4'd0;   // bits left including the current one

@@ -236,3 +236,11 @@ def test_timing_failure_is_an_error(tmp_path, tiny_weights, monkeypatch):
     rep = json.loads((tmp_path / "t" / "report.json").read_text())
     assert rep["status"] == "timing-failed" and not rep["timing_met"] and rep["target_mhz"] == 900.0
     assert not (tmp_path / "t" / "tritgpt.bit").exists()
+
+
+def test_missing_top_core_message(tmp_path, tiny_weights):
+    if H.real_top_reason() is None:
+        pytest.skip("a core provides tritgpt:tritgpt:top")
+    with pytest.raises(UserError, match=r"no core provides the board top level \(tritgpt:tritgpt:top\)"):
+        flow.build(flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights, build_dir=tmp_path / "b",
+                                     stop_after="synth"), quiet())

@@ -88,3 +88,16 @@ def test_non_ascii_corpus_is_mapped(tmp_path):
     (tmp_path / "e.txt").write_bytes(b"")
     with pytest.raises(ValueError, match="empty"):
         T.load_corpus(tmp_path / "e.txt")
+
+
+def test_hardware_mode_equals_reference_on_shipped_weights():
+    from pathlib import Path
+
+    from tritgpt.export import load_package
+
+    p = load_package(Path(__file__).resolve().parents[1] / "weights" / "default")
+    hw = _hw_from_int(p)
+    text = b"ROMEO:\nWhat light through yonder window breaks? It is the east, and Juliet is the sun."
+    x = np.frombuffer(text, dtype=np.uint8).astype(np.int64)[None, : p.cfg.context]
+    with torch.no_grad():
+        assert np.array_equal(hw(torch.from_numpy(x)).numpy().astype(np.int64), forward(p, x))

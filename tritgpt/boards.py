@@ -267,6 +267,7 @@ BOARD_CORE_VLNV = "tritgpt:tritgpt:board:0.1.0"
 TOP_CORE_VLNV = "tritgpt:tritgpt:top"
 FIXTURE_FLAG = "tritgpt_fixture"
 FIXTURE_CORE_VLNV = "tritgpt:test:fixture_top"
+WEIGHTS_FLAG = "tritgpt_weights"  # set by `tritgpt build`: it puts its own package in weights/
 
 
 def _fileset(board: Board) -> str:
@@ -282,8 +283,8 @@ def board_core(boards: list[Board] | None = None) -> str:
         "#",
         "# One target per board, built with the openXC7 flow (flows/edalize/flows/openxc7.py):",
         "#   fusesoc --cores-root cores run --target arty-a7-35t tritgpt:tritgpt:board",
-        "# `tritgpt build` runs the same targets (with its weights package in weights/ of the",
-        "# build directory, the tool locations it found, and reports).",
+        "# (weights/default is copied to weights/ in the build directory). `tritgpt build` runs",
+        "# the same targets with its own weights package, the tools it found, and reports.",
         f"name: {BOARD_CORE_VLNV}",
         "description: tritgpt_top on Artix-7 boards (open toolchain)",
         "",
@@ -293,6 +294,12 @@ def board_core(boards: list[Board] | None = None) -> str:
         f'      - "!{FIXTURE_FLAG}? ({TOP_CORE_VLNV})"',
         f'      - "{FIXTURE_FLAG}? ({FIXTURE_CORE_VLNV})"',
     ]
+    # the shipped weights, for builds with FuseSoC alone (tritgpt build brings its own)
+    wdir = PROJECT_ROOT / "weights" / "default"
+    wfiles = sorted(p.name for p in wdir.iterdir() if p.suffix in (".hex", ".vh", ".json")) if wdir.is_dir() else []
+    if wfiles:
+        out += ["  default_weights:", "    file_type: user", "    files:"]
+        out += [f"      - ../weights/default/{n}: {{copyto: weights/{n}}}" for n in wfiles]
     tables = sorted((PROJECT_ROOT / "rtl" / "tables").glob("*.hex"))
     if tables:
         # tritgpt_core reads its fixed ROM tables from rtl/tables/ relative to the
@@ -329,6 +336,8 @@ def board_core(boards: list[Board] | None = None) -> str:
         "    toplevel: tritgpt_top",
     ]
     tables_fs = f', "!{FIXTURE_FLAG}? (tables)"' if tables else ""
+    if wfiles:
+        tables_fs += f', "!{WEIGHTS_FLAG}? (default_weights)"'
     for b in boards:
         out += [
             f"  {b.target}:",

@@ -93,8 +93,15 @@ def segbits_for(db_family_dir: Path, tile: str) -> BramSegbits:
 # ----------------------------------------------------------------------------
 
 
+_FRAME_FMT = {}
+
+
 def _frame_line(addr: int, words) -> str:
-    return f"0x{addr:08X} " + ",".join(f"0x{int(w):08X}" for w in words) + "\n"
+    n = len(words)
+    fmt = _FRAME_FMT.get(n)
+    if fmt is None:
+        fmt = _FRAME_FMT[n] = "0x%08X " + ",".join(["0x%08X"] * n) + "\n"
+    return fmt % (addr, *np.asarray(words).tolist())
 
 
 class FramesFile:

@@ -51,10 +51,10 @@ HALF_INIT_BITS = HALF_INIT_LINES * LINE_BITS      # 16384
 HALF_INITP_BITS = HALF_INITP_LINES * LINE_BITS    # 2048
 CELL_LINES = {"RAMB18E1": (64, 8), "RAMB36E1": (128, 16)}
 
-# TILE.RAMB18_Yh.INIT_ii / INITP_ii, optional [hi:lo] or [i], optional value
-_INIT_RE = re.compile(
+# TILE.RAMB18_Yh.INIT_ii / INITP_ii with an optional [hi:lo] or [i]; the value follows "="
+_FEATURE_RE = re.compile(
     r"^(?P<prefix>[A-Za-z0-9_]+\.RAMB18_Y[01])\.(?P<kind>INITP?)_(?P<idx>[0-9A-Fa-f]{2})"
-    r"(?:\[(?P<hi>\d+)(?::(?P<lo>\d+))?\])?\s*(?:=\s*(?P<value>[^#{]*?))?\s*(?:\{[^}]*\})?\s*(?:#.*)?$")
+    r"(?:\[(?P<hi>\d+)(?::(?P<lo>\d+))?\])?$")
 _VALUE_RE = re.compile(r"^(?:(?P<width>\d+)'(?P<base>[bBhHdDoO]))?(?P<digits>[0-9a-fA-F_]+)$")
 _BASES = {"b": 2, "h": 16, "d": 10, "o": 8}
 
@@ -230,7 +230,11 @@ def parse_init_line(line: str):
     """(prefix, kind, index, lo, width, value) of a BRAM INIT/INITP line, else None."""
     if "RAMB18_Y" not in line or "INIT" not in line:
         return None
-    m = _INIT_RE.match(line.strip())
+    for mark in ("#", "{"):
+        if mark in line:
+            line = line[:line.index(mark)]
+    feat, eq, value = line.partition("=")
+    m = _FEATURE_RE.match(feat.strip())
     if not m:
         return None
     hi = m.group("hi")
@@ -244,8 +248,15 @@ def parse_init_line(line: str):
     if hi_i < lo_i or hi_i >= LINE_BITS:
         raise FasmError(f"bad bit range in {line.strip()[:80]!r}")
     width = hi_i - lo_i + 1
-    value = parse_value(m.group("value"), width)
-    return m.group("prefix"), m.group("kind"), int(m.group("idx"), 16), lo_i, width, value
+    value = value.strip()
+    if value.startswith(f"{width}'b") and len(value) == width + len(str(width)) + 2:
+        try:
+            v = int(value[len(str(width)) + 2:], 2)  # nextpnr's form, the common case
+        except ValueError:
+            v = parse_value(value, width)
+    else:
+        v = parse_value(value if eq else None, width)
+    return m.group("prefix"), m.group("kind"), int(m.group("idx"), 16), lo_i, width, v
 
 
 def read_halves(text: str, prefixes=None) -> dict[str, Half]:

@@ -251,6 +251,7 @@ def _run_logged(cmd, cwd: Path, env: dict, log: Path, on_line=None) -> int:
                                 text=True, errors="replace", bufsize=1)
         for line in proc.stdout:
             f.write(line)
+            f.flush()
             if on_line:
                 on_line(line.rstrip("\n"))
         return proc.wait()
@@ -340,6 +341,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     for root in cores_roots(req):
         cmd += ["--cores-root", str(root)]
     cmd += ["run", "--target", board.target, "--setup", "--work-root", str(work), "--system-name", SYSTEM_NAME]
+    cmd += ["--flag", boards_mod.WEIGHTS_FLAG]  # weights/ comes from this build's package
     if req.fixture:
         cmd += ["--flag", boards_mod.FIXTURE_FLAG]
     cmd += [boards_mod.BOARD_CORE_VLNV.rsplit(":", 1)[0]]
@@ -355,9 +357,10 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     if rc != 0 or not (work / "Makefile").exists():
         ui.done(False)
         text = _tail(logs / "fusesoc.log", 12)
-        if "tritgpt:tritgpt:top" in text and "not" in text.lower():
-            raise UserError("the board top level's core (tritgpt:tritgpt:top) is not in cores/ yet; "
-                            f"see {logs / 'fusesoc.log'}")
+        top = boards_mod.TOP_CORE_VLNV
+        if top.replace(":", "_") in text and "missing" in text:
+            raise UserError(f"no core provides the board top level ({top}): add one to cores/ "
+                            f"(rtl/tritgpt_top.v and what it instantiates); see {logs / 'fusesoc.log'}")
         raise UserError(f"FuseSoC setup failed (see {logs / 'fusesoc.log'}):\n{text}")
     ui.done(True, f"{work}")
 

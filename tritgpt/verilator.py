@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RTL_DIR = ROOT / "rtl"
 RTL_SOURCES = (
     "tg_common.v", "tg_matvec.v", "tg_requant.v", "tg_mac_array.v", "tg_rmsnorm.v",
-    "tg_attention.v", "tg_embedding.v", "tg_residual.v", "tg_sampler.v", "tg_fsm.v",
+    "tg_attention.v", "tg_softmax.v", "tg_embedding.v", "tg_residual.v", "tg_sampler.v", "tg_fsm.v",
     "tritgpt_core.v",
 )
 TABLES = ("exp.hex", "rsqrt.hex", "recip.hex")

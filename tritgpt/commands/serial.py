@@ -101,12 +101,13 @@ def register(app: typer.Typer) -> None:
                 sys.stdout.write("\n")
                 console.print("[yellow]stopped[/]")
                 raise typer.Exit(130)
+            link_baud = board.ident.baud   # the bitstream's rate (a simulated board ignores --baud)
         sys.stdout.write("\n")
         sys.stdout.flush()
         core = result.core_tokens_per_second(clock_hz)
         console.print(
             f"[bold]{len(result.tokens)}[/] tokens in {result.wire_seconds:.2f} s: "
-            f"[bold]{_rate(result.wire_tokens_per_second)}[/] tokens/s over the wire at {baud} baud; "
+            f"[bold]{_rate(result.wire_tokens_per_second)}[/] tokens/s over the wire ({link_baud} baud link); "
             f"core {result.end.cycles:,} cycles = [bold]{_rate(core)}[/] tokens/s at {clock_hz / 1e6:g} MHz",
             highlight=False)
 

@@ -1,0 +1,145 @@
+`default_nettype none
+
+// Integer softmax of one attention row, the model's softmax_weights and
+// normalise_attention: running score maximum (pass 1), EXP table lookup and
+// per-head sum (pass 2), then n = bitlen(esum), m = esum >> (n - 8) and the
+// RECIP table for the normaliser. e is valid four cycles after its position
+// is issued; recip/rshift are valid (ready) eight cycles after the last one.
+module tg_softmax #(
+    parameter H          = 2,
+    parameter SW         = 22,
+    parameter EXP_INIT   = "",
+    parameter RECIP_INIT = ""
+) (
+    input  wire             clk,
+    input  wire             rst,
+    // pass 1: scores of positions 2pp (s0) and 2pp+1 (s1, if s_v1) for the heads of half s_c
+    input  wire             p1_start,
+    input  wire             s_valid,
+    input  wire             s_v1,
+    input  wire             s_c,
+    input  wire [H*SW-1:0]  s0,
+    input  wire [H*SW-1:0]  s1,
+    // pass 2: scores read back (rd0 = even position, rd1 = odd), one position per cycle
+    input  wire             p2_valid,
+    input  wire             p2_first,
+    input  wire             p2_last,
+    input  wire             p2_par,
+    input  wire [H*SW-1:0]  rd0,
+    input  wire [H*SW-1:0]  rd1,
+    input  wire [4:0]       att_shift,
+    output wire [H*9-1:0]   e,
+    output wire [H*17-1:0]  esum_out,
+    output wire [H*11-1:0]  recip,
+    output wire [H*4-1:0]   rshift,       // n - 8: normaliser shift is 16 + rshift
+    output reg              ready
+);
+    localparam H2 = H / 2;
+    genvar h;
+    integer y;
+
+    // ---------------------------------------------------- running maximum
+    reg signed [SW-1:0] smax [0:H-1];
+    reg [H-1:0]         have;
+    always @(posedge clk) begin
+        if (rst || p1_start) have <= {H{1'b0}};
+        else if (s_valid)
+            for (y = 0; y < H; y = y + 1)
+                if ((y / H2 == 1) == s_c) begin : upd
+                    reg signed [SW-1:0] a, b, c;
+                    a = s0[y*SW +: SW];
+                    b = s1[y*SW +: SW];
+                    c = (s_v1 && b > a) ? b : a;
+                    if (!have[y] || c > smax[y]) smax[y] <= c;
+                    have[y] <= 1'b1;
+                end
+    end
+
+    // -------------------------------------- e = EXP[min(255, (smax - s) >> shift)]
+    reg  [H*SW-1:0] s_r;
+    reg  [H*8-1:0]  d_r;
+    always @(posedge clk) begin
+        s_r <= p2_par ? rd1 : rd0;
+        for (y = 0; y < H; y = y + 1) begin : dd
+            reg [SW:0] diff, sh;
+            diff = {smax[y][SW-1], smax[y]} - {s_r[y*SW + SW - 1], s_r[y*SW +: SW]};
+            sh   = diff >> att_shift;
+            d_r[y*8 +: 8] <= sh > 255 ? 8'd255 : sh[7:0];
+        end
+    end
+    wire [H*8-1:0] e8;
+    generate for (h = 0; h < H; h = h + 2) begin : g_exp
+        tg_rom_dp #(.W(8), .DEPTH(256), .AW(8), .INIT(EXP_INIT)) u_exp (
+            .clk(clk), .addr_a(d_r[h*8 +: 8]), .dout_a(e8[h*8 +: 8]),
+            .addr_b(d_r[(h+1)*8 +: 8]), .dout_b(e8[(h+1)*8 +: 8]));
+    end endgenerate
+    generate for (h = 0; h < H; h = h + 1) begin : g_e
+        assign e[h*9 +: 9] = {1'b0, e8[h*8 +: 8]};
+    end endgenerate
+
+    // ------------------------------------------------------------ esum
+    wire [2:0] sb4;   // valid, first, last at the EXP outputs
+    tg_delay #(.W(3), .N(4)) u_sb4 (.clk(clk), .rst(rst), .d({p2_valid, p2_first, p2_last}), .q(sb4));
+    reg [16:0] esum [0:H-1];
+    reg        fin1;
+    always @(posedge clk) begin
+        if (rst) fin1 <= 1'b0;
+        else     fin1 <= sb4[2] && sb4[0];
+        if (sb4[2])
+            for (y = 0; y < H; y = y + 1)
+                esum[y] <= (sb4[1] ? 17'd0 : esum[y]) + {9'd0, e8[y*8 +: 8]};
+    end
+
+    // n = bitlen(esum) (>= 8), m = esum >> (n - 8), recip = RECIP[m - 128]
+    reg [H*7-1:0] ridx;
+    reg [H*4-1:0] nsh;
+    reg           fin2;
+    always @(posedge clk) begin
+        if (rst) fin2 <= 1'b0;
+        else     fin2 <= fin1;
+        for (y = 0; y < H; y = y + 1) begin : nm
+            reg [3:0] sh;            // n - 8, n = bitlen(esum) >= 8
+            /* verilator lint_off UNUSEDSIGNAL */
+            reg [16:0] mm;           // m = esum >> (n - 8), 128..255
+            /* verilator lint_on UNUSEDSIGNAL */
+            integer z;
+            sh = 4'd0;
+            for (z = 8; z < 17; z = z + 1)
+                if (esum[y][z]) sh = z[3:0] - 4'd7;
+            mm = esum[y] >> sh;
+            ridx[y*7 +: 7] <= mm[6:0];
+            nsh[y*4 +: 4]  <= sh;
+        end
+    end
+    wire [H*16-1:0] rc;
+    generate for (h = 0; h < H; h = h + 2) begin : g_rcp
+        tg_rom_dp #(.W(16), .DEPTH(128), .AW(7), .INIT(RECIP_INIT)) u_recip (
+            .clk(clk), .addr_a(ridx[h*7 +: 7]), .dout_a(rc[h*16 +: 16]),
+            .addr_b(ridx[(h+1)*7 +: 7]), .dout_b(rc[(h+1)*16 +: 16]));
+    end endgenerate
+    reg fin3, fin4;
+    reg [H*11-1:0] recip_r;
+    reg [H*4-1:0]  rshift_r;
+    always @(posedge clk) begin
+        if (rst) begin
+            fin3 <= 1'b0; fin4 <= 1'b0; ready <= 1'b0;
+        end else begin
+            fin3 <= fin2;
+            fin4 <= fin3;
+            if (p2_valid && p2_first) ready <= 1'b0;
+            else if (fin4) ready <= 1'b1;
+        end
+        if (fin2) rshift_r <= nsh;
+        if (fin4)
+            for (y = 0; y < H; y = y + 1)
+                recip_r[y*11 +: 11] <= rc[y*16 +: 11];
+    end
+    genvar g2;
+    generate for (g2 = 0; g2 < H; g2 = g2 + 1) begin : g_es
+        assign esum_out[g2*17 +: 17] = esum[g2];
+    end endgenerate
+    assign recip  = recip_r;
+    assign rshift = rshift_r;
+endmodule
+
+`default_nettype wire
