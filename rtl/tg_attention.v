@@ -21,7 +21,7 @@
 // when they are normalised).
 //
 // Normalise: o = sat8(rshift_round(acc * RECIP[m - 128], 8 + n)) with
-// n = bitlen(esum), m = esum >> (n - 8); 16 elements per cycle on slices 0..15
+// n = bitlen(esum), m = esum >> (n - 8); 8 elements per cycle on slices 0..7
 // and the array's rounding lanes, straight onto the activation bus.
 
 `default_nettype none
@@ -32,8 +32,8 @@ module tg_attention #(
     parameter RMAX       = 4,
     parameter KVAW       = 8,      // {layer, position} address bits
     parameter PAW        = 7,      // position bits (log2 CTX)
-    parameter EXP_INIT   = "",
-    parameter RECIP_INIT = ""
+    parameter EXP_INIT   = "rtl/tables/exp.hex",
+    parameter RECIP_INIT = "rtl/tables/recip.hex"
 ) (
     input  wire              clk,
     input  wire              rst,
@@ -51,12 +51,12 @@ module tg_attention #(
     output wire              an_done_early, // 2 cycles before the last output group lands
     output wire              an_done,
     output wire              an_we,        // normalised output on the activation bus
-    output wire [3:0]        an_group,
+    output wire [4:0]        an_group,     // element index / 8
     // multiplier array
     output wire              arr_en,
     output wire [NS*25-1:0]  arr_a,
     output wire [NS*18-1:0]  arr_b,
-    output wire [16*4-1:0]   arr_soff,
+    output wire [8*4-1:0]    arr_soff,
     /* verilator lint_off UNUSEDSIGNAL */
     input  wire [NS*43-1:0]  arr_p          // products fit in 34 bits
     /* verilator lint_on UNUSEDSIGNAL */
@@ -77,9 +77,9 @@ module tg_attention #(
     localparam SW    = 17 + LH;       // score width
     localparam SAW   = PAW - 1;       // score LUT RAM address bits (pair index)
     localparam KVD   = 1 << KVAW;
-    localparam NOUT  = D / 16;
+    localparam NOUT  = D / 8;
     localparam integer ALAST_I = NOUT - 1;
-    localparam [3:0] ALAST = ALAST_I[3:0];
+    localparam [4:0] ALAST = ALAST_I[4:0];
     localparam integer KBW_I = KB;           // bank words per row
     localparam [7:0] KBW = KBW_I[7:0];
     localparam integer WPC_I = RMAX / 4;     // bank words per requantiser output
@@ -263,23 +263,23 @@ module tg_attention #(
 
     // ------------------------------------------------- normalise issue
     reg            an_run;
-    reg [3:0]      an_c;
+    reg [4:0]      an_c;
     wire           p2_done;
     wire           an_start = p2_done;
     always @(posedge clk) begin
         if (rst) an_run <= 1'b0;
-        else if (an_start) begin an_run <= 1'b1; an_c <= 4'd0; end
+        else if (an_start) begin an_run <= 1'b1; an_c <= 5'd0; end
         else if (an_run) begin
-            an_c <= an_c + 1'b1;
+            an_c <= an_c + 5'd1;
             if (an_c == ALAST) an_run <= 1'b0;
         end
     end
-    wire [5:0] an_sb;
-    tg_delay #(.W(6), .N(5)) u_ansb (.clk(clk), .rst(rst),
+    wire [6:0] an_sb;
+    tg_delay #(.W(7), .N(5)) u_ansb (.clk(clk), .rst(rst),
         .d({an_run, an_run && an_c == ALAST, an_c}), .q(an_sb));
-    assign an_we    = an_sb[5];
-    assign an_done  = an_sb[4];
-    assign an_group = an_sb[3:0];
+    assign an_we    = an_sb[6];
+    assign an_done  = an_sb[5];
+    assign an_group = an_sb[4:0];
     tg_delay #(.W(1), .N(3)) u_ane (.clk(clk), .rst(rst), .d(an_run && an_c == ALAST), .q(an_done_early));
 
     // ------------------------------------------------------ array operands
@@ -300,10 +300,10 @@ module tg_attention #(
         wire [7:0] lo = p1_v2 ? k0 : v0;
         wire [7:0] hi = p1_v2 ? k1 : v1;
         wire [24:0] pk = {hi, 9'd0, ~lo[7], lo[6:0]};     // hi * 2^17 + (lo + 128)
-        if (i < 16) begin : g_an
-            // normalise: element j = 16 * an_c + i
+        if (i < 8) begin : g_an
+            // normalise: element j = 8 * an_c + i
             /* verilator lint_off UNUSEDSIGNAL */
-            wire [7:0]     j  = {an_c, 4'd0} + i;
+            wire [7:0]     j  = {an_c, 3'd0} + i;
             wire [7:0]     hj = j >> LH;
             /* verilator lint_on UNUSEDSIGNAL */
             wire [3:0]     hh = hj[3:0];
@@ -322,12 +322,36 @@ module tg_attention #(
     assign arr_en = p1_v2 || p2_s4[2] || an_run;
 
     // ------------------------------------------- unpack the two products
+    // p = hi_product * 2^17 + lo_product, lo_product signed 17-bit: the upper
+    // field is hi_product - 1 when lo_product < 0. That borrow (bit 16) is added
+    // back later: as a count per head score (pass 1), as the carry into the
+    // accumulator (pass 2), not with an adder per slice.
     reg [NS*17-1:0] lo_r, hi_r;
+    reg [NS-1:0]    bw_r;
     generate for (i = 0; i < NS; i = i + 1) begin : g_unpack
         wire [33:0] pp = arr_p[i*43 +: 34];      // both products fit in 34 bits
         always @(posedge clk) begin
             lo_r[i*17 +: 17] <= pp[16:0];
-            hi_r[i*17 +: 17] <= pp[33:17] + {16'd0, pp[16]};
+            hi_r[i*17 +: 17] <= pp[33:17];
+            bw_r[i]          <= pp[16];
+        end
+    end endgenerate
+    // borrow count per head of the half, delayed to the tree output
+    wire [H2*8-1:0] bw_cnt_d;
+    generate for (h = 0; h < H2; h = h + 1) begin : g_bw
+        reg [7:0] cnt;
+        integer b;
+        always @(*) begin
+            cnt = 8'd0;
+            for (b = 0; b < HD; b = b + 1)
+                cnt = cnt + {7'd0, bw_r[h*HD + b]};
+        end
+        reg [7:0] cnt_r;
+        always @(posedge clk) cnt_r <= cnt;
+        if (LH > 1) begin : g_d
+            tg_delay #(.W(8), .N(LH - 1)) u_d (.clk(clk), .rst(rst), .d(cnt_r), .q(bw_cnt_d[h*8 +: 8]));
+        end else begin : g_nd
+            assign bw_cnt_d[h*8 +: 8] = cnt_r;
         end
     end endgenerate
 
@@ -367,7 +391,8 @@ module tg_attention #(
     generate for (h = 0; h < H; h = h + 1) begin : g_hs
         wire [SW-1:0] qc = {{(SW-14){qsum[h*14 + 13]}}, qsum[h*14 +: 14]} << 7;
         assign tree_s0[h*SW +: SW] = t0[toff(LH) + (h % H2)*SW +: SW] - qc;
-        assign tree_s1[h*SW +: SW] = t1[toff(LH) + (h % H2)*SW +: SW];
+        assign tree_s1[h*SW +: SW] = t1[toff(LH) + (h % H2)*SW +: SW] +
+                                     {{(SW-8){1'b0}}, bw_cnt_d[(h % H2)*8 +: 8]};
     end endgenerate
     // sideband from the bank outputs (issue+2) to the tree outputs: 3 array + 1 unpack + LH
     tg_delay #(.W(SAW + 4), .N(4 + LH)) u_p1st (.clk(clk), .rst(rst), .d(p1_s2), .q(p1_st));
@@ -381,7 +406,8 @@ module tg_attention #(
         always @(posedge clk)
             if (p2_s8[2]) begin
                 acc[(2*i)*24 +: 24]   <= (p2_s8[1] ? 24'd0 : acc[(2*i)*24 +: 24])   + {{7{lo_r[i*17 + 16]}}, lo_r[i*17 +: 17]};
-                acc[(2*i+1)*24 +: 24] <= (p2_s8[1] ? 24'd0 : acc[(2*i+1)*24 +: 24]) + {{7{hi_r[i*17 + 16]}}, hi_r[i*17 +: 17]};
+                acc[(2*i+1)*24 +: 24] <= (p2_s8[1] ? 24'd0 : acc[(2*i+1)*24 +: 24]) + {{7{hi_r[i*17 + 16]}}, hi_r[i*17 +: 17]}
+                                         + {23'd0, bw_r[i]};
             end
     end endgenerate
     reg p2_fin;

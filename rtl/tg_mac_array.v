@@ -4,7 +4,7 @@
 // x*g, xg*r) and the sampler. The users never overlap in time, so one array of
 // 32 DSP48s does the work of ~64 INT8 MACs plus every normalisation multiply.
 //
-// The first 16 slices feed 16 round-shift-saturate lanes (shift 16..31, int8
+// The first 8 slices feed 8 round-shift-saturate lanes (shift 16..31, int8
 // result) used by the RMSNorm output and the attention normaliser.
 // Latency: p three cycles after a/b; pp_y five cycles after a/b (pp_soff is
 // given with a/b and delayed here).
@@ -18,17 +18,17 @@ module tg_mac_array #(
     input  wire              rst,
     input  wire [NS*25-1:0]  a,
     input  wire [NS*18-1:0]  b,
-    input  wire [16*4-1:0]   pp_soff,     // shift - 16, per post-processing lane
+    input  wire [8*4-1:0]    pp_soff,     // shift - 16, per post-processing lane
     output wire [NS*43-1:0]  p,
-    output wire [16*16-1:0]  pp_y
+    output wire [8*16-1:0]   pp_y
 );
-    wire [16*4-1:0] soff_d;
-    tg_delay #(.W(64), .N(3)) u_soff (.clk(clk), .rst(rst), .d(pp_soff), .q(soff_d));
+    wire [8*4-1:0] soff_d;
+    tg_delay #(.W(32), .N(3)) u_soff (.clk(clk), .rst(rst), .d(pp_soff), .q(soff_d));
 
     genvar i;
     generate for (i = 0; i < NS; i = i + 1) begin : g_slice
         tg_mac_slice u_slice (.clk(clk), .a(a[i*25 +: 25]), .b(b[i*18 +: 18]), .p(p[i*43 +: 43]));
-        if (i < 16) begin : g_pp
+        if (i < 8) begin : g_pp
             tg_round_sat #(.PW(40), .SMIN(16), .SBITS(4)) u_rs (
                 .clk(clk), .p(p[i*43 +: 40]), .s_off(soff_d[i*4 +: 4]), .mode(2'd0),
                 .y(pp_y[i*16 +: 16]));

@@ -9,9 +9,10 @@
 // log2(IN): 256/D_MODEL rows per cycle for the d_model-input matrices, 256/D_FF
 // for W2.
 //
-// Activation lane registers are loaded from a 16-slot bus (slot j % 16), so
-// every bus bit drives 16 lane registers. Slot values come from the norm /
-// attention post-processing lanes, or from the FFN activation buffer: W1's
+// Activation lane registers are loaded from a 16-slot bus register (slot
+// j % 16), so every bus bit drives 16 lane registers. Slot values come from the
+// norm / attention rounding lanes (8 per cycle, two cycles per group of 16), or
+// from the FFN activation buffer: W1's
 // ReLU outputs arrive while W1 is still streaming and would overwrite its
 // inputs, so they are parked in LUT RAM and copied into the lanes, 16 per
 // cycle, as soon as W1's last word has passed the lane stage.
@@ -38,11 +39,12 @@ module tg_matvec #(
     input  wire [WAW-1:0]         wr_addr,
     input  wire [31:0]            wr_data,
     // activation bus: 16 slots of (x, -x)
-    input  wire                   act_we,
+    input  wire                   act_we,        // 8 slots: elements 16 * group + 8 * hi + (0..7)
+    input  wire                   act_hi,        // high half; the group goes to the lanes with it
     input  wire                   act_ff,        // 0: vector of D inputs, 1: D_FF inputs
     input  wire [3:0]             act_group,     // element index / 16
-    input  wire [16*8-1:0]        act_x,
-    input  wire [16*9-1:0]        act_nx,
+    input  wire [8*8-1:0]         act_x,
+    input  wire [8*9-1:0]         act_nx,
     // FFN activation buffer (W1 ReLU outputs, RMAX per cycle) and its copy
     input  wire                   fb_we,
     input  wire [7:0]             fb_row0,       // first element of the RMAX written
@@ -182,7 +184,7 @@ module tg_matvec #(
 
     // Bus register stage: one copy of the data (fan-out 16 lanes per bit) and
     // one write enable per block of 16 lanes (fan-out 16 lanes).
-    wire          bus_we    = act_we | cp_go;
+    wire          bus_we    = (act_we && act_hi) | cp_go;
     wire          bus_ff    = cp_go ? 1'b1 : act_ff;
     wire [3:0]    bus_group = cp_go ? cp_group : act_group;
     wire [15:0]   bus_hot   = 16'd1 << bus_group;
@@ -195,8 +197,13 @@ module tg_matvec #(
     always @(posedge clk) begin
         for (k = 0; k < 16; k = k + 1) begin
             blk_en[k]           <= hot_d[((16 * k) % D) / 16] | hot_f[((16 * k) % DFF) / 16];
-            bx_r[k*8 +: 8]      <= cp_go ? fb_rd[k*17 +: 8]     : act_x[k*8 +: 8];
-            bnx_r[k*9 +: 9]     <= cp_go ? fb_rd[k*17 + 8 +: 9] : act_nx[k*9 +: 9];
+            if (cp_go) begin
+                bx_r[k*8 +: 8]  <= fb_rd[k*17 +: 8];
+                bnx_r[k*9 +: 9] <= fb_rd[k*17 + 8 +: 9];
+            end else if (act_we && act_hi == (k >= 8)) begin
+                bx_r[k*8 +: 8]  <= act_x[(k % 8)*8 +: 8];
+                bnx_r[k*9 +: 9] <= act_nx[(k % 8)*9 +: 9];
+            end
         end
     end
 
@@ -269,6 +276,15 @@ module tg_matvec #(
         else     busy_sr <= {busy_sr[10:0], run};
     end
     assign idle = !run && busy_sr == 12'd0;
+
+`ifdef TRITGPT_ASSERT
+    // a lane write lands at the end of the cycle; the word reading the lanes in
+    // that cycle still sees the old vector, so that must be the last word of its
+    // command, else a matrix would see a mix of two activation vectors
+    always @(posedge clk)
+        if (|blk_en && sb2[SBW-1] && !sb2[SBW-2])
+            $display("ASSERT tg_matvec: activation lanes written during a stream");
+`endif
 endmodule
 
 `default_nettype wire

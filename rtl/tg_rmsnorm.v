@@ -7,8 +7,8 @@
 // slices 0..7, x*g on slices 8..15 (gains read from block RAM in step with the
 // stream), ss accumulated through a registered 8-input adder tree, x*g parked
 // in LUT RAM. When the last element is in, r and k follow in four cycles.
-// The output pass multiplies 16 x*g values by r per cycle on slices 0..15 and
-// rounds them on the array's post-processing lanes, straight onto the
+// The output pass multiplies 8 x*g values by r per cycle on slices 0..7 and
+// rounds them on the array's rounding lanes, straight onto the
 // activation bus of the matrix-vector unit.
 
 `default_nettype none
@@ -19,7 +19,7 @@ module tg_rmsnorm #(
     parameter GDEPTH     = 128,
     parameter GAW        = 7,
     parameter GINIT      = "",
-    parameter RSQRT_INIT = ""
+    parameter RSQRT_INIT = "rtl/tables/rsqrt.hex"
 ) (
     input  wire              clk,
     input  wire              rst,
@@ -39,14 +39,14 @@ module tg_rmsnorm #(
     // output pass
     input  wire              arm,          // run the output pass for the next vector
     output wire              out_we,       // onto the activation bus
-    output wire [3:0]        out_group,
+    output wire [4:0]        out_group,    // element index / 8
     output wire              out_done,     // last group on the bus
     output wire              out_done_early, // two cycles before out_done
     // multiplier array, slices 0..15
     output wire              arr_en,
     output wire [16*25-1:0]  arr_a,
     output wire [16*18-1:0]  arr_b,
-    output wire [16*4-1:0]   arr_soff,
+    output wire [8*4-1:0]    arr_soff,
     input  wire [16*43-1:0]  arr_p
 );
     function integer clog2;
@@ -58,10 +58,10 @@ module tg_rmsnorm #(
         end
     endfunction
     localparam LOG2D = clog2(D);
-    localparam NOUT  = D / 16;
+    localparam NOUT  = D / 8;
     localparam integer OLAST_I = NOUT - 1;
-    localparam [3:0] OLAST = OLAST_I[3:0];
-    localparam XAW   = 5;                    // LUT RAM address bits (32 deep)
+    localparam [4:0] OLAST = OLAST_I[4:0];
+    localparam XAW   = GW;                   // x*g LUT RAM address bits (D / 8 deep)
 
     // ----------------------------------------------------------- gain reads
     reg  [4:0]  gsel;
@@ -88,7 +88,7 @@ module tg_rmsnorm #(
 
     // --------------------------------------------------------- output pass
     reg            o_run;
-    reg [3:0]      o_c;
+    reg [4:0]      o_c;
     reg            armed;
     wire           out_start = armed && ready;
     always @(posedge clk) begin
@@ -98,18 +98,18 @@ module tg_rmsnorm #(
     end
     always @(posedge clk) begin
         if (rst) o_run <= 1'b0;
-        else if (out_start) begin o_run <= 1'b1; o_c <= 4'd0; end
+        else if (out_start) begin o_run <= 1'b1; o_c <= 5'd0; end
         else if (o_run) begin
-            o_c <= o_c + 1'b1;
+            o_c <= o_c + 5'd1;
             if (o_c == OLAST) o_run <= 1'b0;
         end
     end
-    wire [5:0] o_sb;
-    tg_delay #(.W(6), .N(5)) u_osb (.clk(clk), .rst(rst),
+    wire [6:0] o_sb;
+    tg_delay #(.W(7), .N(5)) u_osb (.clk(clk), .rst(rst),
         .d({o_run, o_run && o_c == OLAST, o_c}), .q(o_sb));
-    assign out_we    = o_sb[5];
-    assign out_done  = o_sb[4];
-    assign out_group = o_sb[3:0];
+    assign out_we    = o_sb[6];
+    assign out_done  = o_sb[5];
+    assign out_group = o_sb[4:0];
     wire o_e;
     tg_delay #(.W(1), .N(3)) u_oe (.clk(clk), .rst(rst), .d(o_run && o_c == OLAST), .q(o_e));
     assign out_done_early = o_e;
@@ -118,34 +118,37 @@ module tg_rmsnorm #(
     reg [16:0] r;
     reg [3:0]  k;
 
-    // x*g buffer: element e in bank e % 16, address e / 16
-    wire [16*24-1:0] xg_rd;
-    wire [7:0]       xg_mask;
-    wire [GW-1:0]    xg_grp;
-    wire             xg_v;
+    // x*g buffer: element e in bank e % 8 (its slot), address e / 8
+    wire [8*24-1:0] xg_rd;
+    wire [7:0]      xg_mask;
+    wire [GW-1:0]   xg_grp;
+    wire            xg_v;
     tg_delay #(.W(8 + GW + 1), .N(3)) u_xgd (.clk(clk), .rst(rst),
         .d({mask_d2, grp_d2, v_d2}), .q({xg_mask, xg_grp, xg_v}));
 
     genvar s;
-    generate for (s = 0; s < 16; s = s + 1) begin : g_xg
-        localparam integer SL = s % 8;         // slot feeding this bank
-        localparam integer HI = s / 8;          // which half of a 16-element row
-        wire [XAW-1:0] waddr = {{(XAW-GW+1){1'b0}}, xg_grp[GW-1:1]};
-        wire we = xg_v && xg_mask[SL] && xg_grp[0] == (HI == 1);
-        tg_lutram #(.W(24), .DEPTH(32), .AW(XAW)) u_xg (
-            .clk(clk), .we(we), .waddr(waddr), .wdata(arr_p[(8 + SL)*43 +: 24]),
-            .raddr({{(XAW-4){1'b0}}, o_c}), .rdata(xg_rd[s*24 +: 24]));
+    generate for (s = 0; s < 8; s = s + 1) begin : g_xg
+        tg_lutram #(.W(24), .DEPTH(1 << XAW), .AW(XAW)) u_xg (
+            .clk(clk), .we(xg_v && xg_mask[s]), .waddr(xg_grp),
+            .wdata(arr_p[(8 + s)*43 +: 24]),
+            .raddr(o_c[XAW-1:0]), .rdata(xg_rd[s*24 +: 24]));
     end endgenerate
 
     // ----------------------------------------------------- array operands
+    // slices 0..7: squares (statistics) or x*g * r (output); 8..15: x * g
     generate for (s = 0; s < 16; s = s + 1) begin : g_arr
-        wire [15:0] xs  = s < 8 ? in_x[(s % 8)*16 +: 16] : x_d2[(s % 8)*16 +: 16];
-        wire [7:0]  gs  = g8[(s % 8)*8 +: 8];
-        wire [23:0] xgs = xg_rd[s*24 +: 24];
-        assign arr_a[s*25 +: 25] = o_run ? {xgs[23], xgs} : {{9{xs[15]}}, xs};
-        assign arr_b[s*18 +: 18] = o_run ? {1'b0, r} :
-                                   s < 8  ? {{2{xs[15]}}, xs} : {{10{gs[7]}}, gs};
-        assign arr_soff[s*4 +: 4] = k + 4'd1;
+        if (s < 8) begin : g_o
+            wire [15:0] xs  = in_x[s*16 +: 16];
+            wire [23:0] xgs = xg_rd[s*24 +: 24];
+            assign arr_a[s*25 +: 25] = o_run ? {xgs[23], xgs} : {{9{xs[15]}}, xs};
+            assign arr_b[s*18 +: 18] = o_run ? {1'b0, r} : {{2{xs[15]}}, xs};
+            assign arr_soff[s*4 +: 4] = k + 4'd1;
+        end else begin : g_g
+            wire [15:0] xs = x_d2[(s % 8)*16 +: 16];
+            wire [7:0]  gs = g8[(s % 8)*8 +: 8];
+            assign arr_a[s*25 +: 25] = {{9{xs[15]}}, xs};
+            assign arr_b[s*18 +: 18] = {{10{gs[7]}}, gs};
+        end
     end endgenerate
     assign arr_en = o_run || in_valid || v_d2;
 

@@ -20,7 +20,7 @@ endmodule
 
 module tg_sampler #(
     parameter RMAX     = 4,
-    parameter EXP_INIT = ""
+    parameter EXP_INIT = "rtl/tables/exp.hex"
 ) (
     input  wire              clk,
     input  wire              rst,

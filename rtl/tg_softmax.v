@@ -8,8 +8,8 @@
 module tg_softmax #(
     parameter H          = 2,
     parameter SW         = 22,
-    parameter EXP_INIT   = "",
-    parameter RECIP_INIT = ""
+    parameter EXP_INIT   = "rtl/tables/exp.hex",
+    parameter RECIP_INIT = "rtl/tables/recip.hex"
 ) (
     input  wire             clk,
     input  wire             rst,
@@ -36,7 +36,7 @@ module tg_softmax #(
 );
     localparam H2 = H / 2;
     genvar h;
-    integer y;
+    integer y, y2, y3, y4, y5;
 
     // ---------------------------------------------------- running maximum
     reg signed [SW-1:0] smax [0:H-1];
@@ -60,11 +60,11 @@ module tg_softmax #(
     reg  [H*8-1:0]  d_r;
     always @(posedge clk) begin
         s_r <= p2_par ? rd1 : rd0;
-        for (y = 0; y < H; y = y + 1) begin : dd
+        for (y2 = 0; y2 < H; y2 = y2 + 1) begin : dd
             reg [SW:0] diff, sh;
-            diff = {smax[y][SW-1], smax[y]} - {s_r[y*SW + SW - 1], s_r[y*SW +: SW]};
+            diff = {smax[y2][SW-1], smax[y2]} - {s_r[y2*SW + SW - 1], s_r[y2*SW +: SW]};
             sh   = diff >> att_shift;
-            d_r[y*8 +: 8] <= sh > 255 ? 8'd255 : sh[7:0];
+            d_r[y2*8 +: 8] <= sh > 255 ? 8'd255 : sh[7:0];
         end
     end
     wire [H*8-1:0] e8;
@@ -86,8 +86,8 @@ module tg_softmax #(
         if (rst) fin1 <= 1'b0;
         else     fin1 <= sb4[2] && sb4[0];
         if (sb4[2])
-            for (y = 0; y < H; y = y + 1)
-                esum[y] <= (sb4[1] ? 17'd0 : esum[y]) + {9'd0, e8[y*8 +: 8]};
+            for (y3 = 0; y3 < H; y3 = y3 + 1)
+                esum[y3] <= (sb4[1] ? 17'd0 : esum[y3]) + {9'd0, e8[y3*8 +: 8]};
     end
 
     // n = bitlen(esum) (>= 8), m = esum >> (n - 8), recip = RECIP[m - 128]
@@ -97,7 +97,7 @@ module tg_softmax #(
     always @(posedge clk) begin
         if (rst) fin2 <= 1'b0;
         else     fin2 <= fin1;
-        for (y = 0; y < H; y = y + 1) begin : nm
+        for (y4 = 0; y4 < H; y4 = y4 + 1) begin : nm
             reg [3:0] sh;            // n - 8, n = bitlen(esum) >= 8
             /* verilator lint_off UNUSEDSIGNAL */
             reg [16:0] mm;           // m = esum >> (n - 8), 128..255
@@ -105,10 +105,10 @@ module tg_softmax #(
             integer z;
             sh = 4'd0;
             for (z = 8; z < 17; z = z + 1)
-                if (esum[y][z]) sh = z[3:0] - 4'd7;
-            mm = esum[y] >> sh;
-            ridx[y*7 +: 7] <= mm[6:0];
-            nsh[y*4 +: 4]  <= sh;
+                if (esum[y4][z]) sh = z[3:0] - 4'd7;
+            mm = esum[y4] >> sh;
+            ridx[y4*7 +: 7] <= mm[6:0];
+            nsh[y4*4 +: 4]  <= sh;
         end
     end
     wire [H*16-1:0] rc;
@@ -131,8 +131,8 @@ module tg_softmax #(
         end
         if (fin2) rshift_r <= nsh;
         if (fin4)
-            for (y = 0; y < H; y = y + 1)
-                recip_r[y*11 +: 11] <= rc[y*16 +: 11];
+            for (y5 = 0; y5 < H; y5 = y5 + 1)
+                recip_r[y5*11 +: 11] <= rc[y5*16 +: 11];
     end
     genvar g2;
     generate for (g2 = 0; g2 < H; g2 = g2 + 1) begin : g_es

@@ -156,10 +156,10 @@ module tritgpt_core #(
         .out_valid(e_valid), .out_first(e_first), .out_last(e_last), .out_grp(e_grp), .out_x(e_x));
 
     // ------------------------------------------------ matrix-vector + requant
-    wire            act_we;
+    wire            act_we, act_hi;
     wire [3:0]      act_group;
-    wire [16*8-1:0] act_x;
-    wire [16*9-1:0] act_nx;
+    wire [8*8-1:0]  act_x;
+    wire [8*9-1:0]  act_nx;
     wire            mv_out_valid, mv_out_last;
     wire            unused_mv_ff, unused_mv_idle, unused_mv_lanes_free;
     wire [2:0]      mv_out_tag;
@@ -175,7 +175,7 @@ module tritgpt_core #(
     tg_matvec #(.D(D), .DFF(DFF), .WDEPTH(`TG_DEPTH_WT_BANK), .WAW(WAW), .TW(3), .WEIGHTS_DIR(WEIGHTS_DIR)) u_mv (
         .clk(clk), .rst(rst),
         .wr_en(wr_wt && wr_mem[4] == 1'b0), .wr_bank(wr_mem[3:0]), .wr_addr(wr_addr[WAW-1:0]), .wr_data(wr_data),
-        .act_we(act_we), .act_ff(1'b0), .act_group(act_group), .act_x(act_x), .act_nx(act_nx),
+        .act_we(act_we), .act_hi(act_hi), .act_ff(1'b0), .act_group(act_group), .act_x(act_x), .act_nx(act_nx),
         .fb_we(fb_we), .fb_row0(rq_row0[7:0]), .fb_x(fb_x), .fb_copy(fb_copy), .fb_copy_done(fb_copy_done),
         .cmd_valid(mv_valid), .cmd_base(mv_base), .cmd_words(mv_words), .cmd_ff(mv_ff), .cmd_tag(mv_tag),
         .idle(unused_mv_idle), .lanes_free(unused_mv_lanes_free),
@@ -204,16 +204,16 @@ module tritgpt_core #(
     // ----------------------------------------------------- multiplier array
     wire [NS*25-1:0] arr_a;
     wire [NS*18-1:0] arr_b;
-    wire [16*4-1:0]  arr_soff;
+    wire [8*4-1:0]   arr_soff;
     wire [NS*43-1:0] arr_p;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [16*16-1:0] pp_y;              // int8 results in the low bytes
+    wire [8*16-1:0]  pp_y;              // int8 results in the low bytes
     wire             att_en;            // attention is the default user
     /* verilator lint_on UNUSEDSIGNAL */
     wire             rms_en, smp_en;
     wire [16*25-1:0] rms_a;
     wire [16*18-1:0] rms_b;
-    wire [16*4-1:0]  rms_soff, att_soff;
+    wire [8*4-1:0]   rms_soff, att_soff;
     wire [NS*25-1:0] att_a;
     wire [NS*18-1:0] att_b;
     wire [2*25-1:0]  smp_a;
@@ -239,7 +239,7 @@ module tritgpt_core #(
 
     // -------------------------------------------------------------- RMSNorm
     wire rms_we, att_we;
-    wire [3:0] rms_group, att_group;
+    wire [4:0] rms_group, att_group;
     tg_rmsnorm #(.D(D), .GW(GW), .GDEPTH(`TG_DEPTH_GAINS), .GAW(GAW), .GINIT({WEIGHTS_DIR, "gains.hex"}),
                  .RSQRT_INIT({TABLES_DIR, "rsqrt.hex"})) u_norm (
         .clk(clk), .rst(rst), .wr_en(wr_gain), .wr_addr(wr_addr[GAW-1:0]), .wr_data(wr_data),
@@ -267,11 +267,13 @@ module tritgpt_core #(
         .arr_en(smp_en), .arr_a(smp_a), .arr_b(smp_b), .arr_p(arr_p[0 +: 2*43]));
 
     // ------------------------------------------------- activation bus
-    // RMSNorm output or attention output, both from the rounding lanes; -x is
-    // computed here, once per element.
+    // RMSNorm output or attention output, 8 elements per cycle from the rounding
+    // lanes (two cycles per group of 16 lanes); -x is computed here, once per element.
+    wire [4:0] act_c = rms_we ? rms_group : att_group;
     assign act_we    = rms_we | att_we;
-    assign act_group = rms_we ? rms_group : att_group;
-    generate for (gi = 0; gi < 16; gi = gi + 1) begin : g_bus
+    assign act_hi    = act_c[0];
+    assign act_group = act_c[4:1];
+    generate for (gi = 0; gi < 8; gi = gi + 1) begin : g_bus
         wire [7:0] y8 = pp_y[gi*16 +: 8];
         assign act_x[gi*8 +: 8]  = y8;
         assign act_nx[gi*9 +: 9] = 9'd0 - {y8[7], y8};
@@ -313,16 +315,16 @@ module tritgpt_core #(
                     else                   $fwrite(dump_fd, "x_mid %0d %0d %0d\n", dl, r_grp * 8 + di, dv);
                 end
         if (rms_we)
-            for (di = 0; di < 16; di = di + 1) begin
+            for (di = 0; di < 8; di = di + 1) begin
                 dv = {{24{pp_y[di*16 + 7]}}, pp_y[di*16 +: 8]};
-                if (norm_id == 2'd0)      $fwrite(dump_fd, "h1 %0d %0d %0d\n", dl, rms_group * 16 + di, dv);
-                else if (norm_id == 2'd1) $fwrite(dump_fd, "h2 %0d %0d %0d\n", dl, rms_group * 16 + di, dv);
-                else                      $fwrite(dump_fd, "hf -1 %0d %0d\n", rms_group * 16 + di, dv);
+                if (norm_id == 2'd0)      $fwrite(dump_fd, "h1 %0d %0d %0d\n", dl, rms_group * 8 + di, dv);
+                else if (norm_id == 2'd1) $fwrite(dump_fd, "h2 %0d %0d %0d\n", dl, rms_group * 8 + di, dv);
+                else                      $fwrite(dump_fd, "hf -1 %0d %0d\n", rms_group * 8 + di, dv);
             end
         if (att_we)
-            for (di = 0; di < 16; di = di + 1) begin
+            for (di = 0; di < 8; di = di + 1) begin
                 dv = {{24{pp_y[di*16 + 7]}}, pp_y[di*16 +: 8]};
-                $fwrite(dump_fd, "att %0d %0d %0d\n", dl, att_group * 16 + di, dv);
+                $fwrite(dump_fd, "att %0d %0d %0d\n", dl, att_group * 8 + di, dv);
             end
         // attention scores and weights (debug; not in the reference dumps)
         if (u_att.st_v)

@@ -315,6 +315,8 @@ def make_synthetic_build(work: Path, weights: Path, db_family: Path, tools_dir: 
                   image_contents(imgs["consts.hex"], 1024, 0, 32)))
     rnd = random.Random(9)
     table = np.array([rnd.randrange(256) for _ in range(256)], np.uint64)
+    (work / "rtl" / "tables").mkdir(parents=True, exist_ok=True)  # as `tritgpt build` copies the ROM tables
+    (work / "rtl" / "tables" / "exp.hex").write_text("".join(f"{int(v):02x}\n" for v in table))
     cells.append(("u_core.u_att.u_exp.mem.0.0", "RAMB18E1", 9, "TDP", image_contents(table, 2048, 0, 8)))
     cells.append(("u_core.u_att.u_k.mem.0.0", "RAMB18E1", 36, "SDP", {}))
 
@@ -403,7 +405,7 @@ def make_synthetic_build(work: Path, weights: Path, db_family: Path, tools_dir: 
                     str(db_family / FAKE_PART / "part.yaml"), "--part_name", FAKE_PART, "--frm_file", "tritgpt.frames",
                     "--output_file", "tritgpt.bit"], cwd=work, check=True)
     mm = memmap.build_memmap(work / "tritgpt.routed.json", placed=True, weights_dir=work / "weights",
-                             db_family_dir=db_family, part=FAKE_PART)
+                             db_family_dir=db_family, part=FAKE_PART, tables_dir=work / "rtl" / "tables")
     (work / "memmap.json").write_text(json.dumps(mm, indent=1) + "\n")
     bit = work / "tritgpt.bit"
     (work / "report.json").write_text(json.dumps({

@@ -111,6 +111,8 @@ def test_makefile_commands(tmp_path):
     r = dict(zip(runner[2::2], runner[3::2]))
     assert r["--seeds"] == "$(SEEDS)" and r["--timeout"] == "$(PNR_TIMEOUT)" and r["--freq"] == "100"
     assert r["--fasm"] == "top.fasm" and r["--routed"] == "top.routed.json"
+    assert r["--check"] == "$(FASM2FRAMES) --part xc7a35tcsg324-1 --db-root $(PRJXRAY_DB_FAMILY) {fasm} {frames}"
+    assert r["--frames"] == "top.frames"
     assert pnr == ["$(NEXTPNR_XILINX)", "--chipdb", "$(CHIPDB_FILE)", "--xdc", "board.xdc", "--json", "top.prep.json"]
     assert deps(mk, "top.fasm") == ["top.prep.json", "board.xdc"]
     # bitstream
@@ -350,6 +352,22 @@ def test_runner_timeout_and_failure(tmp_path, fake_nextpnr):
     assert cp.returncode == 1 and rep["chosen_seed"] is None
 
 
+def test_runner_rejects_seed_the_check_refuses(tmp_path, fake_nextpnr):
+    """A seed whose FASM does not assemble is rejected; the chosen seed's frames are kept."""
+    check = "sh -c 'grep -q \"seed 1\" $0 && exit 1; cp $0 $1' {fasm} {frames}"
+    cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1,2,3", "--check", check, "--frames", "top.frames",
+                         env={"FAKE_FMAX": "1:150,2:140,3:130"})
+    assert cp.returncode == 0, cp.stdout
+    assert [r["status"] for r in rep["runs"]] == ["rejected", "routed"]
+    assert rep["chosen_seed"] == 2
+    assert (tmp_path / "top.frames").read_text() == "# seed 2\n"
+    assert (tmp_path / "top.frames").stat().st_mtime_ns >= (tmp_path / "top.fasm").stat().st_mtime_ns
+    assert "rejected" in cp.stdout and (tmp_path / "check.seed1.log").exists()
+    # nothing acceptable: an error naming the check logs
+    cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1", "--check", "false {fasm}", env={"FAKE_FMAX": "1:150"})
+    assert cp.returncode == 1 and "check.seed1.log" in cp.stdout and rep["chosen_seed"] is None
+
+
 def test_runner_uses_launcher(tmp_path, fake_nextpnr):
     launcher = tmp_path / "launch.sh"
     launcher.write_text(f'#!/bin/sh\necho launched >> {tmp_path / "launched.txt"}\nexec "$@"\n')
@@ -367,3 +385,26 @@ def test_runner_log_parser():
     assert p["fmax_mhz"] == {"a": 99.5, "b": 300.12}
     assert nextpnr_xilinx._timing({"fmax_mhz": p["fmax_mhz"]}, 100.0) == (99.5, False)
     assert re.search(r"xc7prep", xc7prep.__doc__)
+
+
+def test_fusesoc_alone_sets_up_board_target(tmp_path):
+    """`fusesoc run --setup` of a board target, without tritgpt: Makefile, script, shipped weights."""
+    import os
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(H.FLOWS)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    conf = tmp_path / "fusesoc.conf"
+    conf.write_text("[main]\n")
+    work = tmp_path / "work"
+    cmd = [sys.executable, "-m", "fusesoc.main", "--config", str(conf), "--cores-root", str(H.ROOT / "cores"),
+           "--cores-root", str(H.FIXTURE_CORES), "run", "--target", "basys3", "--setup", "--work-root", str(work),
+           "--flag", "tritgpt_fixture", "tritgpt:tritgpt:board"]
+    cp = subprocess.run(cmd, cwd=H.ROOT, capture_output=True, text=True, env=env)
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    mk = (work / "Makefile").read_text()
+    assert "--part xc7a35tcpg236-1" in mk and "--freq 100 " in mk and "constraints/basys3.xdc" in mk
+    ys = next(work.glob("*.ys")).read_text()
+    assert "-set CLK_HZ 100000000 " in ys and "-Iweights" in ys
+    if (H.ROOT / "weights" / "default" / "manifest.json").exists():
+        assert (work / "weights" / "tritgpt_config.vh").exists()  # the shipped package, copied in
+        assert (work / "weights" / "wt_bank15.hex").exists()

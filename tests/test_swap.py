@@ -338,7 +338,8 @@ def test_complete_memmap(env):
     assert tok1["image"]["bits"][0][0] == 18 and len(tok1["image"]["bits"]) == 14 and tok1["port_width"] == 18
     assert len(tok1["fasm_halves"]) == 2
     assert len(by["u_core.u_emb.u_pos.mem.0.0"]["image"]["pad"]) == 32
-    assert by["u_core.u_att.u_exp.mem.0.0"]["image"] is None
+    assert by["u_core.u_att.u_exp.mem.0.0"]["image"]["image"] == "rtl/tables/exp.hex"  # a table, not a weight
+    assert "rtl/tables/exp.hex" in mm["swap"]["tables"] and "rtl/tables/exp.hex" not in mm["swap"]["coverage"]
     assert by["u_core.u_att.u_k.mem.0.0"]["image"] is None
     cov = mm["swap"]["coverage"]
     assert all(v["bits_missing"] == 0 for v in cov.values()), cov
@@ -356,7 +357,7 @@ def test_swap_new_weights_and_back(env):
     sw.write_memmap(build)
     bound = tree_hashes(build)
     res = sw.swap(build, env["new"], tmp / "out" / "new.bit", fasm_out=tmp / "out" / "new.fasm", method="direct")
-    assert res.changed_cells == res.cells == 16 + 2 + 1 + 4 + 1
+    assert res.changed_cells == res.cells == 16 + 2 + 1 + 4 + 1  # weight cells only, not the table
     assert res.verified and not res.identical
     mm = json.loads((build / "memmap.json").read_text())
     got = decoded_images(tmp / "out" / "new.bit", mm, env["db"], env["tools"]["BITREAD"].split())
@@ -448,6 +449,14 @@ def test_swap_refuses_changed_build_weights(env):
     p = env["build"] / "weights" / "gains.hex"
     p.write_text(p.read_text().replace("0", "1", 1))
     with pytest.raises(UserError, match="not the image the build used"):
+        sw.swap(env["build"], env["new"], env["tmp"] / "x.bit", method="direct")
+
+
+def test_swap_refuses_changed_table(env):
+    sw.write_memmap(env["build"])
+    p = env["build"] / "rtl" / "tables" / "exp.hex"
+    p.write_text("00\n" + p.read_text())
+    with pytest.raises(UserError, match="not the table the build used"):
         sw.swap(env["build"], env["new"], env["tmp"] / "x.bit", method="direct")
 
 

@@ -300,12 +300,6 @@ def board_core(boards: list[Board] | None = None) -> str:
     if wfiles:
         out += ["  default_weights:", "    file_type: user", "    files:"]
         out += [f"      - ../weights/default/{n}: {{copyto: weights/{n}}}" for n in wfiles]
-    tables = sorted((PROJECT_ROOT / "rtl" / "tables").glob("*.hex"))
-    if tables:
-        # tritgpt_core reads its fixed ROM tables from rtl/tables/ relative to the
-        # synthesis directory: copy them there
-        out += ["  tables:", "    file_type: user", "    files:"]
-        out += [f"      - ../rtl/tables/{t.name}: {{copyto: rtl/tables/{t.name}}}" for t in tables]
     for b in boards:
         out += [
             f"  {_fileset(b)}:",
@@ -335,9 +329,8 @@ def board_core(boards: list[Board] | None = None) -> str:
         "    filesets: [top]",
         "    toplevel: tritgpt_top",
     ]
-    tables_fs = f', "!{FIXTURE_FLAG}? (tables)"' if tables else ""
-    if wfiles:
-        tables_fs += f', "!{WEIGHTS_FLAG}? (default_weights)"'
+    # (the ROM tables come with the core: tritgpt:core:tables copies them to rtl/tables/)
+    extra_fs = f', "!{WEIGHTS_FLAG}? (default_weights)"' if wfiles else ""
     for b in boards:
         out += [
             f"  {b.target}:",
@@ -347,7 +340,7 @@ def board_core(boards: list[Board] | None = None) -> str:
             f"      part: {b.part}",
             f"      frequency: {b.design_mhz:g}",
             "      include_dirs: [weights]",
-            f"    filesets: [top{tables_fs}, {_fileset(b)}]",
+            f"    filesets: [top{extra_fs}, {_fileset(b)}]",
             f"    parameters: [CLK_HZ={b.clk_hz}, BAUD, WEIGHTS_DIR]",
             "    toplevel: tritgpt_top",
         ]

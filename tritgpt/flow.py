@@ -67,7 +67,7 @@ class BuildRequest:
     timeout: float = 3600.0
     allow_timing_fail: bool = False
     cycles_per_token: float | None = None
-    stop_after: str | None = None  # None (bitstream) or "synth"
+    stop_after: str | None = None  # None (bitstream), "synth", or "setup" (FuseSoC only)
     force: bool = False
     nice: int = 0
     baud: int | None = None
@@ -303,11 +303,11 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     xdc_file = boards_mod.BOARDS_DIR / f"{board.name}.xdc"
     if not xdc_file.exists() or xdc_file.read_text() != board.xdc():
         raise UserError(f"{xdc_file} is missing or out of date with {board.path}; run `tritgpt boards --write`")
-    if req.stop_after not in (None, "synth"):
-        raise UserError(f"stop_after must be 'synth' or None, not {req.stop_after!r}")
+    if req.stop_after not in (None, "synth", "setup"):
+        raise UserError(f"stop_after must be 'setup', 'synth' or None, not {req.stop_after!r}")
     _check_synth_deps()
     tools = tc_mod.discover()
-    tools.require("synth" if req.stop_after == "synth" else "all", board.part)
+    tools.require("all" if req.stop_after is None else "synth", board.part)
 
     work = Path(req.build_dir or PROJECT_ROOT / "build" / board.name).resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -363,6 +363,8 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
                             f"(rtl/tritgpt_top.v and what it instantiates); see {logs / 'fusesoc.log'}")
         raise UserError(f"FuseSoC setup failed (see {logs / 'fusesoc.log'}):\n{text}")
     ui.done(True, f"{work}")
+    if req.stop_after == "setup":
+        return {"status": "setup-only", "board": board.name, "part": board.part, "build_dir": str(work)}
 
     # ---- stage hashes ---------------------------------------------------------
     versions = tools.versions(board.part if req.stop_after != "synth" else None)
@@ -693,6 +695,10 @@ def print_report(report: dict, console: Console) -> None:
         console.print(line + f"; {cpt['value']:g} cycles/token from {cpt['source']}", highlight=False)
     if report.get("bitstream"):
         console.print(f"  bitstream {report['bitstream']['path']} ({report['bitstream']['bytes']:,} bytes)", highlight=False)
+    if report.get("memmap"):
+        mm = report["memmap"]
+        console.print(f"  memory map {mm['path']} ({mm['ramb36']} RAMB36, {mm['ramb18']} RAMB18, "
+                      f"{mm['matched_to_images']} holding weights or tables)", highlight=False)
     if report.get("stage_seconds"):
         times = ", ".join(f"{k} {v:.0f} s" for k, v in report["stage_seconds"].items() if k != "pnr_total")
         console.print(f"  time: {times}; total {report.get('total_seconds', 0):.0f} s", highlight=False)

@@ -31,6 +31,7 @@ The memory map is completed for swapping by `complete_memmap` (called by
     swap.files           sha256 of tritgpt.fasm, tritgpt.frames, tritgpt.bit
     swap.prjxray_db      the database directory and sha256 of the files the swap uses
     swap.weights         config, layout, model hash and image hashes of the build's weights
+    swap.tables          hashes of the ROM tables the build copied (rtl/tables/*.hex)
     swap.ternary         how ternary codes are packed into the weight banks
     swap.coverage        per image: words, bits held by block RAMs, anything not held
     cells[].fasm_halves  the FASM prefixes (TILE.RAMB18_Yn) of the cell
@@ -38,7 +39,8 @@ The memory map is completed for swapping by `complete_memmap` (called by
     cells[].image        {image, word_offset, words, bits: [[image_bit, INIT|INITP, lane]],
                           pad: [[INIT|INITP, lane]] (lanes that hold zeros above bit 31)}
                          found by matching the cell's defined INIT bits (from the routed
-                         JSON) to the build's images with the lane order of the port
+                         JSON) to the build's images and tables with the lane order of
+                         the port; table cells are kept (and checked) unchanged
     cells[].candidates   instead of image, when the contents fit several places (e.g.
                          all-zero regions); a swap then needs all of them to agree
 
@@ -314,6 +316,17 @@ def load_images(weights_dir: Path) -> dict[str, np.ndarray]:
     return memmap_mod.load_images(weights_dir)
 
 
+TABLES_PREFIX = "rtl/tables/"
+
+
+def load_tables(build_dir: Path) -> dict[str, np.ndarray]:
+    """The fixed ROM tables a build copied (rtl/tables/*.hex), named as memmap.json names them."""
+    from . import memmap as memmap_mod
+
+    d = Path(build_dir) / TABLES_PREFIX
+    return memmap_mod.load_images(d, prefix=TABLES_PREFIX) if d.is_dir() else {}
+
+
 def _read_json(path: Path, what: str) -> dict:
     try:
         return json.loads(Path(path).read_text())
@@ -413,9 +426,10 @@ def complete_memmap(build_dir: Path, mm: dict | None = None, *, db_family_dir: P
                             f"report.json); rebuild it")
 
     images = load_images(wdir)
+    tables = load_tables(build_dir)
     routed = _read_json(build_dir / ROUTED_NAME, "the routed design")
     params = _cell_params(routed)
-    index = ImageIndex(images)
+    index = ImageIndex({**tables, **images})
     cands = {}
     for c in mm["cells"]:
         if c["cell"] not in params:
@@ -424,7 +438,7 @@ def complete_memmap(build_dir: Path, mm: dict | None = None, *, db_family_dir: P
             raise UserError(f"memmap.json: {c['cell']} has no placed tile (prjxray-db lacks it?); cannot swap")
         c["fasm_halves"] = fb.cell_halves(c["primitive"], c["tile"], c["site"])
         c["port_width"] = port_width(params[c["cell"]])
-        cands[c["cell"]] = match_cell(c["primitive"], params[c["cell"]], images, index)
+        cands[c["cell"]] = match_cell(c["primitive"], params[c["cell"]], index.images, index)
     resolved = resolve(cands)
     for c in mm["cells"]:
         r = resolved.get(c["cell"], {})
@@ -471,6 +485,8 @@ def complete_memmap(build_dir: Path, mm: dict | None = None, *, db_family_dir: P
             "images": {name: {"words": int(len(img)), "sha256": sha256_file(wdir / name)}
                        for name, img in images.items()},
         },
+        "tables": {name: {"words": int(len(img)), "sha256": sha256_file(build_dir / name)}
+                   for name, img in tables.items()},
         "ternary": TERNARY,
         "coverage": coverage(mm["cells"], images),
         "interleave": "RAMB36E1: cell INIT/INITP bit n -> RAMB18_Y{n%2} bit n//2 (nextpnr-xilinx fasm.cc)",
@@ -671,6 +687,12 @@ def swap(build_dir: Path, new_weights: Path, out: Path, *, fasm_out: Path | None
         if not f.exists() or sha256_file(f) != info["sha256"]:
             raise UserError(f"{f} is not the image the build used (changed or missing since the build); rebuild")
     old_images = load_images(build_dir / "weights")
+    tables = load_tables(build_dir)
+    for name, info in binding.get("tables", {}).items():
+        f = build_dir / name
+        if not f.exists() or sha256_file(f) != info["sha256"]:
+            raise UserError(f"{f} is not the table the build used (changed or missing since the build); rebuild")
+    new_all = {**tables, **new_images}  # tables stay as they are
     res.images_changed = sorted(n for n in new_images if not np.array_equal(new_images[n], old_images[n]))
     tools = find_tools()
     need = {"xc7frames2bit": tools.xc7frames2bit}
@@ -687,7 +709,8 @@ def swap(build_dir: Path, new_weights: Path, out: Path, *, fasm_out: Path | None
 
     # ---- new cell contents -------------------------------------------------
     fasm_text = (build_dir / FASM_NAME).read_text()
-    cells = [c for c in mm["cells"] if c.get("image") or c.get("candidates")]
+    cells = [c for c in mm["cells"]
+             if any(m["image"] in new_images for m in ([c["image"]] if c.get("image") else c.get("candidates") or []))]
     # every half of every BRAM tile the map knows, as the build has it (unused halves: zero)
     old_all = {f"{c['tile']}.RAMB18_Y{h}": fb.Half.zeros() for c in mm["cells"] for h in (0, 1)}
     old_all.update(fb.read_halves(fasm_text, set(old_all)))
@@ -713,7 +736,7 @@ def swap(build_dir: Path, new_weights: Path, out: Path, *, fasm_out: Path | None
         results = []
         for m in ([c["image"]] if c.get("image") else c["candidates"]):
             init, initp = init0.copy(), initp0.copy()
-            put_image(init, initp, c["port_width"], m, new_images[m["image"]])
+            put_image(init, initp, c["port_width"], m, new_all[m["image"]])
             results.append((init, initp))
         if any(not (np.array_equal(r[0], results[0][0]) and np.array_equal(r[1], results[0][1])) for r in results[1:]):
             where = ", ".join(f"{m['image']} words {m['word_offset']}.." for m in c["candidates"][:3])
@@ -794,7 +817,7 @@ def swap(build_dir: Path, new_weights: Path, out: Path, *, fasm_out: Path | None
         if verify != "none":
             old_frames_text = (build_dir / FRAMES_NAME).read_text()
             _verify_bitstream(tmp / "new.bit", frames_text, old_frames_text, {t: tiles[t] for t in touched}, mm,
-                              old_all, new_images, part_yaml, db, tools.bitread)
+                              old_all, new_all, part_yaml, db, tools.bitread)
             res.verified.append("bitread: the bitstream's frames are the swapped frames; every mapped block RAM "
                                 "holds the new images, every other one is unchanged")
             clock.lap("verify (bitread)")
@@ -803,7 +826,7 @@ def swap(build_dir: Path, new_weights: Path, out: Path, *, fasm_out: Path | None
                                    f"--frame_range=0x{bf.BRAM_FRAME_RANGE[0]:08x}:0x{bf.BRAM_FRAME_RANGE[1]:08x}",
                                    "new.bit"], tmp, "bit2fasm", nice, stdout=tmp / "decoded.fasm")
             decoded = fb.read_halves((tmp / "decoded.fasm").read_text(), set(old_all))
-            _check_halves(decoded, mm, old_all, new_images, "bit2fasm")
+            _check_halves(decoded, mm, old_all, new_all, "bit2fasm")
             res.verified.append("bit2fasm + FASM reader: every mapped block RAM holds the new images, "
                                 "every other one is unchanged")
             clock.lap("verify (bit2fasm)")

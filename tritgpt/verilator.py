@@ -211,12 +211,13 @@ class CoreSim:
     """A running Verilator model of tritgpt_core (one process, many runs)."""
 
     def __init__(self, cfg: Config, *, dump: bool = False, trace: Path | None = None,
-                 maxcycles: int = 50_000_000):
+                 maxcycles: int = 50_000_000, capture: bool | None = None):
+        """dump: build with intermediate-vector dumps; capture: write them (default: dump)."""
         self.cfg = cfg
         self.exe = build(cfg, dump=dump, trace=trace is not None)
         self.dump_path = None
         args = [str(self.exe), f"+maxcycles={maxcycles}"]
-        if dump:
+        if dump if capture is None else capture:
             fd, name = tempfile.mkstemp(prefix="tritgpt-dump-", suffix=".txt")
             os.close(fd)
             self.dump_path = Path(name)
@@ -269,6 +270,8 @@ class CoreSim:
         tokens, cyc = [], []
         for ln in lines:
             f = ln.split()
+            if f[0] == "ASSERT":
+                raise RuntimeError(f"simulation assertion: {ln}")
             if f[0] == "tok":
                 tokens.append(int(f[1]))
                 cyc.append(int(f[2]))

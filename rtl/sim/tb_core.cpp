@@ -12,7 +12,9 @@
 // Replies: "tok T CYCLES" per delivered token (cycle_count at delivery),
 // "done CYCLES TOKENS" at the end of a run, "hash HEX", "ok", "error MSG".
 // Plusargs: +trace=FILE.fst (builds with --trace-fst), +dump=FILE (TRITGPT_DUMP
-// builds: every intermediate vector), +maxcycles=N per run.
+// builds: every intermediate vector), +maxcycles=N per run. With +prompt=TEXT
+// (and +n=N, +tinv=T, +seed=S) the bench runs that one generation with the
+// $readmemh images and prints the text instead of reading commands.
 
 #include "Vtritgpt_core.h"
 #include "verilated.h"
@@ -100,6 +102,29 @@ int main(int argc, char** argv) {
     // wait for the consts load after reset
     for (int i = 0; i < 200 && true; i++) tick();
 
+    const char* pa = Verilated::commandArgsPlusMatch("prompt=");
+    std::istringstream script;
+    bool text_mode = false;
+    std::string text;
+    if (pa && pa[0]) {
+        text_mode = true;
+        auto plus = [](const char* key, long dflt) {
+            const char* m = Verilated::commandArgsPlusMatch(key);
+            return (m && m[0]) ? strtol(m + strlen(key) + 1, nullptr, 10) : dflt;
+        };
+        std::string prompt = pa + strlen("+prompt=");
+        long n = plus("n=", 32), tinv = plus("tinv=", 0), seed = plus("seed=", 1);
+        std::ostringstream cmd;
+        cmd << "run " << n << " " << tinv << " " << seed << " -1 0 " << prompt.size();
+        for (unsigned char ch : prompt) cmd << " " << (int)(ch < 128 ? ch : '?');
+        std::cout.flush();
+        // run it through the command loop below, printing the text at the end
+        script.str(cmd.str() + "\nquit\n");
+        std::cin.rdbuf(script.rdbuf());
+        text = prompt;
+        printf("model hash %016llx\n", (unsigned long long)top->model_hash);
+        printf("prompt: %s\n", prompt.c_str());
+    }
     std::string line;
     while (std::getline(std::cin, line)) {
         std::istringstream is(line);
@@ -141,12 +166,15 @@ int main(int argc, char** argv) {
                 if (deliver) {
                     got++;
                     printf("tok %d %u\n", t, top->cycle_count);
+                    text += (char)t;
                 }
                 if (top->done) { ok = true; break; }
             }
             top->stop = 0; top->tok_ready = 1;
             if (!ok) printf("error timeout after %llu cycles\n", (unsigned long long)c);
             else printf("done %u %u\n", top->cycle_count, top->tok_count);
+            if (text_mode && got)
+                printf("text: %s\ncycles/token: %.1f\n", text.c_str(), (double)top->cycle_count / got);
             tick();
         } else if (!cmd.empty()) {
             printf("error unknown command %s\n", cmd.c_str());

@@ -98,12 +98,11 @@ def register(app: typer.Typer) -> None:
             print(json.dumps(out, indent=2))
         else:
             t = Table(show_header=True, header_style="bold")
-            for col in ("board", "part", "clock", "UART tx/rx", "LUT", "FF", "RAMB36", "DSP", "models", "openFPGALoader"):
+            for col in ("board", "part", "clock", "LUT / FF / RAMB36 / DSP", "models that fit"):
                 t.add_column(col)
             for b in all_boards:
-                t.add_row(b.name, b.part, f"{b.design_mhz:g} MHz ({b.clock_pin})", f"{b.uart_tx}/{b.uart_rx}",
-                          f"{b.budget.lut:,}", f"{b.budget.ff:,}", str(b.budget.ramb36), str(b.budget.dsp),
-                          ", ".join(b.fits), b.openfpgaloader)
+                t.add_row(b.name, b.part, f"{b.design_mhz:g} MHz",
+                          f"{b.budget.lut:,} / {b.budget.ff:,} / {b.budget.ramb36} / {b.budget.dsp}", ", ".join(b.fits))
             Console().print(t)
         if tools:
             from .. import toolchain

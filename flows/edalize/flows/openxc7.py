@@ -42,7 +42,8 @@ Steps the stock tools need and that this flow does:
 - leave DSP48E1 cascade inputs that yosys tied to constants unconnected (they only have
   dedicated routing; nextpnr-xilinx fails to route them);
 - pass the target clock to nextpnr-xilinx with --freq, bound each run with a timeout,
-  and try several seeds;
+  try several seeds, and reject a seed whose FASM fasm2frames cannot assemble (its
+  frames are kept: the frames step then has nothing to do);
 - give the .bit file a fixed header date (SOURCE_DATE_EPOCH), so builds are reproducible.
 """
 
@@ -98,6 +99,10 @@ class Openxc7(Edaflow):
         "fasm2frames": {"type": "str", "desc": "fasm2frames command (default: fasm2frames)"},
         "xc7frames2bit": {"type": "str", "desc": "xc7frames2bit command (default: xc7frames2bit)"},
         "python": {"type": "str", "desc": "Python for the flow's own steps (default: the one running Edalize)"},
+        "check_fasm": {
+            "type": "bool",
+            "desc": "Run fasm2frames on each candidate seed and reject those it cannot assemble (default true)",
+        },
     }
 
     @classmethod
@@ -107,6 +112,7 @@ class Openxc7(Edaflow):
         # the flow sets the part of every tool from its own `part` option
         for tool in ("nextpnr_xilinx", "fasm2frames", "xc7frames2bit"):
             flow_defined_tool_options[tool] = dict(flow_defined_tool_options[tool], part="")
+        flow_defined_tool_options["nextpnr_xilinx"]["check_command"] = ""
         opts = cls.get_filtered_tool_options(tools, flow_defined_tool_options)
         # options the flow fills in but that a core may extend
         opts["yosys_synth_options"] = {
@@ -120,6 +126,10 @@ class Openxc7(Edaflow):
         self.family = part_family(self.part)
         for tool in ("nextpnr_xilinx", "fasm2frames", "xc7frames2bit"):
             flow[tool]["fdto"]["part"] = self.part
+        if flow_options.get("check_fasm", True):
+            # every candidate seed must assemble: run fasm2frames on it in the seed loop
+            flow["nextpnr_xilinx"]["fdto"]["check_command"] = (
+                f"$(FASM2FRAMES) --part {self.part} --db-root $(PRJXRAY_DB_FAMILY) {{fasm}} {{frames}}")
 
         deps = []
         for frontend in flow_options.get("frontends", []):

