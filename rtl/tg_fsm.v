@@ -189,7 +189,7 @@ module tg_fsm #(
     reg        stop_req;
     reg [WAW-1:0] lbase;
     reg [1:0]  wt;
-    assign busy = st != S_IDLE && st != S_BOOT;
+    assign busy = st != S_IDLE;       // includes the consts load after reset
 
     wire rq_done_ffn = rq_last && rq_dest == DST_FFN;
     wire rq_done_lm  = rq_last && rq_dest == DST_LOGIT;
@@ -213,7 +213,7 @@ module tg_fsm #(
             p1_start <= 1'b0; seed_load <= 1'b0;
             smp_start <= 1'b0; hb_we <= 1'b0; step_start <= 1'b0;
 
-            if (busy && !(tok_valid && !tok_ready)) cycle_count <= cycle_count + 1'b1;
+            if (busy && st != S_BOOT && !(tok_valid && !tok_ready)) cycle_count <= cycle_count + 1'b1;
             if (busy && stop) stop_req <= 1'b1;
 
             // consts loader (after reset and at every start)

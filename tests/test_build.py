@@ -166,6 +166,17 @@ def test_unchanged_build_not_redone(synth_build):
     assert (work / "tritgpt.json").stat().st_mtime_ns == stamp
 
 
+def test_boards_with_same_design_share_synthesis(synth_build):
+    """Synthesis does not depend on the part: another 100 MHz board reuses it."""
+    req, first = synth_build
+    other = Path(req.build_dir).parent / "basys3"
+    rep = flow.build(dataclasses.replace(req, board="basys3", build_dir=other), quiet())
+    assert rep["status"] == "synth-only" and rep["stage_seconds"]["synth"] == 0.0
+    assert not (other / "logs" / "synth.log").exists()  # yosys did not run
+    assert (other / "tritgpt.json").read_bytes() == (Path(req.build_dir) / "tritgpt.json").read_bytes()
+    assert "--part xc7a35tcpg236-1" in (other / "Makefile").read_text()
+
+
 def test_changed_weights_redo_synth(synth_build, tmp_path):
     req, first = synth_build
     other = H.make_weights(tmp_path / "tiny2", "tiny", seed=2)
@@ -199,7 +210,8 @@ def test_fixture_bitstream_reproducible(tmp_path, tiny_weights):
     u = rep["utilisation"]
     assert u["ramb36"]["used"] == 1.5 and u["ramb36"]["available"] == 50 and 0 < u["lut"]["used"] < 500
     assert rep["tokens_per_s"]["at_design_clock"] == pytest.approx(100e6 / 1000)
-    for log in ("yosys.log", "nextpnr.log", "nextpnr.seed1.log", "logs/pnr.log", "logs/bitstream.log"):
+    for log in ("yosys.log", "nextpnr.log", "nextpnr.seed1.log", "check.seed1.log", "logs/pnr.log",
+                "logs/bitstream.log"):
         assert (work / log).exists(), log
     mm = json.loads((work / "memmap.json").read_text())
     assert mm["placed"] and mm["n_ramb18"] == 3

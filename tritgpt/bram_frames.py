@@ -149,14 +149,15 @@ class FramesFile:
         return "".join(self.lines)
 
 
-def _segment(frame_bits: dict) -> tuple[int, int, int, int]:
+def segment(frame_bits: dict) -> tuple[int, int, int, int]:
+    """(base frame address, frames, word offset, words) of a tile's BLOCK_RAM segment."""
     base = int(str(frame_bits["baseaddr"]), 0)
     return base, int(frame_bits["frames"]), int(frame_bits["offset"]), int(frame_bits["words"])
 
 
 def tile_block(get_words, frame_bits: dict) -> np.ndarray:
     """The tile's BLOCK_RAM segment as bits: array (frames, 32*words), bit b of word w at 32w+b."""
-    base, n_frames, offset, n_words = _segment(frame_bits)
+    base, n_frames, offset, n_words = segment(frame_bits)
     words = np.stack([get_words(base + f)[offset: offset + n_words] for f in range(n_frames)])
     return np.unpackbits(words.astype("<u4").view(np.uint8).reshape(n_frames, -1), axis=1, bitorder="little")
 
@@ -206,7 +207,7 @@ def write_halves_to_frames(frames: FramesFile, new: dict[str, Half], tiles: dict
         for h, contents in halves.items():
             encode_half(block, seg, h, contents)
         words = block_words(block)
-        base, n_frames, offset, n_words = _segment(tiles[tile])
+        base, n_frames, offset, n_words = segment(tiles[tile])
         for f in range(n_frames):
             w = frames.words(base + f).copy()
             w[offset: offset + n_words] = words[f]
@@ -218,7 +219,7 @@ def merge_tile_words(frames: FramesFile, source, tiles: dict[str, dict]) -> int:
     """Copy the BLOCK_RAM words of `tiles` from `source` (addr -> words or None for zero)."""
     changed = 0
     for tile, frame_bits in tiles.items():
-        base, n_frames, offset, n_words = _segment(frame_bits)
+        base, n_frames, offset, n_words = segment(frame_bits)
         for f in range(n_frames):
             src = source(base + f)
             w = frames.words(base + f).copy()

@@ -102,6 +102,15 @@ def _tree(root: Path, patterns=("*",)) -> list[Path]:
     return out
 
 
+def _flow_code(*names: str) -> list[Path]:
+    """The flow's Python files of the given tools (flows/edalize/{flows,tools}/NAME.py)."""
+    out = []
+    for name in names:
+        out += [p for p in (FLOWS_DIR / "edalize" / "flows" / f"{name}.py", FLOWS_DIR / "edalize" / "tools" / f"{name}.py")
+                if p.exists()]
+    return out
+
+
 def cores_roots(req: BuildRequest) -> list[Path]:
     roots = [PROJECT_ROOT / "cores"]
     if req.fixture:
@@ -371,8 +380,9 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     synth_in = {
         # exactly the sources FuseSoC exported for this target, the synthesis script
         # (parameters, defines) and the flow's own code
-        "rtl": _sha_files(_tree(work / "src") + _tree(work / "rtl") + [work / "tritgpt.ys"]
-                          + _tree(FLOWS_DIR, ("*.py",)), work),
+        "rtl": _sha_files([p for p in _tree(work / "src") + _tree(work / "rtl") if p.suffix != ".xdc"]
+                          + [work / "tritgpt.ys"], work),
+        "flow": _sha_files(_flow_code("openxc7", "yosys_ys", "xc7prep"), FLOWS_DIR),
         "weights": _sha_files(weights_files, weights),
         # not the part: synthesis does not depend on it (boards with the same clock share it)
         "board": {"clk_hz": board.clk_hz, "baud": req.baud},
@@ -383,6 +393,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
         "synth": _sha_obj(synth_in),
         "xdc": board.xdc(),
         "nextpnr": [versions.get("nextpnr-xilinx"), versions.get("nextpnr-xilinx-file")],
+        "flow": _sha_files(_flow_code("nextpnr_xilinx"), FLOWS_DIR),
         "seeds": list(req.seeds), "policy": req.seed_policy, "freq": board.design_mhz,
         "allow_timing_fail": req.allow_timing_fail,
     }
@@ -400,7 +411,8 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
         st = chipdb.stat()
         pnr_in["chipdb"] = [chipdb.name, st.st_size, st.st_mtime_ns]
     bit_in = {"pnr": _sha_obj(pnr_in), "prjxray": [versions.get("fasm2frames"), versions.get("xc7frames2bit"),
-                                                  versions.get("prjxray-db")]}
+                                                  versions.get("prjxray-db")],
+              "flow": _sha_files(_flow_code("fasm2frames", "xc7frames2bit"), FLOWS_DIR)}
     hashes = {"synth": _sha_obj(synth_in), "pnr": _sha_obj(pnr_in), "bitstream": _sha_obj(bit_in)}
     input_hash = _sha_obj([hashes, req.stop_after])
 

@@ -758,7 +758,9 @@ def swap(build_dir: Path, new_weights: Path, out: Path, *, fasm_out: Path | None
     tiles = {}
     for c in mm["cells"]:
         tiles[c["tile"]] = c["frame_bits"]
-    touched = {p.split(".RAMB18_Y")[0] for p in new_halves}
+    # only tiles whose contents change get new frames (none when the weights are the build's)
+    changed_halves = {p: h for p, h in new_halves.items() if h != cur[p]}
+    touched = {p.split(".RAMB18_Y")[0] for p in changed_halves}
     part_yaml = db / part / "part.yaml"
     with tempfile.TemporaryDirectory(prefix="tritgpt-swap-") as tmp_s:
         tmp = Path(tmp_s)
@@ -774,9 +776,10 @@ def swap(build_dir: Path, new_weights: Path, out: Path, *, fasm_out: Path | None
             frames = bf.FramesFile.read(build_dir / FRAMES_NAME)
             clock.lap("read frames")
             if method == "direct":
-                res.frames_changed = bf.write_halves_to_frames(frames, new_halves, {t: tiles[t] for t in touched}, db)
+                res.frames_changed = bf.write_halves_to_frames(frames, changed_halves, {t: tiles[t] for t in touched},
+                                                               db)
                 clock.lap("encode frames")
-            else:
+            elif touched:
                 # both halves of every touched tile: the new lines, and the other half as it is
                 lines = []
                 sub = set()
@@ -877,7 +880,7 @@ def _segments(tiles: dict[str, dict]) -> dict[int, list[tuple[int, int]]]:
     """frame address -> word ranges [lo, hi) of the given tiles' BLOCK_RAM segments."""
     out: dict[int, list[tuple[int, int]]] = {}
     for fbits in tiles.values():
-        base, n, off, words = bf._segment(fbits)
+        base, n, off, words = bf.segment(fbits)
         for f in range(n):
             out.setdefault(base + f, []).append((off, off + words))
     return out

@@ -1,5 +1,6 @@
 # Copyright tritgpt contributors
-# Licensed under the 2-Clause BSD License (the license of Edalize), see LICENSE for details.
+# Licensed under the 2-Clause BSD License, as Edalize (whose flow API this follows), so
+# that it can be offered upstream.
 # SPDX-License-Identifier: BSD-2-Clause
 
 """prjxray fasm2frames: FPGA assembly (FASM) to configuration frames.
