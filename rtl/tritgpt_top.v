@@ -12,8 +12,11 @@
 //       led[2] error (lit for 1/4 s after every ERROR frame)
 //       led[3] heartbeat (toggles every 1/2 s)
 //
-// BAUD is a build-time choice: 115200 (default), 1000000, 3000000 or 12000000
-// all work from a 100 MHz clock (CLK_HZ / BAUD must be at least 4).
+// Clock: `clk` is the board oscillator; everything runs on clk_design = clk /
+// CLK_DIV (tg_clock_divider), and CLK_HZ is that design clock's frequency.
+//
+// BAUD is a build-time choice: 115200 (default), 1000000 or 3000000 work from a
+// 50 MHz design clock (CLK_HZ / BAUD must be at least 4).
 //
 // The model configuration (context length, widths) comes from the weights
 // package's tritgpt_config.vh, found on the include path (WEIGHTS_DIR).
@@ -23,7 +26,8 @@
 `include "tritgpt_config.vh"
 
 module tritgpt_top #(
-    parameter CLK_HZ = 100_000_000,
+    parameter CLK_HZ = 100_000_000,   // design clock (after CLK_DIV)
+    parameter CLK_DIV = 1,            // design clock = board clock / CLK_DIV
     parameter BAUD = 115200,
     parameter WEIGHTS_DIR = "weights/default/"
 ) (
@@ -34,11 +38,17 @@ module tritgpt_top #(
 );
 
     // ------------------------------------------------------------------
+    // design clock: the board clock, or an integer fraction of it on a BUFGCE
+    // ------------------------------------------------------------------
+    wire clk_design;
+    tg_clock_divider #(.DIV(CLK_DIV)) u_clock (.clk_in(clk), .clk_out(clk_design));
+
+    // ------------------------------------------------------------------
     // power-on reset
     // ------------------------------------------------------------------
     reg [4:0] por = 5'd0;
     reg       rst = 1'b1;
-    always @(posedge clk) begin
+    always @(posedge clk_design) begin
         if (!por[4])
             por <= por + 5'd1;
         rst <= !por[4];
@@ -53,14 +63,14 @@ module tritgpt_top #(
     wire       tx_tvalid, tx_tready, tx_busy;
 
     uart_rx #(.CLK_HZ(CLK_HZ), .BAUD(BAUD)) u_uart_rx (
-        .clk(clk), .rst(rst),
+        .clk(clk_design), .rst(rst),
         .m_axis_tdata(rx_tdata), .m_axis_tvalid(rx_tvalid), .m_axis_tready(rx_tready),
         .rxd(uart_rx),
         .busy(rx_busy), .overrun_error(rx_overrun), .frame_error(rx_frame_error)
     );
 
     uart_tx #(.CLK_HZ(CLK_HZ), .BAUD(BAUD)) u_uart_tx (
-        .clk(clk), .rst(rst),
+        .clk(clk_design), .rst(rst),
         .s_axis_tdata(tx_tdata), .s_axis_tvalid(tx_tvalid), .s_axis_tready(tx_tready),
         .txd(uart_tx), .busy(tx_busy)
     );
@@ -92,7 +102,7 @@ module tritgpt_top #(
         .N_HEADS(`TG_N_HEADS), .D_FF(`TG_D_FF), .N_LAYERS(`TG_N_LAYERS),
         .LANES(`TG_LANES)
     ) u_proto (
-        .clk(clk), .rst(rst),
+        .clk(clk_design), .rst(rst),
         .rx_tdata(rx_tdata), .rx_tvalid(rx_tvalid), .rx_tready(rx_tready),
         .rx_overrun(rx_overrun), .rx_frame_error(rx_frame_error),
         .tx_tdata(tx_tdata), .tx_tvalid(tx_tvalid), .tx_tready(tx_tready),
@@ -107,7 +117,7 @@ module tritgpt_top #(
     );
 
     tritgpt_core #(.WEIGHTS_DIR(WEIGHTS_DIR)) u_core (
-        .clk(clk), .rst(rst),
+        .clk(clk_design), .rst(rst),
         .prompt_we(prompt_we), .prompt_addr(prompt_addr), .prompt_data(prompt_data),
         .start(start), .prompt_len(prompt_len),
         .n_tokens(n_tokens), .tinv(tinv), .seed(seed),
@@ -127,7 +137,7 @@ module tritgpt_top #(
     reg        heartbeat = 1'b0;
     reg [31:0] err_count = 32'd0;
 
-    always @(posedge clk) begin
+    always @(posedge clk_design) begin
         if (hb_count >= HALF_SECOND - 32'd1) begin
             hb_count <= 32'd0;
             heartbeat <= !heartbeat;

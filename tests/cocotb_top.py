@@ -2,10 +2,13 @@
 
 Built with CLK_HZ = 200 kHz and BAUD = 25000 (8 cycles per bit) so that the
 LED timings (1/4 s error, 1/2 s heartbeat) are short in simulated cycles;
-cocotbext-uart plays the host's USB-UART.
+cocotbext-uart plays the host's USB-UART. The board clock is CLK_DIV (env
+TOP_CLK_DIV, the bench's CLK_DIV parameter) times the 200 kHz design clock.
 """
 
 from __future__ import annotations
+
+import os
 
 import cocotb
 from cocotb.clock import Clock
@@ -18,6 +21,7 @@ from tritgpt import protocol as P
 
 CLK_HZ = 200_000
 BAUD = 25_000
+CLK_DIV = int(os.environ.get("TOP_CLK_DIV", "1"))
 
 
 class UartHost:
@@ -43,9 +47,9 @@ class UartHost:
 
 async def start(dut):
     dut.uart_rx.value = 1
-    cocotb.start_soon(Clock(dut.clk, 5, unit="us").start())
+    cocotb.start_soon(Clock(dut.clk, 5_000_000 // CLK_DIV, unit="ps").start())
     host = UartHost(dut)
-    await ClockCycles(dut.clk, 40)     # power-on reset: no reset pin
+    await ClockCycles(dut.clk, 40 * CLK_DIV)     # power-on reset: no reset pin
     return host
 
 
@@ -71,7 +75,7 @@ async def test_top_generate_and_leds(dut):
         sizes.append(len(r.tokens))
     assert bytes(toks) == bytes(fake_tokens(list(b"ROMEO:"), 150, 4))
     assert r.tokens == 150 and max(sizes) == P.MAX_BATCH
-    await ClockCycles(dut.clk, 200)
+    await ClockCycles(dut.clk, 200 * CLK_DIV)
     assert led(dut, 1) == 0 and led(dut, 0) == 1
 
 

@@ -8,16 +8,21 @@ from cocotb_support import BUILD, RTL, TB_RTL, Bench
 from test_protocol_rtl import tiny_package
 
 
-@pytest.fixture(scope="module")
-def bench():
+# CLK_DIV 1: the board clock is the design clock; 3: the design clock is a third of
+# it (tg_clock_divider's gated clock, with its 1:2 duty cycle)
+@pytest.fixture(scope="module", params=[1, 3], ids=["div1", "div3"])
+def bench(request):
     weights = tiny_package(BUILD / "proto_weights")
-    return Bench("top", "tritgpt_top",
-                 [RTL / "uart_rx.v", RTL / "uart_tx.v", RTL / "tritgpt_proto.v", RTL / "tritgpt_top.v",
-                  TB_RTL / "fake_core.v"],
-                 module="cocotb_top", includes=[weights],
-                 parameters={"CLK_HZ": 200_000, "BAUD": 25_000, "WEIGHTS_DIR": f'"{weights}/"'})
+    div = request.param
+    b = Bench(f"top_div{div}", "tritgpt_top",
+              [RTL / "uart_rx.v", RTL / "uart_tx.v", RTL / "tg_clock_divider.v", RTL / "tritgpt_proto.v",
+               RTL / "tritgpt_top.v", TB_RTL / "fake_core.v"],
+              module="cocotb_top", includes=[weights],
+              parameters={"CLK_HZ": 200_000, "CLK_DIV": div, "BAUD": 25_000, "WEIGHTS_DIR": f'"{weights}/"'})
+    b.div = div
+    return b
 
 
 @pytest.mark.parametrize("case", ["test_top_generate_and_leds", "test_top_error_led_and_heartbeat"])
 def test_top(bench, case):
-    bench.run(case)
+    bench.run(case, extra_env={"TOP_CLK_DIV": str(bench.div)})

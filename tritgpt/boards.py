@@ -30,6 +30,7 @@ BOARDS_DIR = PROJECT_ROOT / "constraints"
 
 # Top-level ports of rtl/tritgpt_top.v
 PORT_CLK, PORT_RX, PORT_TX, PORT_LED = "clk", "uart_rx", "uart_tx", "led"
+MAX_CLK_DIV = 16  # rtl/tg_clock_divider.v
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +67,11 @@ class Board:
     def clk_hz(self) -> int:
         """CLK_HZ parameter of tritgpt_top."""
         return int(round(self.design_mhz * 1e6))
+
+    @property
+    def clk_div(self) -> int:
+        """CLK_DIV parameter of tritgpt_top: design clock = board clock / CLK_DIV."""
+        return int(round(self.clock_mhz / self.design_mhz))
 
     @property
     def target(self) -> str:
@@ -136,8 +142,10 @@ def load_board_file(path: Path) -> Board:
             raise UserError(f"{where}: '{pin}' is not a package pin name")
     if len(board.led_pins) != 4 or len(board.led_active_low) != 4:
         raise UserError(f"{where}: tritgpt_top has 4 LEDs; give 4 pins (and 4 active_low flags)")
-    if board.design_mhz > board.clock_mhz:
-        raise UserError(f"{where}: design_mhz above the board clock needs a clock generator, which the flow does not add")
+    div = board.clock_mhz / board.design_mhz if board.design_mhz > 0 else 0
+    if not (1 <= round(div) <= MAX_CLK_DIV and abs(div - round(div)) < 1e-9):
+        raise UserError(f"{where}: design_mhz must be the board clock ({board.clock_mhz:g} MHz) divided by an "
+                        f"integer 1..{MAX_CLK_DIV} (rtl/tg_clock_divider.v), not {board.design_mhz:g} MHz")
     return board
 
 
@@ -313,6 +321,11 @@ def board_core(boards: list[Board] | None = None) -> str:
         "    datatype: int",
         "    paramtype: vlogparam",
         "    description: Design clock in Hz (set per board)",
+        "  CLK_DIV:",
+        "    datatype: int",
+        "    paramtype: vlogparam",
+        "    default: 1",
+        "    description: Design clock = board clock / CLK_DIV (set per board)",
         "  BAUD:",
         "    datatype: int",
         "    paramtype: vlogparam",
@@ -341,7 +354,7 @@ def board_core(boards: list[Board] | None = None) -> str:
             f"      frequency: {b.design_mhz:g}",
             "      include_dirs: [weights]",
             f"    filesets: [top{extra_fs}, {_fileset(b)}]",
-            f"    parameters: [CLK_HZ={b.clk_hz}, BAUD, WEIGHTS_DIR]",
+            f"    parameters: [CLK_HZ={b.clk_hz}, CLK_DIV={b.clk_div}, BAUD, WEIGHTS_DIR]",
             "    toplevel: tritgpt_top",
         ]
     return "\n".join(out) + "\n"

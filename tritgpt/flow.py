@@ -355,7 +355,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
         cmd += ["--flag", boards_mod.FIXTURE_FLAG]
     cmd += [boards_mod.BOARD_CORE_VLNV.rsplit(":", 1)[0]]
     # the core's target has the same clock; passing it keeps the build and the report on one number
-    cmd += [f"--CLK_HZ={board.clk_hz}", f"--frequency={board.design_mhz:g}"]
+    cmd += [f"--CLK_HZ={board.clk_hz}", f"--CLK_DIV={board.clk_div}", f"--frequency={board.design_mhz:g}"]
     cmd += ["--WEIGHTS_DIR=weights/", f"--seeds={','.join(map(str, req.seeds))}",
             f"--seed_policy={req.seed_policy}", f"--timeout={int(req.timeout)}"]
     if req.baud:
@@ -385,7 +385,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
         "flow": _sha_files(_flow_code("openxc7", "yosys_ys", "xc7prep"), FLOWS_DIR),
         "weights": _sha_files(weights_files, weights),
         # not the part: synthesis does not depend on it (boards with the same clock share it)
-        "board": {"clk_hz": board.clk_hz, "baud": req.baud},
+        "board": {"clk_hz": board.clk_hz, "clk_div": board.clk_div, "baud": req.baud},
         "yosys": versions.get("yosys"),
         "fixture": req.fixture,
     }

@@ -38,7 +38,7 @@ DEFAULT_WEIGHTS = PROJECT_ROOT / "weights" / "default"
 SIM_CLK_HZ = 100_000_000
 CYCLES_PER_BIT = 8
 # this module's own RTL; the core's files are every other rtl/*.v
-UART_SOURCES = ("uart_rx.v", "uart_tx.v", "tritgpt_proto.v", "tritgpt_top.v")
+UART_SOURCES = ("uart_rx.v", "uart_tx.v", "tg_clock_divider.v", "tritgpt_proto.v", "tritgpt_top.v")
 
 
 def default_build_root() -> Path:
