@@ -56,22 +56,46 @@ module tg_sampler #(
     localparam ZAW = 7 - LR;
 
     // ------------------------------------------------------ running argmax
+    // A registered comparison tree over the RMAX logits of a word (one compare
+    // per level: the logits arrive from the requantiser across the die, and a
+    // chain of RMAX-1 compares there was the design's critical path), then one
+    // compare against the running best. The word's best is ready LR cycles after
+    // the word, so `start` is delayed by LR cycles too (LR + 1 cycles per token).
+    // Candidates are {logit, index}; on ties the lower index (left) wins.
+    localparam CW = 16 + 7;
+    wire [(2*RMAX-1)*CW-1:0] cand;             // heap order: node n has children 2n+1, 2n+2
+    genvar n;
+    generate
+        for (n = 0; n < RMAX; n = n + 1) begin : g_leaf   // lane n is leaf RMAX-1+n
+            localparam [6:0] LANE = n;
+            assign cand[(RMAX-1+n)*CW +: CW] = {z_y[n*16 +: 16], z_row0[6:0] + LANE};
+        end
+        for (n = 0; n < RMAX - 1; n = n + 1) begin : g_node
+            wire [CW-1:0] lc = cand[(2*n+1)*CW +: CW];
+            wire [CW-1:0] rc = cand[(2*n+2)*CW +: CW];
+            reg  [CW-1:0] m;
+            always @(posedge clk)
+                m <= $signed(rc[CW-1:7]) > $signed(lc[CW-1:7]) ? rc : lc;
+            assign cand[n*CW +: CW] = m;
+        end
+    endgenerate
+    wire signed [15:0] wz = cand[CW-1:7];      // best of the word LR cycles ago
+    wire [6:0]         wi = cand[6:0];
+    wire [1:0]         wv;                     // {valid, first word} of that word
+    wire               start_i;                // start, LR cycles later
+    generate
+        if (LR == 0) begin : g_nodelay
+            assign wv = {z_valid, z_row0 == 9'd0};
+            assign start_i = start;
+        end else begin : g_delay
+            tg_delay #(.W(3), .N(LR)) u_wv (.clk(clk), .rst(rst), .d({z_valid, z_row0 == 9'd0, start}),
+                                             .q({wv, start_i}));
+        end
+    endgenerate
     reg signed [15:0] bz;
     reg [6:0]         bi;
-    integer k;
-    reg signed [15:0] wz;      // best of this word (first index on ties)
-    reg [6:0]         wi;
-    always @(*) begin
-        wz = z_y[15:0];
-        wi = z_row0[6:0];
-        for (k = 1; k < RMAX; k = k + 1)
-            if ($signed(z_y[k*16 +: 16]) > wz) begin
-                wz = z_y[k*16 +: 16];
-                wi = z_row0[6:0] + k[6:0];
-            end
-    end
     always @(posedge clk)
-        if (z_valid && (z_row0 == 0 || wz > bz)) begin
+        if (wv[1] && (wv[0] || wz > bz)) begin
             bz <= wz;
             bi <= wi;
         end
@@ -146,7 +170,7 @@ module tg_sampler #(
             r_issue <= 1'b0;
             if (seed_load) state <= seed == 32'd0 ? 32'h9E3779B9 : seed;
             case (st)
-                S_IDLE: if (start) begin
+                S_IDLE: if (start_i) begin
                     if (tinv == 16'd0) begin
                         token <= bi; done <= 1'b1;
                     end else begin

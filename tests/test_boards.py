@@ -42,7 +42,7 @@ def test_board_data(name):
     assert b.part.startswith(b.device) and b.package in b.part
     assert b.budget == BUDGETS[b.device]
     assert b.clk_hz == int(b.design_mhz * 1e6)
-    assert b.design_mhz <= b.clock_mhz
+    assert b.design_mhz * b.clk_div == b.clock_mhz  # tg_clock_divider: an integer fraction
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -158,6 +158,12 @@ def test_bad_board_file(tmp_path):
     bad.write_text(text.replace('part = "xc7a35tcsg324-1"', 'part = "xc7a100tcsg324-1"'))
     with pytest.raises(UserError, match="does not match device"):
         boards.load_board_file(bad)
+    for design in ("60.0", "100.5", "5.0"):  # not 100 MHz / an integer in 1..16
+        bad.write_text(text.replace("design_mhz = 50.0", f"design_mhz = {design}"))
+        with pytest.raises(UserError, match="divided by an integer 1..16"):
+            boards.load_board_file(bad)
+    bad.write_text(text.replace("design_mhz = 50.0", "design_mhz = 25.0"))
+    assert boards.load_board_file(bad).clk_div == 4
     other = tmp_path / "other.toml"
     other.write_text(text)
     with pytest.raises(UserError, match="must match the file name"):

@@ -57,6 +57,12 @@ def test_boards_command():
     names = {b["name"]: b for b in json.loads(cp.stdout)}
     assert names["arty-a7-35t"]["part"] == "xc7a35tcsg324-1"
     assert names["cmod-a7-35t"]["design_mhz"] == 12.0
+    # the table fits an 80-column terminal without cutting a value
+    env = dict(os.environ, COLUMNS="80")
+    table = subprocess.run([sys.executable, "-m", "tritgpt", "boards"], capture_output=True, text=True, env=env,
+                           cwd=H.ROOT, timeout=600).stdout
+    assert max(len(line) for line in table.splitlines()) <= 80 and "\u2026" not in table
+    assert "arty-a7-100t" in table and "xc7a100tcsg324-1" in table and "100/50" in table and "12/12" in table
 
 
 def test_unknown_board_refused():
@@ -148,7 +154,10 @@ def test_synth_fixture_report(synth_build):
         assert (work / name).exists(), name
     assert json.loads((work / "report.json").read_text())["input_hash"] == report["input_hash"]
     ys = (work / "tritgpt.ys").read_text()
-    assert 'WEIGHTS_DIR "weights/"' in ys and "-set CLK_HZ 100000000" in ys and "-Iweights" in ys
+    assert 'WEIGHTS_DIR "weights/"' in ys and "-set CLK_HZ 50000000 -set CLK_DIV 2 " in ys and "-Iweights" in ys
+    # the Arty's 100 MHz oscillator divided by 2: a BUFG for the board clock, a BUFGCE for the design clock
+    cells = json.loads((work / "tritgpt.stat.json").read_text())["design"]["num_cells_by_type"]
+    assert cells.get("BUFG") == 1 and cells.get("BUFGCE") == 1, cells
     mm = json.loads((work / "memmap.json").read_text())
     cells = {c["cell"]: c for c in mm["cells"]}
     assert set(cells) == {"wt_bank00.0.0", "wt_bank01.0.0", "tok_emb.0.0"}

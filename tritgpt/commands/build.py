@@ -97,12 +97,16 @@ def register(app: typer.Typer) -> None:
                 out.append(d)
             print(json.dumps(out, indent=2))
         else:
-            t = Table(show_header=True, header_style="bold")
-            for col in ("board", "part", "clock", "LUT / FF / RAMB36 / DSP", "models that fit"):
-                t.add_column(col)
+            # compact enough for an 80-column terminal: thousands as "k", clocks as board/design
+            from rich import box
+
+            t = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True,
+                      caption="clock: board/design MHz; whole part: LUT, FF (k), BRAM (RAMB36), DSP")
+            for col in ("board", "part", "clock", "LUT", "FF", "BRAM", "DSP", "models"):
+                t.add_column(col, no_wrap=True, justify="right" if col in ("LUT", "FF", "BRAM", "DSP") else "left")
             for b in all_boards:
-                t.add_row(b.name, b.part, f"{b.design_mhz:g} MHz",
-                          f"{b.budget.lut:,} / {b.budget.ff:,} / {b.budget.ramb36} / {b.budget.dsp}", ", ".join(b.fits))
+                t.add_row(b.name, b.part, f"{b.clock_mhz:g}/{b.design_mhz:g}", f"{b.budget.lut / 1000:.1f}k",
+                          f"{b.budget.ff / 1000:.1f}k", str(b.budget.ramb36), str(b.budget.dsp), ",".join(b.fits))
             Console().print(t)
         if tools:
             from .. import toolchain
