@@ -15,8 +15,8 @@
 // Clock: `clk` is the board oscillator; everything runs on clk_design = clk /
 // CLK_DIV (tg_clock_divider), and CLK_HZ is that design clock's frequency.
 //
-// BAUD is a build-time choice: 115200 (default), 1000000 or 3000000 work from a
-// 50 MHz design clock (CLK_HZ / BAUD must be at least 4).
+// BAUD is a build-time choice: 115200 (default), 1000000, 3000000 or 12000000
+// work from a 50 MHz design clock (CLK_HZ / BAUD must be at least 4).
 //
 // The model configuration (context length, widths) comes from the weights
 // package's tritgpt_config.vh, found on the include path (WEIGHTS_DIR).

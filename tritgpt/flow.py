@@ -435,6 +435,8 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
                 req.stop_after == "synth" or (bit.exists() and tc_mod.sha256_file(bit) == old.get("bitstream", {}).get("sha256"))):
             console.print(f"[green]up to date[/]: {board.name} ({report_path}) — nothing to do", highlight=False)
             old["up_to_date"] = True
+            if req.stop_after is None and _add_tokens_per_s(old, req, manifest, weights, board):
+                report_path.write_text(json.dumps({k: v for k, v in old.items() if k != "up_to_date"}, indent=2) + "\n")
             print_report(old, console)
             return old
 
@@ -576,17 +578,26 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     report["memmap"] = {"path": str(work / "memmap.json"), "ramb36": mm["n_ramb36"], "ramb18": mm["n_ramb18"],
                         "matched_to_images": sum(1 for c in mm["cells"] if c.get("image"))}
 
-    # ---- tokens/s -------------------------------------------------------------------
-    cpt, src = (req.cycles_per_token, "--cycles-per-token") if req.cycles_per_token else \
-        find_cycles_per_token(manifest, bench_candidates(weights))
-    if cpt:
-        report["cycles_per_token"] = {"value": cpt, "source": src}
-        report["tokens_per_s"] = {
-            "at_design_clock": board.design_mhz * 1e6 / cpt,
-            "at_fmax": (report["fmax_mhz"] * 1e6 / cpt) if report.get("fmax_mhz") else None,
-        }
+    _add_tokens_per_s(report, req, manifest, weights, board)
     report["status"] = "ok" if report.get("timing_met", True) else "timing-failed-allowed"
     return _finish(report, stage_times, t_start, work, console)
+
+
+def _add_tokens_per_s(report: dict, req: BuildRequest, manifest: dict, weights: Path, board) -> bool:
+    """tokens/s = clock / cycles per token (--cycles-per-token, or a bench JSON for this model).
+
+    Also for an up-to-date build, so a bench run after the build still fills it in.
+    Returns whether the report changed."""
+    cpt, src = (req.cycles_per_token, "--cycles-per-token") if req.cycles_per_token else \
+        find_cycles_per_token(manifest, bench_candidates(weights))
+    if not cpt or report.get("cycles_per_token", {}).get("value") == cpt:
+        return False
+    report["cycles_per_token"] = {"value": cpt, "source": src}
+    report["tokens_per_s"] = {
+        "at_design_clock": board.design_mhz * 1e6 / cpt,
+        "at_fmax": (report["fmax_mhz"] * 1e6 / cpt) if report.get("fmax_mhz") else None,
+    }
+    return True
 
 
 def _store_synth(cache: Path, work: Path, goal: str, board_name: str, keep: int = 6) -> None:
