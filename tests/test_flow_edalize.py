@@ -402,9 +402,9 @@ def test_fusesoc_alone_sets_up_board_target(tmp_path):
     cp = subprocess.run(cmd, cwd=H.ROOT, capture_output=True, text=True, env=env)
     assert cp.returncode == 0, cp.stdout + cp.stderr
     mk = (work / "Makefile").read_text()
-    assert "--part xc7a35tcpg236-1" in mk and "--freq 100 " in mk and "constraints/basys3.xdc" in mk
+    assert "--part xc7a35tcpg236-1" in mk and "--freq 50 " in mk and "constraints/basys3.xdc" in mk
     ys = next(work.glob("*.ys")).read_text()
-    assert "-set CLK_HZ 100000000 " in ys and "-Iweights" in ys
+    assert "-set CLK_HZ 50000000 -set CLK_DIV 2 " in ys and "-Iweights" in ys
     if (H.ROOT / "weights" / "default" / "manifest.json").exists():
         assert (work / "weights" / "tritgpt_config.vh").exists()  # the shipped package, copied in
         assert (work / "weights" / "wt_bank15.hex").exists()

@@ -529,8 +529,10 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
             pnr_ui["place"] = ui.done(True, msg.split(":")[0])
             state["label"] = "route"
             ui.start("route")
+        elif ": rejected" in msg:
+            state["why"] = "(" + msg.split(",")[0] + ": its FASM has features prjxray-db lacks; next seed)"
         elif msg.endswith(": start") and state["label"] == "route":
-            ui.done(True, "(seed did not meet timing; next seed)")
+            ui.done(True, state.pop("why", "(seed did not meet timing; next seed)"))
             state["label"] = "place"
             ui.start("place")
 
