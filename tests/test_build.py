@@ -65,6 +65,21 @@ def test_boards_command():
     assert "arty-a7-100t" in table and "xc7a100tcsg324-1" in table and "100/50" in table and "12/12" in table
 
 
+def test_rejected_seeds_name_the_tiles(tmp_path):
+    """When every routed seed is refused by fasm2frames, the error names the tiles the database lacks."""
+    err = ("prjxray.fasm_assembler.FasmLookupError: Segment DB HCLK_R_BOT_UTURN, key "
+           "HCLK_R_BOT_UTURN.ENABLE_BUFFER.HCLK_CK_BUFHCLK0 not found from line "
+           "'HCLK_R_BOT_UTURN_X73Y130.ENABLE_BUFFER.HCLK_CK_BUFHCLK0'\n")
+    (tmp_path / "check.seed1.log").write_text(err)
+    (tmp_path / "check.seed3.log").write_text(err + err.replace("X73Y130", "X72Y130").replace("_R_", "_L_"))
+    report = {"runs": [{"seed": 1, "status": "rejected", "check_log": "check.seed1.log"},
+                       {"seed": 2, "status": "failed"},
+                       {"seed": 3, "status": "rejected", "check_log": "check.seed3.log"}]}
+    assert flow._rejected_tiles(tmp_path, report) == \
+        "HCLK_R_BOT_UTURN_X73Y130 (seeds 1, 3), HCLK_L_BOT_UTURN_X72Y130 (seed 3)"
+    assert flow._rejected_tiles(tmp_path, {"runs": [{"seed": 2, "status": "failed"}]}) == ""
+
+
 def test_unknown_board_refused():
     cp = cli("build", "--board", "arty-z7")
     assert cp.returncode == 1

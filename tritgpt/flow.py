@@ -30,6 +30,7 @@ import filecmp
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -555,6 +556,12 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
                     f"timing not met on {board.name}: Fmax {pnr_report['fmax_min_mhz']:.2f} MHz < target "
                     f"{board.design_mhz:g} MHz (best of seeds {pnr_report['seeds_tried']}); no bitstream written. "
                     f"Try more seeds (--seeds), or --allow-timing-fail to build it anyway. Report: {work / 'report.json'}")
+            rejected = _rejected_tiles(work, pnr_report)
+            if rejected:
+                raise UserError(
+                    f"no seed gave a design that fasm2frames can assemble with this prjxray-db: the routes use "
+                    f"tiles it has no bits for ({rejected}). Try other seeds (--seeds), or a complete prjxray-db; "
+                    f"see {work / 'check.seed*.log'}")
             raise _fail("place and route", work, [logs / "pnr.log"] + sorted(work.glob("nextpnr.seed*.log")))
         el = ui.done(True)
         stage_times["place"] = pnr_ui.get("place", 0.0)
@@ -583,6 +590,21 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     _add_tokens_per_s(report, req, manifest, weights, board)
     report["status"] = "ok" if report.get("timing_met", True) else "timing-failed-allowed"
     return _finish(report, stage_times, t_start, work, console)
+
+
+def _rejected_tiles(work: Path, pnr_report: dict | None) -> str:
+    """'TILE (seeds 1, 3), ...' for seeds whose FASM the check refused for missing database features."""
+    tiles: dict[str, list[int]] = {}
+    for run in (pnr_report or {}).get("runs", []):
+        if run.get("status") != "rejected" or not run.get("check_log"):
+            continue
+        try:
+            text = (work / run["check_log"]).read_text(errors="replace")
+        except OSError:
+            continue
+        for tile in sorted(set(re.findall(r"not found from line '([A-Za-z0-9_]+)\.", text))):
+            tiles.setdefault(tile, []).append(run["seed"])
+    return ", ".join(f"{t} (seed{'s' if len(v) > 1 else ''} {', '.join(map(str, v))})" for t, v in tiles.items())
 
 
 def _add_tokens_per_s(report: dict, req: BuildRequest, manifest: dict, weights: Path, board) -> bool:
