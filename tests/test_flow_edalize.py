@@ -102,7 +102,8 @@ def test_makefile_commands(tmp_path):
     assert "tee -q -o top.stat.json stat -json" in ys
     # netlist fixes
     [cmd] = recipe(mk, "top.prep.json")
-    assert cmd == ["$(PYTHON)", "$(OPENXC7_TOOLS)/xc7prep.py", "top.json", "top.prep.json", "--report", "xc7prep.json"]
+    assert cmd == ["$(PYTHON)", "$(OPENXC7_TOOLS)/xc7prep.py", "top.json", "top.prep.json", "--report", "xc7prep.json",
+                   "--part", "xc7a35tcsg324-1", "--db-root", "$(PRJXRAY_DB_FAMILY)"]
     # place and route through the runner
     [cmd] = recipe(mk, "top.fasm")
     sep = cmd.index("--")

@@ -1,8 +1,8 @@
 """`tritgpt build`: a weights package to a bitstream with open tools only.
 
     weights package + rtl/ + board  --FuseSoC-->  Makefile of the openxc7 Edalize flow
-    make synth      yosys synth_xilinx, then xc7prep          (stage: synth)
-    make pnr        nextpnr-xilinx, seeds and timeout          (stages: place, route)
+    make synth      yosys synth_xilinx                         (stage: synth)
+    make pnr        xc7prep, nextpnr-xilinx, seeds, timeout    (stages: place, route)
     make bitstream  fasm2frames, xc7frames2bit                 (stage: bitstream)
 
 Everything happens in the build directory (build/BOARD/ by default), which is the
@@ -51,8 +51,10 @@ REPORT_FORMAT = 1
 
 # stage -> (make goal, files it makes, in the work root)
 STAGE_OUTPUTS = {
-    "synth": ["tritgpt.json", "tritgpt.stat.json", "tritgpt.prep.json", "xc7prep.json", "yosys.log"],
-    "pnr": ["tritgpt.fasm", "tritgpt.routed.json", "nextpnr.log", "nextpnr_report.json"],
+    "synth": ["tritgpt.json", "tritgpt.stat.json", "yosys.log"],
+    # xc7prep belongs to place and route: it reads the part's tile grid (clock blockers)
+    "pnr": ["tritgpt.fasm", "tritgpt.routed.json", "nextpnr.log", "nextpnr_report.json",
+            "tritgpt.prep.json", "xc7prep.json"],
     "bitstream": ["tritgpt.frames", "tritgpt.bit"],
 }
 STAGE_ORDER = ("synth", "pnr", "bitstream")
@@ -383,7 +385,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
         # (parameters, defines) and the flow's own code
         "rtl": _sha_files([p for p in _tree(work / "src") + _tree(work / "rtl") if p.suffix != ".xdc"]
                           + [work / "tritgpt.ys"], work),
-        "flow": _sha_files(_flow_code("openxc7", "yosys_ys", "xc7prep"), FLOWS_DIR),
+        "flow": _sha_files(_flow_code("openxc7", "yosys_ys"), FLOWS_DIR),
         "weights": _sha_files(weights_files, weights),
         # not the part: synthesis does not depend on it (boards with the same clock share it)
         "board": {"clk_hz": board.clk_hz, "clk_div": board.clk_div, "baud": req.baud},
@@ -394,7 +396,8 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
         "synth": _sha_obj(synth_in),
         "xdc": board.xdc(),
         "nextpnr": [versions.get("nextpnr-xilinx"), versions.get("nextpnr-xilinx-file")],
-        "flow": _sha_files(_flow_code("nextpnr_xilinx"), FLOWS_DIR),
+        "flow": _sha_files(_flow_code("xc7prep", "nextpnr_xilinx"), FLOWS_DIR),
+        "prjxray-db": versions.get("prjxray-db"),  # xc7prep reads its tile grid
         "seeds": list(req.seeds), "policy": req.seed_policy, "freq": board.design_mhz,
         "allow_timing_fail": req.allow_timing_fail,
     }
@@ -502,10 +505,9 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     }
 
     # ---- synth ----------------------------------------------------------------
-    run_stage("synth", "synth", "synth.log", ["yosys.log"], goal_target="prep")
+    run_stage("synth", "synth", "synth.log", ["yosys.log"])
     synth_util = synth_utilisation(json.loads((work / "tritgpt.stat.json").read_text()))
     report["synth_utilisation"] = synth_util
-    report["xc7prep"] = json.loads((work / "xc7prep.json").read_text()) if (work / "xc7prep.json").exists() else {}
     from . import memmap as memmap_mod
 
     if req.stop_after == "synth":
@@ -573,6 +575,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
         stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
     pnr_report = _read_json(work / "nextpnr_report.json") or {}
     report.update(_pnr_fields(pnr_report, board, work / "tritgpt.routed.json"))
+    report["xc7prep"] = _read_json(work / "xc7prep.json") or {}
 
     # ---- bitstream --------------------------------------------------------------
     run_stage("bitstream", "bitstream", "bitstream.log", [])

@@ -42,6 +42,8 @@ Steps the stock tools need and that this flow does:
 - delete yosys's `$scopeinfo` cells (nextpnr-xilinx rejects them);
 - leave DSP48E1 cascade inputs that yosys tied to constants unconnected (they only have
   dedicated routing; nextpnr-xilinx fails to route them);
+- keep clocked cells off the slices whose clock would pass through an HCLK tile that
+  prjxray-db has no bits for (xc7prep pins unclocked blocker flip-flops there);
 - pass the target clock to nextpnr-xilinx with --freq, bound each run with a timeout,
   try several seeds, and reject a seed whose FASM fasm2frames cannot assemble (its
   frames are kept: the frames step then has nothing to do);
@@ -111,8 +113,9 @@ class Openxc7(Edaflow):
         tools = flow_options.get("frontends", []) + list(cls._flow)
         flow_defined_tool_options = {k: v.get("fdto", {}) for k, v in cls._flow.items()}
         # the flow sets the part of every tool from its own `part` option
-        for tool in ("nextpnr_xilinx", "fasm2frames", "xc7frames2bit"):
+        for tool in ("xc7prep", "nextpnr_xilinx", "fasm2frames", "xc7frames2bit"):
             flow_defined_tool_options[tool] = dict(flow_defined_tool_options[tool], part="")
+        flow_defined_tool_options["xc7prep"]["db_root"] = ""
         flow_defined_tool_options["nextpnr_xilinx"]["check_command"] = ""
         opts = cls.get_filtered_tool_options(tools, flow_defined_tool_options)
         # options the flow fills in but that a core may extend
@@ -125,8 +128,10 @@ class Openxc7(Edaflow):
         flow = copy.deepcopy(self._flow)
         self.part = self._require_flow_option(flow_options, "part")
         self.family = part_family(self.part)
-        for tool in ("nextpnr_xilinx", "fasm2frames", "xc7frames2bit"):
+        for tool in ("xc7prep", "nextpnr_xilinx", "fasm2frames", "xc7frames2bit"):
             flow[tool]["fdto"]["part"] = self.part
+        # xc7prep reads the part's tile grid: slices clocked through a tile without bits are blocked
+        flow["xc7prep"]["fdto"]["db_root"] = "$(PRJXRAY_DB_FAMILY)"
         if flow_options.get("check_fasm", True):
             # every candidate seed must assemble: run fasm2frames on it in the seed loop
             flow["nextpnr_xilinx"]["fdto"]["check_command"] = (
