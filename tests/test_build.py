@@ -8,6 +8,7 @@ tools (marker openxc7) and skip with the reason when they are not installed.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import subprocess
@@ -246,6 +247,14 @@ def test_fixture_bitstream_reproducible(tmp_path, tiny_weights):
         assert c["fasm_prefix"].startswith(c["tile"] + ".RAMB18_Y")
         assert c["frame_bits"]["frames"] == 128
         assert c["image"]
+    # completed for swapping by the build itself: hashes of what it belongs to
+    files = mm["swap"]["files"]
+    assert rep["memmap"]["swap_ready"]
+    for info in files.values():
+        assert info["sha256"] == hashlib.sha256((work / info["name"]).read_bytes()).hexdigest(), info
+    # the xc7prep summary is reported: 100 clock blockers on the verification database
+    # (two HCLK tiles without bits), none on a complete one
+    assert rep["xc7prep"]["clock_blockers"] == (100 if rep["xc7prep"]["clock_tiles_without_bits"] else 0)
     # same inputs: byte-identical bitstream; unchanged: nothing redone
     again = flow.build(dataclasses.replace(req, build_dir=tmp_path / "b"), quiet())
     assert (tmp_path / "b" / "tritgpt.bit").read_bytes() == data
@@ -286,3 +295,28 @@ def test_missing_top_core_message(tmp_path, tiny_weights):
     with pytest.raises(UserError, match=r"no core provides the board top level \(tritgpt:tritgpt:top\)"):
         flow.build(flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights, build_dir=tmp_path / "b",
                                      stop_after="synth"), quiet())
+
+
+def test_bench_stage_measures_cycles_per_token(tmp_path, tiny_weights):
+    """Without a bench JSON, a build measures cycles/token on the Verilator model of the
+    core and the report's tokens/s comes from it (the board's clock / that figure)."""
+    from tritgpt import boards
+    from tritgpt.export import read_manifest
+
+    work = tmp_path / "b"
+    work.mkdir()
+    manifest = read_manifest(tiny_weights)
+    req = flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights)
+    board = boards.get_board("arty-a7-35t")
+    report = {}
+    assert not flow._add_tokens_per_s(report, req, manifest, tiny_weights, board, work)
+    assert flow._bench_core(tiny_weights, work, quiet()) > 0
+    bench = json.loads((work / "bench.json").read_text())
+    assert bench["matches_reference"] and bench["model_hash"] == manifest["model_hash"]
+    assert flow._add_tokens_per_s(report, req, manifest, tiny_weights, board, work)
+    cpt = report["cycles_per_token"]
+    assert cpt == {"value": bench["cycles_per_token"], "source": str(work / "bench.json")}
+    assert report["tokens_per_s"]["at_design_clock"] == pytest.approx(50e6 / bench["cycles_per_token"])
+    # another model's bench does not count
+    other = dict(manifest, model_hash="0" * 16)
+    assert not flow._add_tokens_per_s({}, req, other, tiny_weights, board, work)

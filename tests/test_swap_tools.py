@@ -91,9 +91,11 @@ def check_round_trip(build: Path, new_weights: Path, tmp: Path, *, full_check: b
         else json.loads((build / "memmap.json").read_text())
     # the whole new bitstream through bit2fasm: every weight block RAM holds the new images
     got = bit2fasm_images(out / "new.bit", mm, tmp)
-    new_imgs = sw.load_images(new_weights)
+    # weights images must hold the new weights; the fixed ROM tables (rtl/tables/) the build's own
+    new_imgs = {**sw.load_tables(build), **sw.load_images(new_weights)}
     held = {c["image"]["image"] for c in mm["cells"] if c.get("image")}
     assert held, "no block RAM matched an image"
+    assert held <= set(new_imgs), held - set(new_imgs)
     for name in held:
         img = new_imgs[name]
         mask = sw.held_mask(mm["cells"], name, len(img))

@@ -51,7 +51,8 @@ REPORT_FORMAT = 1
 
 # stage -> (make goal, files it makes, in the work root)
 STAGE_OUTPUTS = {
-    "synth": ["tritgpt.json", "tritgpt.stat.json", "yosys.log"],
+    # bench.json (cycles/token of the core, measured after the bitstream) goes with the RTL
+    "synth": ["tritgpt.json", "tritgpt.stat.json", "yosys.log", "bench.json"],
     # xc7prep belongs to place and route: it reads the part's tile grid (clock blockers)
     "pnr": ["tritgpt.fasm", "tritgpt.routed.json", "nextpnr.log", "nextpnr_report.json",
             "tritgpt.prep.json", "xc7prep.json"],
@@ -76,6 +77,8 @@ class BuildRequest:
     baud: int | None = None
     fixture: bool = False  # build the test stand-in top (tests/fixtures/board_top)
     extra_cores: tuple[Path, ...] = ()
+    # measure cycles/token on the Verilator model of the core when no bench JSON gives it
+    bench: bool = True
 
 
 # ----------------------------------------------------------------------------
@@ -439,7 +442,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
                 req.stop_after == "synth" or (bit.exists() and tc_mod.sha256_file(bit) == old.get("bitstream", {}).get("sha256"))):
             console.print(f"[green]up to date[/]: {board.name} ({report_path}) — nothing to do", highlight=False)
             old["up_to_date"] = True
-            if req.stop_after is None and _add_tokens_per_s(old, req, manifest, weights, board):
+            if req.stop_after is None and _add_tokens_per_s(old, req, manifest, weights, board, work):
                 report_path.write_text(json.dumps({k: v for k, v in old.items() if k != "up_to_date"}, indent=2) + "\n")
             print_report(old, console)
             return old
@@ -589,10 +592,43 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     (work / "memmap.json").write_text(json.dumps(mm, indent=1) + "\n")
     report["memmap"] = {"path": str(work / "memmap.json"), "ramb36": mm["n_ramb36"], "ramb18": mm["n_ramb18"],
                         "matched_to_images": sum(1 for c in mm["cells"] if c.get("image"))}
+    # complete it for `tritgpt swap` now: FASM lines and frames of every block RAM, hashes
+    # of the FASM, frames and bitstream it belongs to (a swap checks them, not redoes them)
+    from . import swap as swap_mod
 
-    _add_tokens_per_s(report, req, manifest, weights, board)
+    try:
+        swap_mod.write_memmap(work, db_family_dir=tools.db_family_dir(board.part))
+        report["memmap"]["swap_ready"] = True
+    except UserError as exc:
+        report["memmap"]["swap_ready"] = False
+        report["memmap"]["swap_problem"] = str(exc)
+        console.print(f"[yellow]warning[/]: memory map not completed for swapping: {exc}", highlight=False)
+
+    if not _add_tokens_per_s(report, req, manifest, weights, board, work) and req.bench and not req.fixture:
+        stage_times["bench"] = _bench_core(weights, work, console)
+        _add_tokens_per_s(report, req, manifest, weights, board, work)
     report["status"] = "ok" if report.get("timing_met", True) else "timing-failed-allowed"
     return _finish(report, stage_times, t_start, work, console)
+
+
+def _bench_core(weights: Path, work: Path, console: Console) -> float:
+    """cycles/token of these weights on the Verilator model of the core -> WORK/bench.json.
+
+    The core is the same RTL the bitstream holds and is cycle-exact, so this is the
+    figure the board gives (less UART waits). A failure only costs the tokens/s line."""
+    from .commands.sim import run_bench
+
+    ui = Ui(console)
+    ui.start("bench")
+    ui.update("cycles/token on the Verilator model of the core")
+    try:
+        rep = run_bench(weights, synth=False, status=False)
+    except Exception as exc:  # noqa: BLE001 - a build must not fail for its estimate
+        return ui.done(False, f"no tokens/s estimate ({exc}); `tritgpt bench --sim` measures it")
+    if not rep.get("matches_reference"):
+        return ui.done(False, "the core's tokens differ from the reference model: no tokens/s estimate")
+    (work / "bench.json").write_text(json.dumps(rep, indent=2) + "\n")
+    return ui.done(True, f"{rep['cycles_per_token']:.1f} cycles/token")
 
 
 def _rejected_tiles(work: Path, pnr_report: dict | None) -> str:
@@ -610,13 +646,14 @@ def _rejected_tiles(work: Path, pnr_report: dict | None) -> str:
     return ", ".join(f"{t} (seed{'s' if len(v) > 1 else ''} {', '.join(map(str, v))})" for t, v in tiles.items())
 
 
-def _add_tokens_per_s(report: dict, req: BuildRequest, manifest: dict, weights: Path, board) -> bool:
-    """tokens/s = clock / cycles per token (--cycles-per-token, or a bench JSON for this model).
+def _add_tokens_per_s(report: dict, req: BuildRequest, manifest: dict, weights: Path, board, work: Path) -> bool:
+    """tokens/s = clock / cycles per token (--cycles-per-token, or a bench JSON for this
+    model: the weights package's, the project's, or the build's own).
 
     Also for an up-to-date build, so a bench run after the build still fills it in.
     Returns whether the report changed."""
     cpt, src = (req.cycles_per_token, "--cycles-per-token") if req.cycles_per_token else \
-        find_cycles_per_token(manifest, bench_candidates(weights))
+        find_cycles_per_token(manifest, bench_candidates(weights) + [work / "bench.json"])
     if not cpt or report.get("cycles_per_token", {}).get("value") == cpt:
         return False
     report["cycles_per_token"] = {"value": cpt, "source": src}

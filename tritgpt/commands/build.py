@@ -45,6 +45,8 @@ def register(app: typer.Typer) -> None:
         timeout: float = typer.Option(3600, help="Time limit per nextpnr-xilinx run, seconds."),
         allow_timing_fail: bool = typer.Option(False, "--allow-timing-fail", help="Write the bitstream even if Fmax < target."),
         cycles_per_token: Optional[float] = typer.Option(None, help="For the tokens/s estimate (default: from a bench JSON)."),
+        bench: bool = typer.Option(True, "--bench/--no-bench",
+                                   help="Without a bench JSON, measure cycles/token on the Verilator model (~2 min)."),
         synth_only: bool = typer.Option(False, "--synth-only", help="Stop after synthesis (no nextpnr needed)."),
         baud: Optional[int] = typer.Option(None, help="UART baud rate (default: the top level's 115200)."),
         force: bool = typer.Option(False, "--force", help="Redo every stage even if nothing changed."),
@@ -58,7 +60,7 @@ def register(app: typer.Typer) -> None:
             board=board, weights=weights or _default_weights(), build_dir=out, seeds=_seeds(seeds),
             seed_policy="best" if best_seed else "first", timeout=timeout, allow_timing_fail=allow_timing_fail,
             cycles_per_token=cycles_per_token, stop_after="synth" if synth_only else None, force=force,
-            nice=nice, baud=baud,
+            nice=nice, baud=baud, bench=bench,
         )
         report = run_build(req, console)
         if json_out:

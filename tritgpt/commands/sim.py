@@ -47,19 +47,21 @@ def _tinv(temperature: float) -> int:
         raise UserError(str(exc)) from None
 
 
-def _sim(cfg, **kw):
+def _sim(cfg, status: bool = True, **kw):
     from ..verilator import CoreSim
 
+    if not status:  # the caller shows progress itself
+        return CoreSim(cfg, **kw)
     with console.status(f"building / starting the Verilator model of tritgpt_core ('{cfg.name}') ..."):
         return CoreSim(cfg, **kw)
 
 
-def run_bench(weights: Path, n: int = BENCH_TOKENS, synth: bool = True) -> dict:
+def run_bench(weights: Path, n: int = BENCH_TOKENS, synth: bool = True, status: bool = True) -> dict:
     """cycles/token of the core (greedy, 1-token prompt), simulated speed, yosys resources."""
     from ..model import encode, generate
 
     p = _package(weights)
-    sim = _sim(p.cfg, dump=True, capture=False)
+    sim = _sim(p.cfg, status=status, dump=True, capture=False)
     try:
         sim.load(weights)
         t0 = time.time()
