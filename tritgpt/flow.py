@@ -442,7 +442,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
                 req.stop_after == "synth" or (bit.exists() and tc_mod.sha256_file(bit) == old.get("bitstream", {}).get("sha256"))):
             console.print(f"[green]up to date[/]: {board.name} ({report_path}) — nothing to do", highlight=False)
             old["up_to_date"] = True
-            if req.stop_after is None and _add_tokens_per_s(old, req, manifest, weights, board, work):
+            if req.stop_after is None and _tokens_per_s_or_bench(old, req, manifest, weights, board, work, console):
                 report_path.write_text(json.dumps({k: v for k, v in old.items() if k != "up_to_date"}, indent=2) + "\n")
             print_report(old, console)
             return old
@@ -604,11 +604,22 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
         report["memmap"]["swap_problem"] = str(exc)
         console.print(f"[yellow]warning[/]: memory map not completed for swapping: {exc}", highlight=False)
 
-    if not _add_tokens_per_s(report, req, manifest, weights, board, work) and req.bench and not req.fixture:
-        stage_times["bench"] = _bench_core(weights, work, console)
-        _add_tokens_per_s(report, req, manifest, weights, board, work)
+    _tokens_per_s_or_bench(report, req, manifest, weights, board, work, console, stage_times)
     report["status"] = "ok" if report.get("timing_met", True) else "timing-failed-allowed"
     return _finish(report, stage_times, t_start, work, console)
+
+
+def _tokens_per_s_or_bench(report: dict, req: BuildRequest, manifest: dict, weights: Path, board, work: Path,
+                           console: Console, stage_times: dict | None = None) -> bool:
+    """Fill in tokens/s; with no cycles/token known, measure it first (unless --no-bench)."""
+    if _add_tokens_per_s(report, req, manifest, weights, board, work):
+        return True
+    if report.get("tokens_per_s") or not req.bench or req.fixture:
+        return False
+    el = _bench_core(weights, work, console)
+    if stage_times is not None:
+        stage_times["bench"] = el
+    return _add_tokens_per_s(report, req, manifest, weights, board, work)
 
 
 def _bench_core(weights: Path, work: Path, console: Console) -> float:
