@@ -279,7 +279,14 @@ def test_timing_failure_is_an_error(tmp_path, tiny_weights, monkeypatch):
     from tritgpt import boards
 
     real = boards.get_board("arty-a7-35t")
-    fast = dataclasses.replace(real, design_mhz=900.0)  # same pins and XDC, 900 MHz target
+    class Undivided(type(real)):  # the board clock straight through (a 900 MHz target has no divider)
+        @property
+        def clk_div(self) -> int:
+            return 1
+
+    # same pins and XDC, a 900 MHz target
+    fast = Undivided(**{f.name: getattr(real, f.name) for f in dataclasses.fields(real)})
+    fast = dataclasses.replace(fast, design_mhz=900.0)
     monkeypatch.setattr(flow.boards_mod, "get_board", lambda name: fast)
     with pytest.raises(UserError, match=r"timing not met on arty-a7-35t: Fmax .* MHz < target 900 MHz"):
         flow.build(flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights, build_dir=tmp_path / "t",
