@@ -49,7 +49,9 @@ def synthetic_grid() -> dict:
         g[f"INT_R_X6Y{y}"] = tile(6, y, "INT_R")
         g[f"CLBLM_R_X7Y{y}"] = tile(7, y, "CLBLM_R", sites={f"SLICE_X2Y{y}": "SLICEM", f"SLICE_X3Y{y}": "SLICEL"})
     g["CLBLL_L_X4Y9"] = tile(4, 9, "CLBLL_L", sites={"SLICE_X0Y9": "SLICEL", "SLICE_X1Y9": "SLICEL"})
-    g["BRAM_L_X4Y11"] = tile(4, 11, "BRAM_L", sites={"RAMB18_X0Y2": "RAMB18E1"})
+    # a block RAM behind its interface tile
+    g["BRAM_INT_INTERFACE_L_X4Y11"] = tile(4, 11, "BRAM_INT_INTERFACE_L")
+    g["BRAM_L_X3Y11"] = tile(3, 11, "BRAM_L", sites={"RAMB18_X0Y2": "RAMB18E1"})
     # same column, another clock region (its own HCLK has bits): not blocked
     g["INT_L_X5Y29"] = tile(5, 29, "INT_L", region="X0Y1")
     g["CLBLL_L_X4Y29"] = tile(4, 29, "CLBLL_L", region="X0Y1", sites={"SLICE_X0Y29": "SLICEL"})
@@ -62,7 +64,7 @@ def test_blocked_sites_on_synthetic_grid():
     # the INT_L column's CLB is on its left; the INT_R column's HCLK has bits
     assert found["sites"] == ["SLICE_X0Y9", "SLICE_X1Y9"]
     # a clocked hard block in that column cannot be covered by a flip-flop: reported
-    assert found["unprotected"] == ["BRAM_L_X4Y11"]
+    assert found["unprotected"] == ["BRAM_L_X3Y11"]
 
 
 def test_complete_grid_blocks_nothing():
@@ -110,7 +112,7 @@ def test_command_line_reads_the_part_tile_grid(tmp_path):
     cp = subprocess.run(cmd + ["--part", "xc7a35tcsg324-1", "--db-root", str(db)], capture_output=True, text=True)
     assert cp.returncode == 0, cp.stderr
     assert "pinned 2 clock blockers on the slices of HCLK_L_BOT_UTURN_X5Y10" in cp.stdout
-    assert "BRAM_L_X4Y11" in cp.stderr  # the warning names what blockers cannot cover
+    assert "BRAM_L_X3Y11" in cp.stderr  # the warning names what blockers cannot cover
     r = json.loads(rep.read_text())
     assert r["clock_blockers"] == 2 and r["clock_tiles_without_bits"] == ["HCLK_L_BOT_UTURN_X5Y10"]
     cells = json.loads(dst.read_text())["modules"]["top"]["cells"]

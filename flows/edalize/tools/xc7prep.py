@@ -117,6 +117,9 @@ def clock_blocked_sites(tilegrid: dict) -> dict:
                 continue
             side = -1 if t["type"] == "INT_L" else 1
             beside = at.get((t["grid_x"] + side, t["grid_y"]))
+            if beside is not None and "INTERFACE" in tilegrid[beside].get("type", ""):
+                # BRAM/DSP/IO columns sit behind an interface tile
+                beside = at.get((t["grid_x"] + 2 * side, t["grid_y"]))
             if beside is None:
                 continue
             kind = tilegrid[beside].get("type", "")
