@@ -627,13 +627,13 @@ def _bench_core(weights: Path, work: Path, console: Console) -> float:
 
     The core is the same RTL the bitstream holds and is cycle-exact, so this is the
     figure the board gives (less UART waits). A failure only costs the tokens/s line."""
-    from .commands.sim import run_bench
+    from .verilator import bench_core
 
     ui = Ui(console)
     ui.start("bench")
     ui.update("cycles/token on the Verilator model of the core")
     try:
-        rep = run_bench(weights, synth=False, status=False)
+        rep = bench_core(weights)
     except Exception as exc:  # noqa: BLE001 - a build must not fail for its estimate
         return ui.done(False, f"no tokens/s estimate ({exc}); `tritgpt bench --sim` measures it")
     if not rep.get("matches_reference"):

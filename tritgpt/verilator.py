@@ -258,6 +258,41 @@ class CoreSim:
         self.close()
 
 
+BENCH_PROMPT = "\n"
+
+
+def bench_core(weights_dir: Path, n: int = 128, *, params: IntParams | None = None) -> dict:
+    """Cycles/token of the core on a weights package: n greedy tokens from a 1-token
+    prompt, checked against the reference model (`tritgpt bench --sim`, and the build's
+    tokens/s estimate)."""
+    from .model import encode, generate
+
+    p = params if params is not None else export.load_package(Path(weights_dir))
+    sim = CoreSim(p.cfg, dump=True, capture=False)
+    try:
+        sim.load(weights_dir)
+        t0 = time.time()
+        r = sim.run(encode(BENCH_PROMPT), n)
+        wall = time.time() - t0
+    finally:
+        sim.close()
+    cyc = r.cycles_per_token
+    return {
+        "config": p.cfg.name,
+        "model_hash": p.digest(),
+        "weights": str(weights_dir),
+        "tokens": n,
+        "first_token_cycles": cyc[0],
+        "cycles_per_token": sum(cyc) / len(cyc),
+        "full_context_cycles": cyc[-1],
+        "total_cycles": r.cycles_at[-1],
+        "tokens_per_second_at_100mhz": 100e6 * len(cyc) / r.cycles_at[-1],
+        "sim_tokens_per_second": len(cyc) / wall if wall > 0 else 0.0,
+        "sim_cycles_per_second": r.cycles_at[-1] / wall if wall > 0 else 0.0,
+        "matches_reference": r.tokens == generate(p, encode(BENCH_PROMPT), n),
+    }
+
+
 def parse_dump(text: str) -> list[dict]:
     steps: list[dict] = []
     cur = None

@@ -7,7 +7,6 @@ run after an RTL change builds it (a minute or two), later runs reuse the build.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -47,43 +46,20 @@ def _tinv(temperature: float) -> int:
         raise UserError(str(exc)) from None
 
 
-def _sim(cfg, status: bool = True, **kw):
+def _sim(cfg, **kw):
     from ..verilator import CoreSim
 
-    if not status:  # the caller shows progress itself
-        return CoreSim(cfg, **kw)
     with console.status(f"building / starting the Verilator model of tritgpt_core ('{cfg.name}') ..."):
         return CoreSim(cfg, **kw)
 
 
-def run_bench(weights: Path, n: int = BENCH_TOKENS, synth: bool = True, status: bool = True) -> dict:
+def run_bench(weights: Path, n: int = BENCH_TOKENS, synth: bool = True) -> dict:
     """cycles/token of the core (greedy, 1-token prompt), simulated speed, yosys resources."""
-    from ..model import encode, generate
+    from ..verilator import bench_core
 
     p = _package(weights)
-    sim = _sim(p.cfg, status=status, dump=True, capture=False)
-    try:
-        sim.load(weights)
-        t0 = time.time()
-        r = sim.run(encode("\n"), n)
-        wall = time.time() - t0
-    finally:
-        sim.close()
-    cyc = r.cycles_per_token
-    rep = {
-        "config": p.cfg.name,
-        "model_hash": p.digest(),
-        "weights": str(weights),
-        "tokens": n,
-        "first_token_cycles": cyc[0],
-        "cycles_per_token": sum(cyc) / len(cyc),
-        "full_context_cycles": cyc[-1],
-        "total_cycles": r.cycles_at[-1],
-        "tokens_per_second_at_100mhz": 100e6 * len(cyc) / r.cycles_at[-1],
-        "sim_tokens_per_second": len(cyc) / wall if wall > 0 else 0.0,
-        "sim_cycles_per_second": r.cycles_at[-1] / wall if wall > 0 else 0.0,
-        "matches_reference": r.tokens == generate(p, encode("\n"), n),
-    }
+    with console.status(f"Verilator model of tritgpt_core ('{p.cfg.name}'): building (once) and running ..."):
+        rep = bench_core(weights, n, params=p)
     if synth:
         from ..core_synth import synthesize
 
