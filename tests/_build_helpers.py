@@ -27,7 +27,7 @@ def real_top_reason() -> str | None:
 
 def openxc7_reason(part: str) -> str | None:
     """Why place/route/bitstream cannot run here, or None."""
-    from tritgpt import toolchain
+    from tritgpt.fpga import toolchain
 
     tc = toolchain.discover()
     missing = [t.name for t in (tc.nextpnr_xilinx, tc.fasm2frames, tc.xc7frames2bit) if not t.found]
@@ -42,8 +42,8 @@ def openxc7_reason(part: str) -> str | None:
 
 
 def make_weights(path: Path, config: str = "tiny", seed: int = 0) -> Path:
-    from tritgpt.export import write_package
-    from tritgpt.model import Config, IntParams
+    from tritgpt.ml.export import write_package
+    from tritgpt.ml.model import Config, IntParams
 
     return write_package(IntParams.random(Config.load(config), seed=seed), path, force=True)
 

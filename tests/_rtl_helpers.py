@@ -7,15 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
-from tritgpt import export
-from tritgpt.model import Config, IntParams
+from tritgpt.ml import export
+from tritgpt.ml.model import Config, IntParams
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def available() -> bool:
     try:
-        from tritgpt.verilator import verilator_command
+        from tritgpt.sim.verilator import verilator_command
         verilator_command()
         return shutil.which("make") is not None and shutil.which("c++") is not None
     except Exception:
@@ -46,7 +46,7 @@ def calibrated_params(cfg: Config, seed: int) -> IntParams:
     """An untrained float model calibrated like training does: realistic constants."""
     try:
         import torch
-        from tritgpt.train import FloatGPT, HwGPT, calibrate
+        from tritgpt.ml.train import FloatGPT, HwGPT, calibrate
     except Exception:                                   # pragma: no cover - no torch
         return IntParams.random(cfg, seed)
     torch.manual_seed(seed)

@@ -3,7 +3,7 @@
 `build_swap_fixture` builds tests/fixtures/swap_top (block RAMs of many shapes,
 initialised from a weights package) with the installed open tools, into a directory
 laid out like a `tritgpt build` directory: weights/, tritgpt.routed.json,
-tritgpt.fasm, tritgpt.frames, tritgpt.bit, memmap.json (tritgpt.memmap) and a
+tritgpt.fasm, tritgpt.frames, tritgpt.bit, memmap.json (tritgpt.fpga.memmap) and a
 report.json with the bitstream hash. It runs yosys, nextpnr-xilinx, fasm2frames and
 xc7frames2bit directly, so it does not depend on the FuseSoC/Edalize flow.
 
@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 
 def tools_reason(part: str = PART) -> str | None:
     """Why the fixture cannot be built here, or None."""
-    from tritgpt import toolchain
+    from tritgpt.fpga import toolchain
 
     tc = toolchain.discover()
     missing = [t.name for t in (tc.yosys, tc.nextpnr_xilinx, tc.fasm2frames, tc.xc7frames2bit) if not t.found]
@@ -49,8 +49,8 @@ def tools_reason(part: str = PART) -> str | None:
 
 
 def make_weights(path: Path, config: str = "default", seed: int = 0) -> Path:
-    from tritgpt.export import write_package
-    from tritgpt.model import Config, IntParams
+    from tritgpt.ml.export import write_package
+    from tritgpt.ml.model import Config, IntParams
 
     return write_package(IntParams.random(Config.load(config), seed=seed), path, force=True)
 
@@ -78,10 +78,11 @@ def build_swap_fixture(work: Path, weights: Path, *, seed: int = 1, bind: bool =
     """Build the fixture design with the weights package `weights` into `work`.
 
     bind=True also completes memmap.json with the swap fields (what a build does with
-    tritgpt.swap.write_memmap); bind=False leaves the plain map of tritgpt.memmap.
+    tritgpt.fpga.swap.write_memmap); bind=False leaves the plain map of tritgpt.fpga.memmap.
     Returns the stage times in seconds.
     """
-    from tritgpt import memmap, toolchain
+    from tritgpt.fpga import memmap
+    from tritgpt.fpga import toolchain
 
     tc = toolchain.discover()
     db = tc.db_family_dir(PART)
@@ -121,7 +122,7 @@ def build_swap_fixture(work: Path, weights: Path, *, seed: int = 1, bind: bool =
               "total_seconds": round(sum(times.values()), 2), "fixture": "tests/fixtures/swap_top"}
     (work / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     if bind:
-        from tritgpt import swap
+        from tritgpt.fpga import swap
 
         swap.write_memmap(work)
     return times
@@ -151,8 +152,8 @@ if __name__ == "__main__":
 #
 # Everything here is made by the project's own code: the cells' INIT parameters
 # (as yosys writes them: MSB-first strings with 'x' for undefined bits), the FASM
-# (tritgpt.fasm_bram.half_lines, plus other lines), a stand-in prjxray-db (random
-# but fixed segbits for the BRAM contents), the frames (tritgpt.bram_frames), and
+# (tritgpt.fpga.fasm_bram.half_lines, plus other lines), a stand-in prjxray-db (random
+# but fixed segbits for the BRAM contents), the frames (tritgpt.fpga.bram_frames), and
 # stand-ins for xc7frames2bit and bitread (a .bit header around the frames text).
 
 FAKE_PART = "xc7a35tcsg324-1"
@@ -231,7 +232,7 @@ def yosys_params(primitive: str, width: int, contents: dict, mode: str = "TDP") 
     """
     import numpy as np
 
-    from tritgpt import fasm_bram as fb
+    from tritgpt.fpga import fasm_bram as fb
 
     n_init, n_initp = fb.CELL_LINES[primitive]
     depth = fb.cell_depth(primitive, width)
@@ -286,9 +287,9 @@ def make_synthetic_build(work: Path, weights: Path, db_family: Path, tools_dir: 
 
     import numpy as np
 
-    from tritgpt import bram_frames as bf
-    from tritgpt import fasm_bram as fb
-    from tritgpt import memmap
+    from tritgpt.fpga import bram_frames as bf
+    from tritgpt.fpga import fasm_bram as fb
+    from tritgpt.fpga import memmap
 
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)

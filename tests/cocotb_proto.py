@@ -16,8 +16,8 @@ from cocotb.queue import Queue
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge, with_timeout
 
 from fake_core_ref import CYCLES_PER_TOKEN, fake_tokens
-from tritgpt import protocol as P
-from tritgpt.export import load_package
+from tritgpt.link import protocol as P
+from tritgpt.ml.export import load_package
 
 TIMEOUT_CYCLES = 3000   # the bench's partial-frame timeout
 

@@ -24,7 +24,7 @@ def runner_available() -> str | None:
         import cocotb_tools.runner  # noqa: F401
     except ImportError:
         return "cocotb is not installed (pip install -e '.[test]')"
-    from tritgpt.simboard import verilator_env
+    from tritgpt.sim.simboard import verilator_env
 
     try:
         verilator_env(apply=True)

@@ -17,7 +17,7 @@ from cocotb.utils import get_sim_time
 from cocotbext.uart import UartSink, UartSource
 
 from fake_core_ref import fake_tokens
-from tritgpt import protocol as P
+from tritgpt.link import protocol as P
 
 CLK_HZ = 200_000
 BAUD = 25_000

@@ -23,8 +23,8 @@ def shakespeare() -> Path:
 @pytest.fixture(scope="session")
 def random_package(tmp_path_factory):
     """A default-config weights package with random ternary weights."""
-    from tritgpt.export import write_package
-    from tritgpt.model import Config, IntParams
+    from tritgpt.ml.export import write_package
+    from tritgpt.ml.model import Config, IntParams
 
     d = tmp_path_factory.mktemp("pkg") / "random"
     write_package(IntParams.random(Config.load("default"), seed=7), d)

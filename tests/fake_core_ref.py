@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tritgpt.model import seed_state, xorshift32
+from tritgpt.ml.model import seed_state, xorshift32
 
 LATENCY = 30
 CYCLES_PER_TOKEN = LATENCY + 2

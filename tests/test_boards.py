@@ -9,9 +9,9 @@ import re
 import pytest
 
 import _build_helpers as H
-from tritgpt import boards
+from tritgpt.fpga import boards
 from tritgpt.errors import UserError
-from tritgpt.model import Config
+from tritgpt.ml.model import Config
 
 # Checked against Digilent's master XDC files (github.com/Digilent/digilent-xdc):
 # board: (part, clock pin, MHz, FPGA TX, FPGA RX, LEDs, openFPGALoader board)
@@ -80,7 +80,7 @@ def test_board_core_matches_boards():
 
 
 def _package_pins(part):
-    from tritgpt import toolchain
+    from tritgpt.fpga import toolchain
 
     tc = toolchain.discover()
     fam = tc.db_family_dir(part)

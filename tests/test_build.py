@@ -19,7 +19,7 @@ import pytest
 from rich.console import Console
 
 import _build_helpers as H
-from tritgpt import flow
+from tritgpt.fpga import flow
 from tritgpt.errors import UserError
 
 
@@ -88,8 +88,8 @@ def test_unknown_board_refused():
 
 
 def test_oversized_model_refused_before_tools(tmp_path):
-    from tritgpt.export import write_package
-    from tritgpt.model import Config, IntParams
+    from tritgpt.ml.export import write_package
+    from tritgpt.ml.model import Config, IntParams
 
     big = dataclasses.replace(Config.load("default"), name="big", d_model=256, d_ff=1024, n_layers=2, context=256)
     pkg = write_package(IntParams.random(big), tmp_path / "big")
@@ -276,7 +276,7 @@ def test_timing_failure_is_an_error(tmp_path, tiny_weights, monkeypatch):
     reason = H.openxc7_reason("xc7a35tcsg324-1")
     if reason:
         pytest.skip(reason)
-    from tritgpt import boards
+    from tritgpt.fpga import boards
 
     real = boards.get_board("arty-a7-35t")
     class Undivided(type(real)):  # the board clock straight through (a 900 MHz target has no divider)
@@ -307,8 +307,8 @@ def test_missing_top_core_message(tmp_path, tiny_weights):
 def test_bench_stage_measures_cycles_per_token(tmp_path, tiny_weights):
     """Without a bench JSON, a build measures cycles/token on the Verilator model of the
     core and the report's tokens/s comes from it (the board's clock / that figure)."""
-    from tritgpt import boards
-    from tritgpt.export import read_manifest
+    from tritgpt.fpga import boards
+    from tritgpt.ml.export import read_manifest
 
     work = tmp_path / "b"
     work.mkdir()

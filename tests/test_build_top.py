@@ -19,7 +19,8 @@ import pytest
 from rich.console import Console
 
 import _build_helpers as H
-from tritgpt import boards, flow
+from tritgpt.fpga import boards
+from tritgpt.fpga import flow
 
 # one board per distinct part
 SYNTH_BOARDS = ["arty-a7-35t", "arty-a7-100t", "basys3"]

@@ -25,8 +25,8 @@ def assert_user_error(res, *fragments):
 
 
 def test_generate_with_shipped_weights_matches_reference():
-    from tritgpt.export import load_package
-    from tritgpt.model import decode, encode, generate
+    from tritgpt.ml.export import load_package
+    from tritgpt.ml.model import decode, encode, generate
 
     res = tritgpt("generate", "--prompt", "ROMEO:", "-n", 40, "--temperature", 0.8, "--seed", 3)
     assert res.returncode == 0, res.stderr
@@ -63,8 +63,8 @@ def test_export_refuses_to_overwrite(tmp_path):
     pytest.importorskip("torch")
     import torch
 
-    from tritgpt import train as T
-    from tritgpt.model import Config
+    from tritgpt.ml import train as T
+    from tritgpt.ml.model import Config
 
     T.train(ROOT / "README.md", tmp_path / "run", Config.load("tiny"), float_steps=2, hw_steps=1, batch=2,
             eval_every=100, eval_batches=1, log=lambda *_: None)

@@ -178,7 +178,7 @@ def _placed_ffs(routed: Path) -> dict[str, str]:
 @pytest.mark.openxc7
 def test_nextpnr_keeps_clocked_cells_off_blocked_slices(tmp_path):
     import _swap_helpers as SH
-    from tritgpt import toolchain
+    from tritgpt.fpga import toolchain
 
     reason = SH.tools_reason()
     if reason:

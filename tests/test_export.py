@@ -6,8 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from tritgpt import export as E
-from tritgpt.model import Config, IntParams
+from tritgpt.ml import export as E
+from tritgpt.ml.model import Config, IntParams
 
 
 @pytest.fixture

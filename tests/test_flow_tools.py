@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import _build_helpers as H  # noqa: F401
-from tritgpt import toolchain
+from tritgpt.fpga import toolchain
 from tritgpt.errors import UserError
 
 PART = "xc7a35tcsg324-1"

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from tritgpt import model as M
-from tritgpt.model import Config, IntParams, KVCache, forward, generate, rshift_round
+from tritgpt.ml import model as M
+from tritgpt.ml.model import Config, IntParams, KVCache, forward, generate, rshift_round
 
 
 def test_rshift_round_is_half_up():

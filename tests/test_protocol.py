@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tritgpt import protocol as P
+from tritgpt.link import protocol as P
 from tritgpt.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,7 +197,7 @@ def good_device(frame):
 
 
 def test_no_such_port():
-    from tritgpt.host import Board
+    from tritgpt.link.host import Board
 
     with pytest.raises(UserError, match="no such serial port /dev/ttyNOPE"):
         Board("/dev/ttyNOPE")
@@ -206,7 +206,7 @@ def test_no_such_port():
 def test_permission_denied_mentions_dialout(monkeypatch):
     import serial
 
-    from tritgpt.host import Board
+    from tritgpt.link.host import Board
 
     def deny(*a, **k):
         raise serial.SerialException(errno.EACCES, "could not open port /dev/ttyUSB1: [Errno 13] Permission denied")
@@ -217,7 +217,7 @@ def test_permission_denied_mentions_dialout(monkeypatch):
 
 
 def test_silent_board_times_out_with_advice():
-    from tritgpt.host import Board
+    from tritgpt.link.host import Board
 
     with ScriptedDevice(lambda f: b"") as dev:
         t0 = time.monotonic()
@@ -227,7 +227,7 @@ def test_silent_board_times_out_with_advice():
 
 
 def test_garbled_replies_blame_the_baud_rate():
-    from tritgpt.host import Board
+    from tritgpt.link.host import Board
 
     def garbled(frame):
         out = bytearray(good_device(frame))
@@ -242,7 +242,7 @@ def test_garbled_replies_blame_the_baud_rate():
 
 def test_retry_after_device_reports_bad_crc():
     """A command the device reports as corrupted is sent again."""
-    from tritgpt.host import Board
+    from tritgpt.link.host import Board
 
     seen = {"n": 0}
 
@@ -260,9 +260,9 @@ def test_retry_after_device_reports_bad_crc():
 
 
 def test_wrong_model_hash(tmp_path):
-    from tritgpt.export import write_package
-    from tritgpt.host import Board
-    from tritgpt.model import Config, IntParams
+    from tritgpt.ml.export import write_package
+    from tritgpt.link.host import Board
+    from tritgpt.ml.model import Config, IntParams
 
     pkg = write_package(IntParams.random(Config.load("tiny"), seed=3), tmp_path / "pkg")
     with ScriptedDevice(good_device) as dev:
@@ -272,7 +272,7 @@ def test_wrong_model_hash(tmp_path):
 
 def test_lost_token_frame_is_detected():
     """A TOKENS frame that never arrives (sequence gap) is an error, not silent loss."""
-    from tritgpt.host import Board
+    from tritgpt.link.host import Board
 
     def device(frame):
         if frame.type == P.Cmd.GENERATE:

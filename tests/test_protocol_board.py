@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 
 from fake_core_ref import CYCLES_PER_TOKEN, fake_tokens
-from tritgpt import protocol as P
+from tritgpt.link import protocol as P
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory):
-    from tritgpt.export import write_package
-    from tritgpt.model import Config, IntParams
+    from tritgpt.ml.export import write_package
+    from tritgpt.ml.model import Config, IntParams
 
     d = tmp_path_factory.mktemp("fakeboard")
     cfg = Config.load("tiny")
@@ -33,7 +33,7 @@ def packages(tmp_path_factory):
 @pytest.fixture(scope="module")
 def port(packages):
     from cocotb_support import runner_available
-    from tritgpt.simboard import RTL_DIR, UART_SOURCES, SimBoard
+    from tritgpt.sim.simboard import RTL_DIR, UART_SOURCES, SimBoard
 
     reason = runner_available()
     if reason:
@@ -44,7 +44,7 @@ def port(packages):
 
 
 def board(port, **kw):
-    from tritgpt.host import Board
+    from tritgpt.link.host import Board
 
     return Board(port, timeout=kw.pop("timeout", 3.0), token_timeout=10.0, **kw)
 
@@ -69,7 +69,7 @@ def test_long_prompt_is_cropped_to_context(port, packages):
 def test_cli_stream_and_info(port):
     from typer.testing import CliRunner
 
-    from tritgpt.cli import app
+    from tritgpt.cli.app import app
 
     r = CliRunner().invoke(app, ["stream", "--port", port, "--prompt", "ROMEO:", "-n", "64", "--seed", "5"])
     assert r.exit_code == 0, r.output
@@ -136,7 +136,7 @@ def test_line_noise_then_commands_work(port):
 
 
 def test_bench_port(port, packages):
-    from tritgpt.commands.serial import bench_port
+    from tritgpt.cli.serial import bench_port
 
     r = bench_port(port, 200, prompt="Q", seed=9)
     assert r["tokens"] == 200 and r["cycles"] == 200 * CYCLES_PER_TOKEN
@@ -148,9 +148,9 @@ def test_write_weights_and_model_check(port, packages):
     """load-weights writes every image (the fake core keeps consts) and verifies the hash."""
     from typer.testing import CliRunner
 
-    from tritgpt.cli import app
+    from tritgpt.cli.app import app
     from tritgpt.errors import UserError
-    from tritgpt.export import load_package
+    from tritgpt.ml.export import load_package
 
     a, b_pkg = packages
     try:
@@ -175,9 +175,9 @@ def test_serve_prints_port_and_stops_on_ctrl_c(port, packages):
     import subprocess
     import sys
 
-    from tritgpt.host import Board
+    from tritgpt.link.host import Board
 
-    code = ("import sys; from pathlib import Path; from tritgpt.simboard import serve, RTL_DIR, UART_SOURCES;"
+    code = ("import sys; from pathlib import Path; from tritgpt.sim.simboard import serve, RTL_DIR, UART_SOURCES;"
             "serve(sys.argv[1], sources=[RTL_DIR / s for s in UART_SOURCES] + [Path(sys.argv[2])])")
     proc = subprocess.Popen([sys.executable, "-c", code, str(packages[0]), str(ROOT / "tests/rtl/fake_core.v")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -14,8 +14,8 @@ CASES = ["test_identify", "test_generate", "test_backpressure", "test_bench_mode
 
 def tiny_package(path):
     """A tiny-config package with random weights, rewritten only when it changes."""
-    from tritgpt.export import load_package, write_package
-    from tritgpt.model import Config, IntParams
+    from tritgpt.ml.export import load_package, write_package
+    from tritgpt.ml.model import Config, IntParams
 
     p = IntParams.random(Config.load("tiny"), seed=11)
     try:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tritgpt import export
-from tritgpt.model import Config, IntParams, encode, generate
-from tritgpt.verilator import CoreSim, compare, reference_trace
+from tritgpt.ml import export
+from tritgpt.ml.model import Config, IntParams, encode, generate
+from tritgpt.sim.verilator import CoreSim, compare, reference_trace
 
 from _rtl_helpers import (available, calibrated_params, shipped_or_calibrated,
                           zero_row_params)
@@ -166,14 +166,14 @@ def test_cli_sim_matches_reference(packages, tiny_sim):
     """`tritgpt sim` prints the reference model's text and cycles/token."""
     from typer.testing import CliRunner
 
-    from tritgpt.cli import app
-    from tritgpt.model import decode
+    from tritgpt.cli.app import app
+    from tritgpt.ml.model import decode
 
     path, p = packages["tiny_cal"]
     res = CliRunner().invoke(app, ["sim", "--weights", str(path), "--prompt", "Hi", "-n", "12",
                                    "--temperature", "0.7", "--seed", "9"])
     assert res.exit_code == 0, res.output
-    from tritgpt.model import temperature_to_tinv
+    from tritgpt.ml.model import temperature_to_tinv
     assert "Hi" + decode(generate(p, encode("Hi"), 12, temperature_to_tinv(0.7), 9)) in res.output
     assert "cycles/token" in res.output
     res = CliRunner().invoke(app, ["sim", "--weights", str(path.parent / "missing")])
@@ -186,7 +186,7 @@ def test_cli_bench_sim_json(packages, tiny_sim):
 
     from typer.testing import CliRunner
 
-    from tritgpt.cli import app
+    from tritgpt.cli.app import app
 
     path, p = packages["tiny_rand"]
     res = CliRunner().invoke(app, ["bench", "--sim", "--no-synth", "--json", "--weights", str(path), "-n", "20"])

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tritgpt.verilator import ROOT, verilator_command
+from tritgpt.sim.verilator import ROOT, verilator_command
 
 from _rtl_helpers import available
 

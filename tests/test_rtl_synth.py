@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from tritgpt import core_synth
+from tritgpt.fpga import synth as core_synth
 from tritgpt.errors import UserError
-from tritgpt.model import Config
+from tritgpt.ml.model import Config
 
 
 def _yosys():

@@ -14,8 +14,8 @@ import subprocess
 import numpy as np
 import pytest
 
-from tritgpt.model import rshift_round, sat, xorshift32
-from tritgpt.verilator import ROOT, build_root, verilator_command
+from tritgpt.ml.model import rshift_round, sat, xorshift32
+from tritgpt.sim.verilator import ROOT, build_root, verilator_command
 
 from _rtl_helpers import available
 

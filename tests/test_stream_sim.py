@@ -1,6 +1,6 @@
 """End to end: host tools <-> pty <-> Verilator model of tritgpt_top with the real core.
 
-Every token must equal tritgpt.model.generate's for the same weights, prompt,
+Every token must equal tritgpt.ml.model.generate's for the same weights, prompt,
 temperature and seed: greedy, seeded sampling, across a context re-prefill,
 after a client disconnects mid-stream, and after new weights are written through
 the protocol at run time. Tiny-config random packages keep the simulation quick.
@@ -13,9 +13,9 @@ import time
 
 import pytest
 
-from tritgpt import protocol as P
-from tritgpt.model import Config, IntParams, encode, generate, temperature_to_tinv
-from tritgpt.simboard import RTL_DIR, core_present
+from tritgpt.link import protocol as P
+from tritgpt.ml.model import Config, IntParams, encode, generate, temperature_to_tinv
+from tritgpt.sim.simboard import RTL_DIR, core_present
 
 pytestmark = pytest.mark.skipif(not core_present(),
                                 reason=f"{RTL_DIR / 'tritgpt_core.v'} not present yet (the core RTL)")
@@ -29,7 +29,7 @@ def params():
 
 @pytest.fixture(scope="module")
 def packages(params, tmp_path_factory):
-    from tritgpt.export import write_package
+    from tritgpt.ml.export import write_package
 
     d = tmp_path_factory.mktemp("stream")
     return write_package(params[0], d / "a"), write_package(params[1], d / "b")
@@ -38,7 +38,7 @@ def packages(params, tmp_path_factory):
 @pytest.fixture(scope="module")
 def port(packages):
     from cocotb_support import runner_available
-    from tritgpt.simboard import SimBoard
+    from tritgpt.sim.simboard import SimBoard
 
     reason = runner_available()
     if reason:
@@ -48,7 +48,7 @@ def port(packages):
 
 
 def board(port):
-    from tritgpt.host import Board
+    from tritgpt.link.host import Board
 
     return Board(port, timeout=5.0, token_timeout=60.0)
 
@@ -77,7 +77,7 @@ def test_generate_matches_reference(port, params, temperature, seed):
 def test_cli_stream_matches_reference(port, params):
     from typer.testing import CliRunner
 
-    from tritgpt.cli import app
+    from tritgpt.cli.app import app
 
     r = CliRunner().invoke(app, ["stream", "--port", port, "--prompt", "To be", "-n", "24",
                                  "--temperature", "0.7", "--seed", "7"])
@@ -100,7 +100,7 @@ def test_disconnect_midstream_then_reconnect(port, params):
 
 
 def test_bench_matches_reference(port, packages):
-    from tritgpt.commands.serial import bench_port
+    from tritgpt.cli.serial import bench_port
 
     r = bench_port(port, 30, prompt="Q", temperature=0.5, seed=2, weights=packages[0])
     assert r["tokens"] == 30 and r["matches_reference"]
@@ -110,7 +110,7 @@ def test_bench_matches_reference(port, packages):
 def test_runtime_weight_write_then_generate(port, params, packages):
     """Weights written through the protocol replace the built-in ones (a board of its own,
     so the other tests keep package a)."""
-    from tritgpt.simboard import SimBoard
+    from tritgpt.sim.simboard import SimBoard
 
     with SimBoard(packages[0]) as own_port, board(own_port) as b:
         ident = b.write_weights(packages[1])

@@ -19,9 +19,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _swap_helpers as SH  # noqa: E402
 
-from tritgpt import bram_frames as bf  # noqa: E402
-from tritgpt import fasm_bram as fb  # noqa: E402
-from tritgpt import swap as sw  # noqa: E402
+from tritgpt.fpga import bram_frames as bf  # noqa: E402
+from tritgpt.fpga import fasm_bram as fb  # noqa: E402
+from tritgpt.fpga import swap as sw  # noqa: E402
 from tritgpt.errors import UserError  # noqa: E402
 
 RNG = np.random.default_rng(1234)
@@ -477,7 +477,7 @@ def test_swap_refuses_output_over_inputs_and_missing_tools(env):
 
 def test_swap_refuses_bits_not_in_any_bram(env):
     """A design that keeps only part of an image: the rest can only change with a rebuild."""
-    from tritgpt.export import load_package, write_package
+    from tritgpt.ml.export import load_package, write_package
 
     mm = sw.complete_memmap(env["build"])
     mm["cells"] = [c for c in mm["cells"] if c["cell"] != "u_core.u_emb.u_tok.mem.0.1"]  # tok_emb bits 18-31 gone
@@ -514,7 +514,7 @@ def test_swap_ambiguous_cells_must_agree(env):
 def test_cli_swap(env):
     from typer.testing import CliRunner
 
-    from tritgpt.cli import app
+    from tritgpt.cli.app import app
 
     r = CliRunner().invoke(app, ["swap", str(env["build"]), str(env["new"]), "-o", str(env["tmp"] / "c.bit"),
                                  "--direct", "--json"])

@@ -31,8 +31,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _swap_helpers as SH  # noqa: E402
 
-from tritgpt import fasm_bram as fb  # noqa: E402
-from tritgpt import swap as sw  # noqa: E402
+from tritgpt.fpga import fasm_bram as fb  # noqa: E402
+from tritgpt.fpga import swap as sw  # noqa: E402
 
 pytestmark = pytest.mark.openxc7
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +54,7 @@ def sha(p: Path) -> str:
 
 def bit2fasm_images(bit: Path, mm: dict, tmp: Path) -> dict[str, np.ndarray]:
     """Decode a whole bitstream with prjxray bit2fasm; read the images with the project's FASM reader."""
-    from tritgpt import toolchain
+    from tritgpt.fpga import toolchain
 
     db = toolchain.discover().db_family_dir(mm["part"])
     out = tmp / (bit.stem + ".decoded.fasm")
@@ -193,8 +193,8 @@ def _flow_reason() -> str | None:
 
 def _mats_only(old: Path, seed: int, out: Path) -> Path:
     """The package `old` with new ternary matrices (embeddings, gains, shifts kept)."""
-    from tritgpt.export import load_package, write_package
-    from tritgpt.model import IntParams
+    from tritgpt.ml.export import load_package, write_package
+    from tritgpt.ml.model import IntParams
 
     p = load_package(old)
     q = IntParams.random(p.cfg, seed=seed)
@@ -210,7 +210,7 @@ def test_flow_fixture_round_trip(tmp_path):
         pytest.skip(reason)
     from rich.console import Console
 
-    from tritgpt.flow import BuildRequest, build
+    from tritgpt.fpga.flow import BuildRequest, build
 
     old = SH.make_weights(tmp_path / "w_old", "tiny", seed=1)
     rep = build(BuildRequest(board="arty-a7-35t", weights=old, build_dir=tmp_path / "b", fixture=True, nice=10,
@@ -247,14 +247,14 @@ def test_real_build_round_trip(tmp_path):
             pytest.skip(reason)
         from rich.console import Console
 
-        from tritgpt.flow import BuildRequest, build
+        from tritgpt.fpga.flow import BuildRequest, build
 
         old = SH.make_weights(tmp_path / "w_old", "default", seed=1)
         build_dir = tmp_path / "arty"
         report = build(BuildRequest(board="arty-a7-35t", weights=old, build_dir=build_dir, nice=10, seeds=(1,),
                                     allow_timing_fail=True), Console(quiet=True))
-    from tritgpt.export import read_manifest
-    from tritgpt.model import Config
+    from tritgpt.ml.export import read_manifest
+    from tritgpt.ml.model import Config
 
     cfg = Config.from_dict(read_manifest(build_dir / "weights")["config"])
     new = SH.make_weights(tmp_path / "w_new", cfg.name, seed=12345)

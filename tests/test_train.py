@@ -5,8 +5,8 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="training tests need tritgpt[train]")
 
-from tritgpt import train as T  # noqa: E402
-from tritgpt.model import Config, IntParams, forward  # noqa: E402
+from tritgpt.ml import train as T  # noqa: E402
+from tritgpt.ml.model import Config, IntParams, forward  # noqa: E402
 
 
 def _hw_from_int(p: IntParams) -> "T.HwGPT":
@@ -93,7 +93,7 @@ def test_non_ascii_corpus_is_mapped(tmp_path):
 def test_hardware_mode_equals_reference_on_shipped_weights():
     from pathlib import Path
 
-    from tritgpt.export import load_package
+    from tritgpt.ml.export import load_package
 
     p = load_package(Path(__file__).resolve().parents[1] / "weights" / "default")
     hw = _hw_from_int(p)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the fixed ROM images of the RTL core (rtl/tables/*.hex) from tritgpt.model.
+"""Write the fixed ROM images of the RTL core (rtl/tables/*.hex) from tritgpt.ml.model.
 
     exp.hex    EXP[d]   = round(255 * exp(-d/16)), d = 0..255     8-bit words
     rsqrt.hex  RSQRT[m] = round(2**15 / sqrt(m)), m = 0..255     16-bit words (m = 0 unused)
@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tritgpt.model import EXP_TABLE, RECIP_TABLE, RSQRT_TABLE  # noqa: E402
+from tritgpt.ml.model import EXP_TABLE, RECIP_TABLE, RSQRT_TABLE  # noqa: E402
 
 
 def tables() -> dict[str, str]:

@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
         the new bitstream is read back and checked before it is written.
         """
         from ..errors import UserError
-        from ..swap import swap as run_swap
+        from ..fpga.swap import swap as run_swap
 
         if direct and full:
             raise UserError("--direct and --full exclude each other")

@@ -13,23 +13,15 @@ import typer
 from rich.console import Console
 
 from ..errors import UserError
+from ..paths import default_weights
 
 console = Console(stderr=True)
 
-DEFAULT_WEIGHTS = Path("weights/default")
 SHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 
 
-def default_weights() -> Path:
-    """weights/default in the working tree, else the copy installed with the package."""
-    if (DEFAULT_WEIGHTS / "manifest.json").exists():
-        return DEFAULT_WEIGHTS
-    root = Path(__file__).resolve().parents[2] / "weights" / "default"
-    return root if (root / "manifest.json").exists() else DEFAULT_WEIGHTS
-
-
 def load_weights(path: Optional[Path]):
-    from ..export import WeightsError, load_package
+    from ..ml.export import WeightsError, load_package
 
     path = Path(path) if path else default_weights()
     try:
@@ -88,8 +80,8 @@ def register(app: typer.Typer) -> None:
         _need_torch()
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        from ..model import Config
-        from ..train import train as run_train
+        from ..ml.model import Config
+        from ..ml.train import train as run_train
 
         try:
             cfg = Config.load(config)
@@ -124,8 +116,8 @@ def register(app: typer.Typer) -> None:
     ):
         """Export a checkpoint to a weights package (BRAM init images + manifest)."""
         _need_torch()
-        from ..export import WeightsError, write_package
-        from ..train import checkpoint_summary, int_params_from_checkpoint
+        from ..ml.export import WeightsError, write_package
+        from ..ml.train import checkpoint_summary, int_params_from_checkpoint
 
         try:
             p = int_params_from_checkpoint(checkpoint)
@@ -146,8 +138,8 @@ def register(app: typer.Typer) -> None:
         record: bool = typer.Option(False, "--record", help="Store the result in the package's manifest.json."),
     ):
         """Validation loss of the integer model (nats/char) on the last 10% of the corpus."""
-        from ..evaluate import validation_loss
-        from ..export import record_metric
+        from ..ml.evaluate import validation_loss
+        from ..ml.export import record_metric
 
         p = load_weights(weights)
         path = resolve_corpus(corpus)
@@ -171,7 +163,7 @@ def register(app: typer.Typer) -> None:
         weights: Optional[Path] = typer.Option(None, help="Weights package (default weights/default)."),
     ):
         """Generate text with the integer reference model (what the FPGA computes)."""
-        from ..model import encode, generate as gen, temperature_to_tinv
+        from ..ml.model import encode, generate as gen, temperature_to_tinv
 
         p = load_weights(weights)
         if n < 0:

@@ -42,10 +42,9 @@ from rich.table import Table
 
 from . import boards as boards_mod
 from . import toolchain as tc_mod
-from .errors import UserError
+from ..errors import UserError
 
-PROJECT_ROOT = boards_mod.PROJECT_ROOT
-FLOWS_DIR = PROJECT_ROOT / "flows"
+from ..paths import CORES_DIR, FLOWS_DIR, ROOT as PROJECT_ROOT, build_root
 SYSTEM_NAME = "tritgpt"
 REPORT_FORMAT = 1
 
@@ -118,7 +117,7 @@ def _flow_code(*names: str) -> list[Path]:
 
 
 def cores_roots(req: BuildRequest) -> list[Path]:
-    roots = [PROJECT_ROOT / "cores"]
+    roots = [CORES_DIR]
     if req.fixture:
         roots.append(PROJECT_ROOT / "tests" / "fixtures" / "board_top")
     roots += [Path(p) for p in req.extra_cores]
@@ -300,14 +299,14 @@ def _fail(stage: str, work: Path, logs: list[Path]) -> UserError:
 
 def build(req: BuildRequest, console: Console | None = None) -> dict:
     console = console or Console()
-    from . import export
+    from ..ml import export
 
     # ---- checks before any tool runs --------------------------------------
     board = boards_mod.get_board(req.board)
     weights = Path(req.weights)
     try:
         manifest = export.read_manifest(weights)
-        from .model import Config
+        from ..ml.model import Config
 
         cfg = Config.from_dict(manifest["config"])
     except export.WeightsError as exc:
@@ -324,7 +323,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     tools = tc_mod.discover()
     tools.require("all" if req.stop_after is None else "synth", board.part)
 
-    work = Path(req.build_dir or PROJECT_ROOT / "build" / board.name).resolve()
+    work = Path(req.build_dir or build_root() / board.name).resolve()
     work.mkdir(parents=True, exist_ok=True)
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
@@ -627,7 +626,7 @@ def _bench_core(weights: Path, work: Path, console: Console) -> float:
 
     The core is the same RTL the bitstream holds and is cycle-exact, so this is the
     figure the board gives (less UART waits). A failure only costs the tokens/s line."""
-    from .verilator import bench_core
+    from ..sim.verilator import bench_core
 
     ui = Ui(console)
     ui.start("bench")
@@ -812,7 +811,7 @@ def program(board_name: str, bitstream: Path | None = None, *, cable: str | None
             flash: bool = False, console: Console | None = None) -> None:
     console = console or Console()
     board = boards_mod.get_board(board_name)
-    bit = Path(bitstream) if bitstream else PROJECT_ROOT / "build" / board.name / "tritgpt.bit"
+    bit = Path(bitstream) if bitstream else build_root() / board.name / "tritgpt.bit"
     if not bit.exists():
         raise UserError(f"no bitstream at {bit}; build one with `tritgpt build --board {board.name}`")
     loader = shutil.which("openFPGALoader")

@@ -1,7 +1,7 @@
 """A simulated board on a pseudo-terminal: the whole top level in Verilator.
 
 The Verilator model of rtl/tritgpt_top.v (UART pins included) runs under a small
-C++ harness (tritgpt/simboard.cpp) that drives uart_rx from bytes read off a pty
+C++ harness (tritgpt/sim/simboard.cpp) that drives uart_rx from bytes read off a pty
 and decodes the uart_tx waveform back into bytes. Any serial client can talk to
 it: `tritgpt stream --port /dev/pts/N`, `python -m serial.tools.miniterm`, picocom.
 
@@ -29,21 +29,16 @@ import time
 import tty
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-RTL_DIR = PROJECT_ROOT / "rtl"
+from ..paths import DEFAULT_WEIGHTS, RTL_DIR
+from ..paths import build_root as default_build_root
+
 HARNESS = Path(__file__).resolve().parent / "simboard.cpp"
-DEFAULT_WEIGHTS = PROJECT_ROOT / "weights" / "default"
 SIM_CLK_HZ = 100_000_000
 CYCLES_PER_BIT = 8
 # this module's own RTL; the core's files are every other rtl/*.v
 UART_SOURCES = ("uart_rx.v", "uart_tx.v", "tg_clock_divider.v", "tritgpt_proto.v", "tritgpt_top.v")
-
-
-def default_build_root() -> Path:
-    env = os.environ.get("TRITGPT_BUILD_DIR")
-    return Path(env) if env else PROJECT_ROOT / "build"
 
 
 def verilator_env(apply: bool = False) -> dict:
@@ -68,7 +63,7 @@ def core_present() -> bool:
 
 
 def default_sources() -> list[Path]:
-    """The top level with the real core (its file list from tritgpt.verilator)."""
+    """The top level with the real core (its file list from tritgpt.sim.verilator)."""
     if not core_present():
         raise UserError(f"{RTL_DIR / 'tritgpt_core.v'} not found: this checkout has no core RTL yet")
     try:
@@ -272,5 +267,5 @@ def serve(weights_dir: str | Path = DEFAULT_WEIGHTS, *, sources: list[Path] | No
         board.close()
 
 
-if __name__ == "__main__":  # python -m tritgpt.simboard [WEIGHTS_DIR]
+if __name__ == "__main__":  # python -m tritgpt.sim.simboard [WEIGHTS_DIR]
     serve(sys.argv[1] if len(sys.argv) > 1 else DEFAULT_WEIGHTS)

@@ -7,7 +7,7 @@
 
 Every problem a user can fix is raised as tritgpt.errors.UserError with a
 message that says what to do. Every wait is bounded. The protocol is in
-docs/protocol.md (and tritgpt/protocol.py).
+docs/protocol.md (and tritgpt/link/protocol.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from . import protocol as P
-from .errors import UserError
+from ..errors import UserError
 
 DEFAULT_BAUD = 115200
 RETRIABLE = {P.ErrorCode.BAD_CRC, P.ErrorCode.BAD_TYPE, P.ErrorCode.BAD_LENGTH, P.ErrorCode.TIMEOUT,
@@ -236,7 +236,7 @@ class Board:
 
     def check_weights(self, package_dir: str | Path) -> None:
         """Raise UserError unless the board runs the model of this weights package."""
-        from .export import WeightsError, read_manifest
+        from ..ml.export import WeightsError, read_manifest
 
         try:
             manifest = read_manifest(Path(package_dir))
@@ -257,7 +257,7 @@ class Board:
         return bool(ack.a)
 
     def _prompt_bytes(self, prompt) -> bytes:
-        from .model import encode
+        from ..ml.model import encode
 
         toks = encode(prompt) if isinstance(prompt, str) else [int(t) for t in prompt]
         if any(not 0 <= t < 128 for t in toks):
@@ -295,9 +295,9 @@ class Board:
         """Generate n tokens after `prompt` (str or token list); on_token(t) is called for each.
 
         temperature 0 is greedy; otherwise tinv = round(256 / temperature) as in
-        tritgpt.model.temperature_to_tinv (or pass tinv directly).
+        tritgpt.ml.model.temperature_to_tinv (or pass tinv directly).
         """
-        from .model import temperature_to_tinv
+        from ..ml.model import temperature_to_tinv
 
         if tinv is None:
             tinv = temperature_to_tinv(temperature)
@@ -356,7 +356,7 @@ class Board:
 
     def bench(self, n: int, prompt="\n", temperature: float = 0.0, seed: int = 1) -> dict:
         """Generate n tokens on the board without streaming them; the core's own timing."""
-        from .model import temperature_to_tinv
+        from ..ml.model import temperature_to_tinv
 
         tinv = temperature_to_tinv(temperature)
         t0 = self._start(prompt, n, tinv, seed, bench=True)
@@ -379,7 +379,7 @@ class Board:
 
         progress(words_done, words_total) is called as blocks are acknowledged.
         """
-        from .export import WeightsError, images, load_package, read_manifest
+        from ..ml.export import WeightsError, images, load_package, read_manifest
 
         package_dir = Path(package_dir)
         try:

@@ -11,7 +11,7 @@ DSP48E1s, and checks them against the budget of the project's issue: LUT <= 80 %
 BRAM <= 90 %, DSP <= 90 % of the xc7a35t, and every large memory in block RAM.
 
 Command line (also what the FuseSoC `synth` target runs):
-    python -m tritgpt.core_synth [WEIGHTS_DIR] [--json] [--force]
+    python -m tritgpt.fpga.synth [WEIGHTS_DIR] [--json] [--force]
 """
 
 from __future__ import annotations
@@ -27,12 +27,11 @@ import sys
 import time
 from pathlib import Path
 
-from . import export
-from .errors import UserError
-from .model import Config, IntParams
+from ..ml import export
+from ..errors import UserError
+from ..ml.model import Config, IntParams
 
-ROOT = Path(__file__).resolve().parent.parent
-RTL_DIR = ROOT / "rtl"
+from ..paths import DEFAULT_WEIGHTS, RTL_DIR, build_root
 
 # xc7a35t resources and the issue's budget
 XC7A35T = {"LUT": 20800, "FF": 41600, "BRAM36": 50, "DSP": 90}
@@ -46,7 +45,7 @@ BRAM_MEMORIES = ("u_mv.g_bank", "u_att.g_kv", "u_emb.u_tok", "u_emb.u_pos", "u_n
 
 
 def _rtl_sources() -> list[Path]:
-    from .verilator import RTL_SOURCES
+    from ..sim.verilator import RTL_SOURCES
     return [RTL_DIR / f for f in RTL_SOURCES]
 
 
@@ -64,7 +63,7 @@ def find_yosys() -> list[str]:
 
 
 def _key(cfg: Config) -> str:
-    from .verilator import _config_header
+    from ..sim.verilator import _config_header
     h = hashlib.sha256()
     for f in _rtl_sources() + sorted((RTL_DIR / "tables").glob("*.hex")):
         h.update(f.name.encode())
@@ -94,7 +93,7 @@ def synthesize(weights_dir: Path | None = None, cfg: Config | None = None, *, fo
     if cfg is None:
         cfg = Config.load("default")
     key = _key(cfg)
-    work = Path(os.environ.get("TRITGPT_BUILD_DIR", ROOT / "build")) / "synth" / f"{cfg.name}-{key}"
+    work = build_root() / "synth" / f"{cfg.name}-{key}"
     rep_path = work / "report.json"
     if rep_path.exists() and not force:
         return json.loads(rep_path.read_text())
@@ -174,8 +173,8 @@ def main(argv=None) -> int:
     ap.add_argument("--force", action="store_true", help="ignore the cached report")
     a = ap.parse_args(argv)
     w = a.weights
-    if w is None and (ROOT / "weights" / "default" / "manifest.json").exists() and a.config == "default":
-        w = ROOT / "weights" / "default"
+    if w is None and (DEFAULT_WEIGHTS / "manifest.json").exists() and a.config == "default":
+        w = DEFAULT_WEIGHTS
     try:
         rep = synthesize(w, None if w else Config.load(a.config), force=a.force,
                          log=lambda m: print(m, file=sys.stderr))

@@ -1,7 +1,7 @@
 """Serial commands: stream, info, load-weights, serve-sim; bench_port() for `bench --port`.
 
 They talk to a board (or the simulated board, `tritgpt serve-sim`) with the UART
-protocol of docs/protocol.md through tritgpt.host.Board.
+protocol of docs/protocol.md through tritgpt.link.host.Board.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ BAUD_HELP = "Baud rate the bitstream was built for (BAUD parameter)."
 
 
 def _tinv(temperature: float) -> int:
-    from ..model import temperature_to_tinv
+    from ..ml.model import temperature_to_tinv
 
     try:
         return temperature_to_tinv(temperature)
@@ -44,10 +44,10 @@ def bench_port(port: str, n: int = 1000, *, baud: int = 115200, clock_hz: float 
 
     Returns tokens, cycles, cycles_per_token, core_tokens_per_second (at clock_hz),
     wall_seconds, model_hash, and with `weights` also matches_reference: whether
-    the checksum of the tokens equals that of tritgpt.model.generate's.
+    the checksum of the tokens equals that of tritgpt.ml.model.generate's.
     """
-    from .. import protocol as P
-    from ..host import Board
+    from ..link import protocol as P
+    from ..link.host import Board
 
     with Board(port, baud, timeout=timeout, token_timeout=max(30.0, n / 50)) as board:
         if weights is not None:
@@ -57,8 +57,8 @@ def bench_port(port: str, n: int = 1000, *, baud: int = 115200, clock_hz: float 
     result["core_tokens_per_second"] = n * clock_hz / result["cycles"] if result["cycles"] else 0.0
     result["port"] = port
     if weights is not None:
-        from ..export import load_package
-        from ..model import encode, generate
+        from ..ml.export import load_package
+        from ..ml.model import encode, generate
 
         p = load_package(Path(weights))
         toks = generate(p, encode(prompt)[-p.cfg.context:], n, tinv=_tinv(temperature), seed=seed)
@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
         timeout: float = typer.Option(2.0, help="Seconds to wait for the board to answer a command."),
     ):
         """Generate on the board and print the text as it arrives."""
-        from ..host import Board
+        from ..link.host import Board
 
         tinv = _tinv(temperature)
         if not 1 <= n <= 65535:
@@ -119,7 +119,7 @@ def register(app: typer.Typer) -> None:
         timeout: float = typer.Option(2.0, help="Seconds to wait for the board to answer."),
     ):
         """Identify the board: firmware, model hash and configuration, clock and baud."""
-        from ..host import Board
+        from ..link.host import Board
 
         with Board(port, baud, timeout=timeout) as board:
             ident = board.identify()
@@ -151,7 +151,7 @@ def register(app: typer.Typer) -> None:
         """Write a weights package into the running board's memories (no rebuild)."""
         from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-        from ..host import Board
+        from ..link.host import Board
 
         t0 = time.monotonic()
         with Board(port, baud, timeout=timeout, log=lambda m: console.print(f"[dim]{m}[/]")) as board:
@@ -168,10 +168,10 @@ def register(app: typer.Typer) -> None:
         build_dir: Optional[Path] = typer.Option(None, help="Build cache (default build/, or $TRITGPT_BUILD_DIR)."),
     ):
         """Run the simulated board (Verilator model of the whole top level) on a pseudo-terminal."""
-        from ..simboard import DEFAULT_WEIGHTS, serve
+        from ..paths import default_weights
+        from ..sim.simboard import serve
 
-        if weights is None:
-            weights = Path("weights/default") if Path("weights/default/manifest.json").exists() else DEFAULT_WEIGHTS
+        weights = weights or default_weights()
 
         def ready(port: str) -> None:
             print(port, flush=True)

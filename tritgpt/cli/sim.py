@@ -1,6 +1,6 @@
 """Simulation commands: `tritgpt sim` and `tritgpt bench --sim` (also `bench --port`).
 
-Both run the Verilator model of rtl/tritgpt_core (tritgpt.verilator): the first
+Both run the Verilator model of rtl/tritgpt_core (tritgpt.sim.verilator): the first
 run after an RTL change builds it (a minute or two), later runs reuse the build.
 """
 
@@ -15,17 +15,17 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import UserError
+from ..paths import build_root
 
 console = Console(stderr=True)
 out = Console()
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_WEIGHTS = Path("weights/default")
 BENCH_TOKENS = 128
 
 
 def _package(weights: Path):
-    from .. import export
+    from ..ml import export
 
     if not (weights / "manifest.json").exists():
         hint = (" (the shipped weights are not in this checkout; make a package with "
@@ -38,7 +38,7 @@ def _package(weights: Path):
 
 
 def _tinv(temperature: float) -> int:
-    from ..model import temperature_to_tinv
+    from ..ml.model import temperature_to_tinv
 
     try:
         return temperature_to_tinv(temperature)
@@ -47,7 +47,7 @@ def _tinv(temperature: float) -> int:
 
 
 def _sim(cfg, **kw):
-    from ..verilator import CoreSim
+    from ..sim.verilator import CoreSim
 
     with console.status(f"building / starting the Verilator model of tritgpt_core ('{cfg.name}') ..."):
         return CoreSim(cfg, **kw)
@@ -55,13 +55,13 @@ def _sim(cfg, **kw):
 
 def run_bench(weights: Path, n: int = BENCH_TOKENS, synth: bool = True) -> dict:
     """cycles/token of the core (greedy, 1-token prompt), simulated speed, yosys resources."""
-    from ..verilator import bench_core
+    from ..sim.verilator import bench_core
 
     p = _package(weights)
     with console.status(f"Verilator model of tritgpt_core ('{p.cfg.name}'): building (once) and running ..."):
         rep = bench_core(weights, n, params=p)
     if synth:
-        from ..core_synth import synthesize
+        from ..fpga.synth import synthesize
 
         with console.status("yosys synth_xilinx of tritgpt_core (minutes the first time, cached after) ..."):
             s = synthesize(weights)
@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         trace: Optional[Path] = typer.Option(None, help="Write an FST waveform of the run to this file."),
     ):
         """Generate text with the Verilator model of the RTL core; check it against the reference."""
-        from ..model import decode, encode, generate
+        from ..ml.model import decode, encode, generate
 
         if n < 0 or n > 65535:
             raise UserError("-n must be in 0..65535 (the core's n_tokens is 16 bits)")
@@ -112,7 +112,7 @@ def register(app: typer.Typer) -> None:
             k = next((i for i, (a, b) in enumerate(zip(r.tokens, ref)) if a != b), min(len(r.tokens), len(ref)))
             raise UserError(f"the RTL differs from the reference model at token {k}: this is a bug in rtl/, "
                             f"please report it with the weights package and the command line")
-        console.print("[green]matches the reference model (tritgpt.model.generate) token for token[/]")
+        console.print("[green]matches the reference model (tritgpt.ml.model.generate) token for token[/]")
 
     @app.command()
     def bench(
@@ -146,7 +146,7 @@ def register(app: typer.Typer) -> None:
         if n < 1 or n > 65535:
             raise UserError("-n must be in 1..65535")
         rep = run_bench(weights, n, synth)
-        dest = ROOT / "build" / "sim" / "bench.json"
+        dest = build_root() / "sim" / "bench.json"
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_text(json.dumps(rep, indent=2) + "\n")
         if json_out:

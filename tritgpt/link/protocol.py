@@ -1,7 +1,7 @@
 """The host <-> FPGA UART protocol: frames, CRC, commands and responses.
 
 The protocol is specified in docs/protocol.md; this module is its executable
-form, shared by the host client (tritgpt.host) and the tests. rtl/tritgpt_proto.v
+form, shared by the host client (tritgpt.link.host) and the tests. rtl/tritgpt_proto.v
 is the device side.
 
 Frame:  A5 | type | len | payload[len] | crc_hi | crc_lo

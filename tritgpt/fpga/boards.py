@@ -18,15 +18,15 @@ import re
 import sys
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BOARDS_DIR = PROJECT_ROOT / "constraints"
+from ..paths import CONSTRAINTS_DIR as BOARDS_DIR
+from ..paths import CORES_DIR, DEFAULT_WEIGHTS, ROOT as PROJECT_ROOT
 
 # Top-level ports of rtl/tritgpt_top.v
 PORT_CLK, PORT_RX, PORT_TX, PORT_LED = "clk", "uart_rx", "uart_tx", "led"
@@ -230,7 +230,7 @@ def estimate_bram(cfg, lanes: int | None = None) -> dict:
     A RAMB18 counts as half a RAMB36. rtl/tritgpt_core.v with the default config
     synthesises to exactly this (40 RAMB36).
     """
-    from . import export
+    from ..ml import export
 
     lay = export.layout(cfg, lanes or export.LANES)
     dep = lay["depth"]
@@ -270,7 +270,7 @@ def check_fit(board: Board, cfg, lanes: int | None = None) -> dict:
 # FuseSoC core with one target per board
 # ----------------------------------------------------------------------------
 
-CORE_FILE = PROJECT_ROOT / "cores" / "tritgpt_board.core"
+CORE_FILE = CORES_DIR / "tritgpt_board.core"
 BOARD_CORE_VLNV = "tritgpt:tritgpt:board:0.1.0"
 TOP_CORE_VLNV = "tritgpt:tritgpt:top"
 FIXTURE_FLAG = "tritgpt_fixture"
@@ -303,7 +303,7 @@ def board_core(boards: list[Board] | None = None) -> str:
         f'      - "{FIXTURE_FLAG}? ({FIXTURE_CORE_VLNV})"',
     ]
     # the shipped weights, for builds with FuseSoC alone (tritgpt build brings its own)
-    wdir = PROJECT_ROOT / "weights" / "default"
+    wdir = DEFAULT_WEIGHTS
     wfiles = sorted(p.name for p in wdir.iterdir() if p.suffix in (".hex", ".vh", ".json")) if wdir.is_dir() else []
     if wfiles:
         out += ["  default_weights:", "    file_type: user", "    files:"]

@@ -28,12 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import export
-from .errors import UserError
-from .model import Config, IntParams, KVCache, sample, seed_state
+from ..ml import export
+from ..errors import UserError
+from ..ml.model import Config, IntParams, KVCache, sample, seed_state
 
-ROOT = Path(__file__).resolve().parent.parent
-RTL_DIR = ROOT / "rtl"
+from ..paths import ROOT, RTL_DIR
+from ..paths import build_root as _build_root
 RTL_SOURCES = (
     "tg_common.v", "tg_matvec.v", "tg_requant.v", "tg_mac_array.v", "tg_rmsnorm.v",
     "tg_attention.v", "tg_softmax.v", "tg_embedding.v", "tg_residual.v", "tg_sampler.v", "tg_fsm.v",
@@ -49,7 +49,7 @@ def rtl_files() -> list[Path]:
 
 
 def build_root() -> Path:
-    return Path(os.environ.get("TRITGPT_BUILD_DIR", ROOT / "build")) / "verilator"
+    return _build_root() / "verilator"
 
 
 def verilator_command() -> tuple[list[str], dict]:
@@ -265,7 +265,7 @@ def bench_core(weights_dir: Path, n: int = 128, *, params: IntParams | None = No
     """Cycles/token of the core on a weights package: n greedy tokens from a 1-token
     prompt, checked against the reference model (`tritgpt bench --sim`, and the build's
     tokens/s estimate)."""
-    from .model import encode, generate
+    from ..ml.model import encode, generate
 
     p = params if params is not None else export.load_package(Path(weights_dir))
     sim = CoreSim(p.cfg, dump=True, capture=False)

@@ -34,7 +34,21 @@ def _root(
 
 
 # Command modules register themselves on `app` when imported.
-from .commands import register_all  # noqa: E402
+import importlib  # noqa: E402
+
+MODULES = ("model", "sim", "build", "serial", "swap", "demo")
+
+
+def register_all(app) -> None:
+    for name in MODULES:
+        try:
+            mod = importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__package__}.{name}":
+                continue  # area not present in this checkout
+            raise
+        mod.register(app)
+
 
 register_all(app)
 
@@ -45,7 +59,7 @@ def main() -> None:
 
     from rich.console import Console
 
-    from .errors import UserError
+    from ..errors import UserError
 
     try:
         app(standalone_mode=False)

@@ -38,7 +38,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 
 if sys.version_info >= (3, 11):
     import tomllib

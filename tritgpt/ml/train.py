@@ -5,13 +5,13 @@ absmean rule w_t = clip(round(w / mean|w|), -1, 1) and a straight-through
 estimator; activations, RMSNorm and softmax in float.
 
 Calibration: one batch through the float model fixes every activation scale and
-turns them into the integer constants of tritgpt.model (requant M/S, shifts).
+turns them into the integer constants of tritgpt.ml.model (requant M/S, shifts).
 
 Phase 2 ("hw"): the forward pass *is* the integer reference arithmetic, computed
 exactly on integer-valued float64 tensors. Each integer step is paired with a
 smooth surrogate that carries the gradient: ste(exact, surrogate) has the value of
 `exact` and the gradient of `surrogate`. Parameters are latents in integer units
-(round(latent) is the exported integer), so logits equal tritgpt.model.forward's
+(round(latent) is the exported integer), so logits equal tritgpt.ml.model.forward's
 bit for bit (tests/test_train.py checks it).
 
 Needs torch: pip install 'tritgpt[train]'.

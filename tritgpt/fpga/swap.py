@@ -4,7 +4,7 @@
 
 A build keeps the routed design as FASM (tritgpt.fasm), the configuration frames
 (tritgpt.frames), the bitstream (tritgpt.bit) and the memory map (memmap.json, see
-tritgpt.memmap). The weights are only in the INIT_xx/INITP_xx features of the block
+tritgpt.fpga.memmap). The weights are only in the INIT_xx/INITP_xx features of the block
 RAMs the map lists, so a swap
 
 1. checks that NEW_WEIGHTS has the build's config and layout, and that the FASM,
@@ -12,7 +12,7 @@ RAMs the map lists, so a swap
 2. computes each mapped cell's new contents: its current contents (read from the
    FASM) with the image bits it holds replaced (cell lanes <-> image bits from the
    map), and writes the INIT/INITP lines of its RAMB18 halves as nextpnr-xilinx
-   does (RAMB36 bit interleave included, see tritgpt.fasm_bram);
+   does (RAMB36 bit interleave included, see tritgpt.fpga.fasm_bram);
 3. turns the new lines into frames with prjxray fasm2frames (only the lines of the
    changed tiles; their block RAM words replace those of tritgpt.frames), or with
    the project's own segbits encoder (--direct), or runs fasm2frames on the whole new
@@ -65,7 +65,7 @@ import numpy as np
 
 from . import bram_frames as bf
 from . import fasm_bram as fb
-from .errors import UserError
+from ..errors import UserError
 
 SWAP_FORMAT = 1
 FASM_NAME = "tritgpt.fasm"
@@ -600,7 +600,7 @@ class _Clock:
 
 
 def _check_weights(binding: dict, new_dir: Path) -> tuple[dict, dict[str, np.ndarray]]:
-    from . import export
+    from ..ml import export
 
     try:
         manifest = export.read_manifest(new_dir)

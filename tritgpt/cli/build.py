@@ -11,17 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import UserError
+from ..paths import default_weights
 
 console = Console(stderr=True)
 
 
-def _default_weights() -> Path:
-    here = Path("weights/default")
-    if (here / "manifest.json").exists():
-        return here
-    from ..boards import PROJECT_ROOT
-
-    return PROJECT_ROOT / "weights" / "default"
 
 
 def _seeds(text: str) -> tuple[int, ...]:
@@ -54,10 +48,10 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
     ):
         """Build a bitstream for BOARD from a weights package with the open openXC7 tools."""
-        from ..flow import BuildRequest, build as run_build
+        from ..fpga.flow import BuildRequest, build as run_build
 
         req = BuildRequest(
-            board=board, weights=weights or _default_weights(), build_dir=out, seeds=_seeds(seeds),
+            board=board, weights=weights or default_weights(), build_dir=out, seeds=_seeds(seeds),
             seed_policy="best" if best_seed else "first", timeout=timeout, allow_timing_fail=allow_timing_fail,
             cycles_per_token=cycles_per_token, stop_after="synth" if synth_only else None, force=force,
             nice=nice, baud=baud, bench=bench,
@@ -74,7 +68,7 @@ def register(app: typer.Typer) -> None:
         flash: bool = typer.Option(False, "--flash", help="Write the configuration flash instead of SRAM."),
     ):
         """Load a bitstream onto BOARD with openFPGALoader."""
-        from ..flow import program as run_program
+        from ..fpga.flow import program as run_program
 
         run_program(board, bitstream, cable=cable, flash=flash, console=console)
 
@@ -85,7 +79,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print the boards as JSON."),
     ):
         """List the supported boards (part, clock, pins, resources, models that fit)."""
-        from .. import boards as boards_mod
+        from ..fpga import boards as boards_mod
 
         if write:
             for path in boards_mod.write_board_files():
@@ -111,7 +105,7 @@ def register(app: typer.Typer) -> None:
                           f"{b.budget.ff / 1000:.1f}k", str(b.budget.ramb36), str(b.budget.dsp), ",".join(b.fits))
             Console().print(t)
         if tools:
-            from .. import toolchain
+            from ..fpga import toolchain
 
             tc = toolchain.discover()
             t = Table(title=f"tools (config: {tc.config_file})", show_header=True, header_style="bold")

@@ -30,10 +30,10 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(7, help="PRNG seed."),
     ):
         """Stream text from the simulated board over a real serial port (a pty), checked against the reference."""
-        from ..export import WeightsError, load_package
-        from ..host import Board
-        from ..model import encode, generate, temperature_to_tinv
-        from ..simboard import SimBoard, core_present
+        from ..ml.export import WeightsError, load_package
+        from ..link.host import Board
+        from ..ml.model import encode, generate, temperature_to_tinv
+        from ..sim.simboard import SimBoard, core_present
         from .model import default_weights
 
         weights = Path(weights) if weights else default_weights()
@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _loss(weights: Path) -> str:
-    from ..export import read_manifest
+    from ..ml.export import read_manifest
 
     ev = read_manifest(weights).get("metrics", {}).get("eval")
     return f"{ev['loss']:.3f} nats/char" if ev else "not measured"

@@ -2,7 +2,7 @@
 
 This file is the specification of the hardware arithmetic. Every rounding and
 saturation the FPGA core performs is written down here, once, in numpy; the
-Verilog core (rtl/) and the training's hardware mode (tritgpt/train.py) are
+Verilog core (rtl/) and the training's hardware mode (tritgpt/ml/train.py) are
 tested against it bit for bit.
 
 Model: character-level GPT, vocabulary = 128 ASCII codes.
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-CONFIG_DIR = Path(__file__).parent / "configs"
+from ..paths import CONFIG_DIR
 NORM_SHIFT = 2  # rmsnorm output = (x / rms) * g / 4: lets int8 gains use their full range
 EXP_BITS = 4  # softmax argument d is in units of 2**-EXP_BITS nat
 
@@ -97,7 +97,7 @@ class Config:
 
     @classmethod
     def load(cls, name_or_path: str | Path) -> "Config":
-        """A config by name (tritgpt/configs/NAME.json) or by path to a JSON file."""
+        """A config by name (tritgpt/ml/configs/NAME.json) or by path to a JSON file."""
         path = Path(name_or_path)
         if not path.suffix:
             path = CONFIG_DIR / f"{name_or_path}.json"
