@@ -43,7 +43,6 @@ def swap(
         raise UserError("--no-verify and --bit2fasm exclude each other")
     method = "direct" if direct else "full" if full else "fasm2frames"
     verify = "none" if no_verify else "bit2fasm" if bit2fasm else "bitread"
-    console.print(f"tritgpt swap {build_dir} <- {weights}", markup=False, highlight=False)
     with console.status("swapping ...") if console.is_terminal else _Null():
         res = run_swap(build_dir, weights, out, fasm_out=fasm, frames_out=frames, method=method,
                        verify=verify, nice=nice)
