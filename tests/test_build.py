@@ -296,14 +296,6 @@ def test_timing_failure_is_an_error(tmp_path, tiny_weights, monkeypatch):
     assert not (tmp_path / "t" / "tritgpt.bit").exists()
 
 
-def test_missing_top_core_message(tmp_path, tiny_weights):
-    if H.real_top_reason() is None:
-        pytest.skip("a core provides tritgpt:tritgpt:top")
-    with pytest.raises(UserError, match=r"no core provides the board top level \(tritgpt:tritgpt:top\)"):
-        flow.build(flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights, build_dir=tmp_path / "b",
-                                     stop_after="synth"), quiet())
-
-
 def test_bench_stage_measures_cycles_per_token(tmp_path, tiny_weights):
     """Without a bench JSON, a build measures cycles/token on the Verilator model of the
     core and the report's tokens/s comes from it (the board's clock / that figure)."""
