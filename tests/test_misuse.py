@@ -241,6 +241,24 @@ OTHER = [
 ]
 
 
+def _package_argv(command: str, package: str) -> list[str]:
+    return ["eval", package] if command == "eval" else [command, "--weights", package]
+
+
+ALL_ARGV = ([c[1] for c in USAGE] + [c[1] for c in NUMBERS] + [_package_argv(c[1], c[2]) for c in PACKAGES]
+            + [c[1] for c in OTHER])
+
+
+@pytest.fixture(scope="module")
+def results(work) -> dict:
+    """Every case's run, made up front on all cores (each is a process start, ~1 s of CPU)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        runs = list(pool.map(lambda argv: run(argv, work), ALL_ARGV))
+    return {tuple(argv): res for argv, res in zip(ALL_ARGV, runs)}
+
+
 def run(argv: list[str], work: Path) -> subprocess.CompletedProcess:
     args = [a.replace("{w}", str(work)) for a in argv]
     env = {k: v for k, v in os.environ.items() if k != "TRITGPT_DEBUG"}
@@ -259,8 +277,8 @@ def assert_one_line_error(res: subprocess.CompletedProcess, fragments: list[str]
 
 
 @pytest.mark.parametrize("argv,code,fragments", [c[1:] for c in USAGE], ids=[c[0] for c in USAGE])
-def test_usage_errors(argv, code, fragments, work):
-    res = run(argv, work)
+def test_usage_errors(argv, code, fragments, results):
+    res = results[tuple(argv)]
     assert "Traceback" not in res.stderr, res.stderr
     assert res.returncode == code, (res.returncode, res.stderr)
     text = res.stderr if argv else res.stdout + res.stderr   # no arguments: the help, as click prints it
@@ -273,21 +291,20 @@ def test_usage_errors(argv, code, fragments, work):
 
 
 @pytest.mark.parametrize("argv,fragments", [c[1:] for c in NUMBERS], ids=[c[0] for c in NUMBERS])
-def test_numbers_out_of_range(argv, fragments, work):
-    assert_one_line_error(run(argv, work), fragments, work)
+def test_numbers_out_of_range(argv, fragments, results, work):
+    assert_one_line_error(results[tuple(argv)], fragments, work)
 
 
 @pytest.mark.parametrize("command,package,fragments", [c[1:] for c in PACKAGES], ids=[c[0] for c in PACKAGES])
-def test_malformed_packages(command, package, fragments, work):
-    argv = ["eval", package] if command == "eval" else [command, "--weights", package]
-    assert_one_line_error(run(argv, work), fragments, work)
+def test_malformed_packages(command, package, fragments, results, work):
+    assert_one_line_error(results[tuple(_package_argv(command, package))], fragments, work)
 
 
 @pytest.mark.parametrize("argv,fragments", [c[1:] for c in OTHER], ids=[c[0] for c in OTHER])
-def test_files_corpora_checkpoints_ports(argv, fragments, work):
+def test_files_corpora_checkpoints_ports(argv, fragments, results, work):
     if argv[0] in ("train", "export"):
         pytest.importorskip("torch")
-    res = run(argv, work)
+    res = results[tuple(argv)]
     assert_one_line_error(res, fragments, work)
     if argv[0] == "train" and "existing_file" in argv:
         assert (work / "existing_file").read_text() == "keep me\n"
