@@ -147,10 +147,11 @@ def bench(
         import math
         if clock_mhz is not None and not (math.isfinite(clock_mhz) and 0 < clock_mhz <= 1000):
             raise UserError(f"--clock-mhz must be in (0, 1000] (got {clock_mhz})")
-        w = weights_or_default(weights)
+        # with --weights, the board must run that package and the tokens are checked against it
+        if weights is not None:
+            _package(weights)
         rep = bench_port(port, n or 1000, baud=baud, timeout=timeout,
-                         clock_hz=clock_mhz * 1e6 if clock_mhz else None,
-                         weights=w if (w / "manifest.json").is_file() else None)
+                         clock_hz=clock_mhz * 1e6 if clock_mhz else None, weights=weights)
         if json_out:
             print(json.dumps(rep, indent=2, default=str))
             return
