@@ -73,7 +73,7 @@ PORT = Annotated[Optional[str], typer.Option(
     "--port", help="Serial port of the board, e.g. /dev/ttyUSB1 (or the /dev/pts/N of `tritgpt serve-sim`).")]
 BAUD = Annotated[Optional[int], typer.Option(
     "--baud", callback=_int_range("--baud", MIN_BAUD, MAX_BAUD),
-    help="UART baud rate (the bitstream's BAUD parameter; default 115200).")]
+    help="UART baud rate: the bitstream's BAUD parameter (build: default the top level's 115200).")]
 SERIAL_TIMEOUT = Annotated[float, typer.Option(
     "--timeout", callback=_positive_seconds("--timeout"), help="Seconds to wait for the board to answer a command.")]
 JSON = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
@@ -82,5 +82,5 @@ CORPUS = Annotated[Optional[Path], typer.Option(
     "--corpus", help="Text file (ASCII). Default: Tiny Shakespeare, downloaded once and checked by sha256.")]
 NICE = Annotated[int, typer.Option("--nice", callback=_int_range("--nice", 0, 19), help="Run the tools at this nice level.")]
 CLOCK_MHZ = Annotated[Optional[float], typer.Option(
-    "--clock-mhz", help="Core clock for the tokens/s figure (default: the design clock of the board, "
-                        "or of arty-a7-35t without one).")]
+    "--clock-mhz", help="Core clock in MHz for the tokens/s figure (default: a board's clock from its "
+                        "IDENT; a simulation's, the arty-a7-35t design clock).")]
