@@ -285,6 +285,7 @@ class PnrDesign:
     peak_memory_gb: float
     chipdb_path: str | None = None
     chipdb_bytes: bytes | None = None
+    time_limit: float | None = None     # this board's limit per run, if not the sweep's
     # install a candidate (its task directory, its result) into build_dir; raises UserError
     # if the candidate is unusable (then the next best is tried)
     promote: Callable[[Path, dict], dict] | None = None
@@ -443,7 +444,7 @@ class Cluster:
         self.cluster = None
         if scheduler:
             try:
-                self.client = Client(scheduler, timeout="20s")
+                self.client = Client(scheduler, timeout="10s")
             except (OSError, TimeoutError) as exc:
                 raise UserError(f"cannot reach the Dask scheduler at {scheduler} ({exc}); start one with "
                                 f"`dask scheduler` and workers with `dask worker {scheduler}`") from None
@@ -497,7 +498,8 @@ def plan(req: SweepRequest, cancel_event: str | None = None) -> list[tuple[PnrDe
                 out.append((design, PnrTask(
                     name=task_name(design.board, seed, options), board=design.board, seed=int(seed),
                     options=tuple(options.items()), tool=design.tool, args=tuple(design.args),
-                    outputs=tuple(design.outputs), target_mhz=design.target_mhz, time_limit=req.time_limit,
+                    outputs=tuple(design.outputs), target_mhz=design.target_mhz,
+                    time_limit=design.time_limit or req.time_limit,
                     part=design.part, chipdb_path=design.chipdb_path, cancel_event=cancel_event)))
     return out
 
