@@ -274,6 +274,43 @@ def test_cli_against_a_separately_started_scheduler(counter, tmp_path):
                 p.wait()
 
 
+def _our_tool_processes() -> list[int]:
+    """nextpnr runs of sweep tasks (their command names the task's design.json and design.lpf)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"design.lpf" in cmd and b"design.json" in cmd:
+            pids.append(int(proc.name))
+    return pids
+
+
+def test_cli_ctrl_c_cancels_cleanly(counter, tmp_path):
+    """Ctrl-C mid-sweep: exit 130 with one line, the tools stopped, the cluster closed, sweep.json written."""
+    out = tmp_path / "build"
+    proc = subprocess.Popen([str(BIN / "tritgpt"), "sweep", "--netlist", str(counter["netlist"]), "--constraints",
+                             str(counter["lpf"]), "--freq", str(TARGET_MHZ), "--seeds", "1-6", "--workers", "2",
+                             "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "running 2" in line:
+            break
+    time.sleep(1.0)
+    assert _our_tool_processes(), "no nextpnr run to interrupt"
+    proc.send_signal(signal.SIGINT)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130, "".join(seen) + rest
+    assert "sweep interrupted" in rest and "Traceback" not in rest
+    time.sleep(1.0)
+    assert not _our_tool_processes()
+    summary = json.loads((out / "sweep.json").read_text())
+    statuses = [t["status"] for t in summary["tasks"]]
+    assert len(statuses) == 6 and set(statuses) <= {"ok", "cancelled"} and "cancelled" in statuses
+
+
 def test_cli_unreachable_scheduler(counter, tmp_path):
     cp = _tritgpt("sweep", "--netlist", counter["netlist"], "--constraints", counter["lpf"], "--seeds", "1",
                   "--scheduler", "tcp://127.0.0.1:9", "--out", tmp_path, timeout=120)

@@ -612,7 +612,8 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
                 design, task = futures[fut]
                 results[task.name] = _result_stub(task, STATUS_CANCELLED, "cancelled (Ctrl-C)")
             summary = _write_summary(req, planned, results, out_dir, time.monotonic() - t0, cluster, sizing, {})
-            raise
+            raise UserError(f"sweep interrupted: {summary['counts'].get(STATUS_CANCELLED, 0)} tasks cancelled, the "
+                            f"others kept; see {summary['path']}", code=130) from None
     finally:
         cluster.close()
     wall = time.monotonic() - t0
