@@ -344,3 +344,8 @@ def test_openxc7_fixture_sweep(tmp_path):
     assert len(bit) > 1_000_000 and report["bitstream"]["sha256"] == hashlib.sha256(bit).hexdigest()
     assert (out / "tritgpt.fasm").read_bytes() == (out / "sweep" / f"seed{best['seed']}" / "design.fasm").read_bytes()
     assert report["memmap"]["swap_ready"]
+    # `tritgpt swap` takes the promoted build: its memory map matches the promoted FASM, frames and
+    # bitstream (the same weights give the same bytes)
+    cp = _tritgpt("swap", out, weights, "-o", tmp_path / "same.bit", timeout=300)
+    assert cp.returncode == 0, cp.stderr[-2000:]
+    assert (tmp_path / "same.bit").read_bytes() == bit
