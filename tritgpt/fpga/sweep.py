@@ -21,6 +21,7 @@ cancels the futures, stops the tools, closes the cluster and writes what finishe
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.util
 import json
 import os
@@ -110,6 +111,7 @@ def task_name(board: str, seed: int, options: dict | tuple) -> str:
     return f"{board}/seed{seed}{suffix}"
 
 
+@functools.lru_cache(maxsize=1)
 def _nextpnr_parse_log():
     """nextpnr's log parser (Fmax per clock, utilisation, errors): the flow's, one place."""
     path = FLOWS_DIR / "edalize" / "tools" / "nextpnr_xilinx.py"
