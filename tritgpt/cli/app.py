@@ -1,7 +1,7 @@
 """The `tritgpt` command line: train -> export -> sim / build -> program / stream.
 
 Commands are module-level functions in one module per area (model, sim, build,
-serial, swap, demo), thin over the library; options shared between commands are
+serial, swap, demo, sweep), thin over the library; options shared between commands are
 defined once in options.py. `main` is the one error path:
 
 - usage errors (unknown command or option, a value of the wrong type, a missing
@@ -19,7 +19,7 @@ import sys
 
 import typer
 
-from . import build, demo, model, serial, sim, swap
+from . import build, demo, model, serial, sim, swap, sweep
 
 app = typer.Typer(
     name="tritgpt",
@@ -54,6 +54,7 @@ COMMANDS = [
     (serial.serve_sim, "serve-sim"),
     (swap.swap, "swap"),
     (demo.demo, "demo"),
+    (sweep.sweep, "sweep"),
 ]
 for _fn, _name in COMMANDS:
     app.command(_name)(_fn)
