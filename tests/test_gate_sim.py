@@ -90,8 +90,8 @@ def _run_both(exe, p: IntParams, weights_dir, n: int, tinv: int, seed: int, load
         if load:
             sim.load(weights_dir)
         t_load = time.monotonic() - t0
-        assert sim.model_hash() == p.digest()[:16]
         gate = sim.run(prompt, n, tinv, seed)
+        assert sim.model_hash() == p.digest()[:16]       # (reloaded from the consts at start)
     with CoreSim(p.cfg, dump=True, capture=False) as rtl:
         rtl.load(weights_dir)
         ref_rtl = rtl.run(prompt, n, tinv, seed)
