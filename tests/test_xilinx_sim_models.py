@@ -124,3 +124,15 @@ def test_bufgce_model(tmp_path):
     tb.write_text(BUFGCE_TB)
     out = run_bench(tmp_path, "tb_bufgce", "tb_bufgce", [MODELS / "BUFGCE.v", tb])
     assert "PASS BUFGCE" in out, out[-2000:]
+
+
+def test_block_ram_models_are_generated_from_the_template():
+    """RAMB18E1.v and RAMB36E1.v are what tools/gen_xilinx_bram_models.py writes."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_bram", ROOT / "tools" / "gen_xilinx_bram_models.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    for name in gen.PRIMITIVES:
+        assert (MODELS / f"{name}.v").read_text() == gen.render(name), \
+            f"rtl/sim/xilinx/{name}.v is stale: run python tools/gen_xilinx_bram_models.py"
