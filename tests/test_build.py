@@ -20,6 +20,7 @@ from rich.console import Console
 
 import _build_helpers as H
 from tritgpt.fpga import flow
+from tritgpt.fpga.build import report as build_report, stages
 from tritgpt.errors import UserError
 
 
@@ -76,9 +77,9 @@ def test_rejected_seeds_name_the_tiles(tmp_path):
     report = {"runs": [{"seed": 1, "status": "rejected", "check_log": "check.seed1.log"},
                        {"seed": 2, "status": "failed"},
                        {"seed": 3, "status": "rejected", "check_log": "check.seed3.log"}]}
-    assert flow._rejected_tiles(tmp_path, report) == \
+    assert stages.rejected_tiles(tmp_path, report) == \
         "HCLK_R_BOT_UTURN_X73Y130 (seeds 1, 3), HCLK_L_BOT_UTURN_X72Y130 (seed 3)"
-    assert flow._rejected_tiles(tmp_path, {"runs": [{"seed": 2, "status": "failed"}]}) == ""
+    assert stages.rejected_tiles(tmp_path, {"runs": [{"seed": 2, "status": "failed"}]}) == ""
 
 
 def test_unknown_board_refused():
@@ -141,8 +142,8 @@ def test_cycles_per_token_from_bench(tmp_path):
     bench = tmp_path / "bench.json"
     bench.write_text(json.dumps([{"config": "default", "cycles_per_token": 7},
                                  {"model_hash": "abc", "cycles_per_token": 1234.5}]))
-    assert flow.find_cycles_per_token(manifest, [tmp_path / "nope.json", other, bench]) == (1234.5, str(bench))
-    assert flow.find_cycles_per_token(manifest, [other]) == (None, None)
+    assert build_report.find_cycles_per_token(manifest, [tmp_path / "nope.json", other, bench]) == (1234.5, str(bench))
+    assert build_report.find_cycles_per_token(manifest, [other]) == (None, None)
 
 
 # ----------------------------------------------------------------------------
@@ -287,7 +288,7 @@ def test_timing_failure_is_an_error(tmp_path, tiny_weights, monkeypatch):
     # same pins and XDC, a 900 MHz target
     fast = Undivided(**{f.name: getattr(real, f.name) for f in dataclasses.fields(real)})
     fast = dataclasses.replace(fast, design_mhz=900.0)
-    monkeypatch.setattr(flow.boards_mod, "get_board", lambda name: fast)
+    monkeypatch.setattr(boards, "get_board", lambda name: fast)
     with pytest.raises(UserError, match=r"timing not met on arty-a7-35t: Fmax .* MHz < target 900 MHz"):
         flow.build(flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights, build_dir=tmp_path / "t",
                                      seeds=(1,), fixture=True, nice=10), quiet())
@@ -316,14 +317,14 @@ def test_bench_stage_measures_cycles_per_token(tmp_path, tiny_weights):
     req = flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights)
     board = boards.get_board("arty-a7-35t")
     report = {}
-    assert not flow._add_tokens_per_s(report, req, manifest, tiny_weights, board, work)
-    assert flow._bench_core(tiny_weights, work, quiet()) > 0
+    assert not build_report.add_tokens_per_s(report, req, manifest, tiny_weights, board, work)
+    assert build_report.bench_core(tiny_weights, work, quiet()) > 0
     bench = json.loads((work / "bench.json").read_text())
     assert bench["matches_reference"] and bench["model_hash"] == manifest["model_hash"]
-    assert flow._add_tokens_per_s(report, req, manifest, tiny_weights, board, work)
+    assert build_report.add_tokens_per_s(report, req, manifest, tiny_weights, board, work)
     cpt = report["cycles_per_token"]
     assert cpt == {"value": bench["cycles_per_token"], "source": str(work / "bench.json")}
     assert report["tokens_per_s"]["at_design_clock"] == pytest.approx(50e6 / bench["cycles_per_token"])
     # another model's bench does not count
     other = dict(manifest, model_hash="0" * 16)
-    assert not flow._add_tokens_per_s({}, req, other, tiny_weights, board, work)
+    assert not build_report.add_tokens_per_s({}, req, other, tiny_weights, board, work)
