@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -269,6 +270,44 @@ def test_fixture_bitstream_reproducible(tmp_path, tiny_weights):
     t_synth = (work / "tritgpt.json").stat().st_mtime_ns
     rep3 = flow.build(dataclasses.replace(req, seeds=(3,)), quiet())
     assert rep3["seed"] == 3 and (work / "tritgpt.json").stat().st_mtime_ns == t_synth
+    check_verify_stage(rep3, work)
+    # --no-verify: the report says so; no tool runs again
+    t_bit = (work / "tritgpt.bit").stat().st_mtime_ns
+    unverified = flow.build(dataclasses.replace(req, seeds=(3,), verify=False), quiet())
+    assert unverified["verify"] == {"skipped": "--no-verify"} and unverified["status"] == "ok"
+    assert (work / "tritgpt.bit").stat().st_mtime_ns == t_bit and not (work / "verify.json").exists()
+
+
+def check_verify_stage(rep: dict, work: Path) -> None:
+    """The fixture build's verify stage passed, each tool was counted under its own stage,
+    and a changed feature or INIT bit would have failed it."""
+    import stat
+
+    from tritgpt.fpga import toolchain
+    from tritgpt.fpga.build import verify
+
+    v = rep["verify"]
+    assert v["passed"] and [c["name"] for c in v["checks"]] == ["bram-init", "fasm-readback"]
+    init, readback = v["checks"]
+    assert init["passed"] and init["cells"] == 3 and init["images_held"] == ["tok_emb.hex", "wt_bank00.hex",
+                                                                             "wt_bank01.hex"]
+    assert readback["passed"] and readback["features"] > 1000 and readback["decoded"] >= readback["features"]
+    assert json.loads((work / "verify.json").read_text()) == v
+    # fasm2frames (the seed check) is counted as frames, not route; every tool has its stage
+    secs = rep["stage_seconds"]
+    assert {"setup", "synth", "prep", "place", "route", "frames", "bitstream", "verify"} <= set(secs)
+    check_s = next(r["check_s"] for r in rep["pnr_runs"] if r["seed"] == rep["seed"])
+    assert secs["frames"] >= 0.9 * check_s > 0
+    assert secs["prep"] + secs["place"] + secs["route"] + secs["frames"] <= secs["pnr_total"] + 1.0
+    # outputs alike: memmap.json (completed through a temporary file) is not private
+    assert stat.S_IMODE((work / "memmap.json").stat().st_mode) == stat.S_IMODE((work / "report.json").stat().st_mode)
+    # the comparison fails on one feature the bitstream lacks, naming it
+    db = verify.SegbitsDb(toolchain.discover().db_family_dir(rep["part"]), rep["part"])
+    written = verify.canonical_features((work / "tritgpt.fasm").read_text())
+    decoded = verify.canonical_features((work / "tritgpt.readback.fasm").read_text())
+    lost = sorted(f for f in decoded & written if ".INIT_" in f)[0]
+    with pytest.raises(verify.VerifyError, match=re.escape(f"verify: {lost} is in nextpnr's FASM but not in the bitstream")):
+        verify.compare_features(written, decoded - {lost}, db)
 
 
 @pytest.mark.openxc7

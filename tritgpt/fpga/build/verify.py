@@ -5,8 +5,10 @@
    INITP values synthesis gave it (tritgpt.json, every defined bit), none is lost, and
    those values are the weights package's images and the ROM tables: each cell with
    contents matches a place in an image or table (lanes of its port, see memmap), and
-   every bit that is 1 in an image is held by a block RAM. Images that synthesis put in
-   no block RAM at all (small ones can become logic) are listed as such.
+   every bit that is 1 in an image is held by a block RAM, up to the depth of the
+   memory holding it (a memory shallower than its image holds its first words, as
+   $readmemh loads them). Images that synthesis put in no block RAM at all (small ones
+   can become logic) are listed as such.
 2. FASM read-back: prjxray's bit2fasm decodes the written .bit, independently of the
    encoder that made it; its features, as a set of single-bit features, are nextpnr's
    FASM's. Two kinds of difference carry no information and are counted, not failed:
@@ -86,26 +88,34 @@ def check_init(synth_json: Path, routed_json: Path, images: dict[str, np.ndarray
     placed = [{"cell": n, "image": r.get("image")} for n, r in resolved.items()]
     # a cell whose contents fit several identical regions holds each of them
     placed += [{"cell": n, "image": m} for n, r in resolved.items() for m in r.get("candidates", ())]
-    held_images, not_in_bram = [], []
+    held_images, not_in_bram, shorter = [], [], {}
     for name, img in images.items():
         held = memmap.held_mask(placed, name, len(img))
         if not held.any():
             not_in_bram.append(name)
             continue
-        lost = img & ~held & np.uint64(0xFFFFFFFF)
+        # a memory shallower than its image holds its first words ($readmemh stops at the end)
+        depth = int(np.nonzero(held)[0][-1]) + 1
+        lost = img[:depth] & ~held[:depth] & np.uint64(0xFFFFFFFF)
         if lost.any():
             w = int(np.nonzero(lost)[0][0])
             raise VerifyError(f"verify: {name} word {w} (bits 0x{int(lost[w]):08x}) is in no block RAM's INIT")
+        if depth < len(img):
+            shorter[name] = {"words": int(len(img)), "words_in_block_ram": depth}
         held_images.append(name)
     cells_with_contents = sum(1 for r in resolved.values())
     return {
         "name": "bram-init", "passed": True,
         "cells": len(routed), "cells_with_contents": cells_with_contents,
         "images_held": sorted(held_images), "images_not_in_block_ram": sorted(not_in_bram),
+        "images_deeper_than_their_memory": shorter,
         "tables_held": sorted(t for t in tables if memmap.held_mask(placed, t, len(tables[t])).any()),
         "summary": (f"{len(routed)} block RAM cells have synthesis' INIT/INITP; {len(held_images)} package images "
                     f"held bit for bit by {cells_with_contents} cells"
-                    + (f"; not in block RAM (logic): {', '.join(sorted(not_in_bram))}" if not_in_bram else "")),
+                    + (f"; {len(not_in_bram)} in no block RAM ({', '.join(n.removesuffix('.hex') for n in sorted(not_in_bram))})"
+                       if not_in_bram else "")
+                    + "".join(f"; {n}: the first {v['words_in_block_ram']} of {v['words']} words (the memory's depth)"
+                              for n, v in sorted(shorter.items()))),
     }
 
 
@@ -148,7 +158,8 @@ def canonical_features(text: str) -> set[str]:
         lo_i = int(lo) if lo is not None else int(hi)
         width = int(hi) - lo_i + 1
         for i in _value_bits(value, width):
-            out.add(f"{feat}[{lo_i + i}]")
+            # bit 0 of a feature is the feature itself (prjxray's canonical form writes F, not F[0])
+            out.add(f"{feat}[{lo_i + i}]" if lo_i + i else feat)
     return out
 
 
@@ -160,13 +171,21 @@ class SegbitsDb:
         fabric = memmap.fabric_of(self.dir, part)
         grid = json.loads((self.dir / (fabric or "") / "tilegrid.json").read_text())
         self.tile_type = {tile: info.get("type", "") for tile, info in grid.items()}
+        # tiles whose bits are described by another type's segbits (e.g. RIOB33_SING -> RIOB33)
+        self.segbits_type = dict(self.tile_type)
+        for tile, info in grid.items():
+            for bits in (info.get("bits") or {}).values():
+                if isinstance(bits, dict) and (bits.get("alias") or {}).get("type"):
+                    self.segbits_type[tile] = bits["alias"]["type"]
         self._segbits: dict[str, dict[str, frozenset]] = {}
         self._ppips: dict[str, set] = {}
 
     @staticmethod
     def _key(feature: str) -> str:
         m = re.match(r"^(.*)\[0*(\d+)\]$", feature)
-        return f"{m.group(1)}[{m.group(2)}]" if m else feature
+        if not m:
+            return feature
+        return f"{m.group(1)}[{m.group(2)}]" if int(m.group(2)) else m.group(1)
 
     def segbits(self, ttype: str) -> dict[str, frozenset]:
         if ttype not in self._segbits:
@@ -197,12 +216,11 @@ class SegbitsDb:
     def set_bits(self, feature: str) -> frozenset | None:
         """The bits a TILE.FEATURE sets; None if the database does not know it."""
         tile, _, rest = feature.partition(".")
-        bits = self.segbits(self.tile_type.get(tile, "")).get(self._key(rest))
-        return bits
+        return self.segbits(self.segbits_type.get(tile, "")).get(self._key(rest))
 
     def is_pseudo(self, feature: str) -> bool:
         tile, _, rest = feature.partition(".")
-        return rest in self.ppips(self.tile_type.get(tile, ""))
+        return any(rest in self.ppips(t) for t in {self.tile_type.get(tile, ""), self.segbits_type.get(tile, "")})
 
 
 def compare_features(written: set[str], decoded: set[str], db: SegbitsDb) -> dict:
