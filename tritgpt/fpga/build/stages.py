@@ -300,6 +300,7 @@ class StageRunner:
         el = self.make_goal("frames", "frames", "frames.log")
         self.seconds["frames"] = self.seconds.get("frames", 0.0) + el
         self.seconds["bitstream"] = self.make_goal("bitstream", "bitstream", "bitstream.log")
+        self.stamps.mark("bitstream", self.hashes["bitstream"])
 
 
 class PnrFailed(Exception):
