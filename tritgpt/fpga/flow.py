@@ -150,7 +150,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     stage_times.update(runner.seconds)
     bit = work / "tritgpt.bit"
     report["bitstream"] = {"path": str(bit), "bytes": bit.stat().st_size, "sha256": tc_mod.sha256_file(bit)}
-    _memory_map(report, inputs, work, console)
+    complete_memory_map(work, board, inputs.tools, report, console)
     _verify(report, req, inputs, work, stamps, limits, stage_times, t_start, console)
 
     rep.tokens_per_s_or_bench(report, req, inputs.manifest, inputs.weights, board, work, console, stage_times)
@@ -262,10 +262,11 @@ def _pnr_failure(report: dict, board, work: Path, stage_times: dict, t_start: fl
     return stages.stage_failure("place and route", work, [work / "logs" / "pnr.log"] + sorted(work.glob("nextpnr.seed*.log")))
 
 
-def _memory_map(report: dict, inputs: plan.Inputs, work: Path, console: Console) -> None:
-    """memmap.json of the placed design, completed for `tritgpt swap` (FASM lines, frames, hashes)."""
-    board = inputs.board
-    db = inputs.tools.db_family_dir(board.part)
+def complete_memory_map(work: Path, board, tools, report: dict, console: Console) -> None:
+    """memmap.json of a placed and routed build (every block RAM: cell, site, tile, frames,
+    weights image), completed for `tritgpt swap` (FASM lines, frames, hashes); its summary
+    into the report."""
+    db = tools.db_family_dir(board.part)
     mm = memmap.build_memmap(work / "tritgpt.routed.json", placed=True, weights_dir=work / "weights",
                              db_family_dir=db, part=board.part, tables_dir=work / "rtl" / "tables")
     atomic_write(work / memmap.MEMMAP_NAME, json.dumps(mm, indent=1) + "\n")
@@ -278,6 +279,21 @@ def _memory_map(report: dict, inputs: plan.Inputs, work: Path, console: Console)
         report["memmap"]["swap_ready"] = False
         report["memmap"]["swap_problem"] = str(exc)
         console.print(f"[yellow]warning[/]: memory map not completed for swapping: {exc}", highlight=False)
+
+
+def run_flow_goal(work: Path, goal: str, part: str, log: Path, chipdb: Path | None = None, on_line=None) -> int:
+    """`make GOAL` of the openxc7 flow's Makefile in WORK (set up by a build) with this
+    machine's tools; GOAL is a flow target (prep, pnr, frames, bitstream). The exit status."""
+    tools = tc_mod.discover()
+    make_vars = tools.make_vars(part)
+    if chipdb:
+        make_vars["CHIPDB"] = str(chipdb)
+    env = flow_env()
+    if tools.container:
+        mounts = [PROJECT_ROOT, work] + [p for p in (tools.prjxray_db, chipdb) if p]
+        env["EDALIZE_LAUNCHER"] = str(tc_mod.write_launcher(tools, work / "launcher.sh", mounts))
+    return stages.run_logged(["make", goal] + [f"{k}={v}" for k, v in sorted(make_vars.items())], work, env, log,
+                             on_line)
 
 
 def _verify(report: dict, req: BuildRequest, inputs: plan.Inputs, work: Path, stamps: plan.Stamps, limits: dict,
