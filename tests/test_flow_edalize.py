@@ -268,7 +268,7 @@ def test_bit_header_normalised(tmp_path):
 
 FAKE_NEXTPNR = textwrap.dedent('''\
     #!{python}
-    """Stand-in for nextpnr-xilinx: Fmax per seed from FAKE_FMAX ("1:90,2:120"), FAKE_HANG seeds hang."""
+    """Stand-in for nextpnr-xilinx: Fmax per seed from FAKE_FMAX ("1:90,2:120"), FAKE_HANG seeds hang, FAKE_NOFMAX seeds print no Fmax."""
     import os, sys, time
     a = sys.argv
     seed = int(a[a.index("--seed") + 1])
@@ -291,9 +291,10 @@ FAKE_NEXTPNR = textwrap.dedent('''\
     say("Info: \\t           SLICE_FFX:    50/65200     0%")
     say("Info: \\t            RAMB36E1:     2/   75     2%")
     say("")
-    say("Info: Max frequency for clock 'clk_IBUF_BUFG': 50.00 MHz (FAIL at %s.00 MHz)" % freq)
-    state = "PASS" if float(fmax) >= float(freq) else "FAIL"
-    say("Info: Max frequency for clock 'clk_IBUF_BUFG': %s MHz (%s at %s.00 MHz)" % (fmax, state, freq))
+    if str(seed) not in os.environ.get("FAKE_NOFMAX", "").split(","):  # FAKE_NOFMAX seeds: no timing report
+        say("Info: Max frequency for clock 'clk_IBUF_BUFG': 50.00 MHz (FAIL at %s.00 MHz)" % freq)
+        state = "PASS" if float(fmax) >= float(freq) else "FAIL"
+        say("Info: Max frequency for clock 'clk_IBUF_BUFG': %s MHz (%s at %s.00 MHz)" % (fmax, state, freq))
     open(a[a.index("--fasm") + 1], "w").write("# seed %d\\n" % seed)
     open(a[a.index("--write") + 1], "w").write("{{}}")
     say("Info: Program finished normally.")
@@ -374,6 +375,23 @@ def test_runner_rejects_seed_the_check_refuses(tmp_path, fake_nextpnr):
     # nothing acceptable: an error naming the check logs
     cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1", "--check", "false {fasm}", env={"FAKE_FMAX": "1:150"})
     assert cp.returncode == 1 and "check.seed1.log" in cp.stdout and rep["chosen_seed"] is None
+
+
+def test_runner_no_fmax_is_an_error(tmp_path, fake_nextpnr):
+    """A run that routes but reports no Fmax has unknown timing: an error, never "timing met"."""
+    for extra in ((), ("--timing-allow-fail",)):
+        cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1", *extra,
+                             env={"FAKE_FMAX": "1:150", "FAKE_NOFMAX": "1"})
+        assert cp.returncode == 1, cp.stdout
+        assert rep["runs"][0]["status"] == "no-fmax" and not rep["runs"][0]["timing_met"]
+        assert rep["chosen_seed"] is None and not rep["timing_met"] and not rep["installed"]
+        assert not (tmp_path / "top.fasm").exists()
+        assert "ERROR: nextpnr-xilinx reported no Fmax (seeds 1)" in cp.stdout and "nextpnr.seed1.log" in cp.stdout
+    # the next seed that reports its Fmax is taken
+    cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1,2", env={"FAKE_FMAX": "1:150,2:140", "FAKE_NOFMAX": "1"})
+    assert cp.returncode == 0 and rep["chosen_seed"] == 2 and rep["fmax_min_mhz"] == 140
+    assert nextpnr_xilinx._timing({"fmax_mhz": {}}, 100.0) == (None, False)
+    assert nextpnr_xilinx._timing({}, None) == (None, False)
 
 
 def test_runner_uses_launcher(tmp_path, fake_nextpnr):
