@@ -41,6 +41,9 @@ def build(
         help="Average cycles/token for the tokens/s estimate (default: a 128-token run of bench.json)."),
     bench: bool = typer.Option(True, "--bench/--no-bench",
                                help="Without a bench JSON, measure cycles/token on the Verilator model (~2 min)."),
+    verify: bool = typer.Option(True, "--verify/--no-verify",
+                                help="Check the routed block RAM INIT values against the weights and read the bitstream "
+                                     "back with bit2fasm (needs prjxray's bit2fasm)."),
     synth_only: bool = typer.Option(False, "--synth-only", help="Stop after synthesis (no nextpnr needed)."),
     baud: BAUD = None,
     force: bool = typer.Option(False, "--force", help="Redo every stage even if nothing changed."),
@@ -61,7 +64,7 @@ def build(
         board=board, weights=weights, build_dir=out, seeds=_seeds(seeds),
         seed_policy="best" if best_seed else "first", timeout=timeout, allow_timing_fail=allow_timing_fail,
         cycles_per_token=cycles_per_token, stop_after="synth" if synth_only else None, force=force,
-        nice=nice, baud=baud, bench=bench,
+        nice=nice, baud=baud, bench=bench, verify=verify,
     )
     report = run_build(req, err)
     if json_out:
