@@ -14,12 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def available() -> bool:
-    try:
-        from tritgpt.sim.verilator import verilator_command
-        verilator_command()
-        return shutil.which("make") is not None and shutil.which("c++") is not None
-    except Exception:
-        return False
+    from tritgpt.tools import find_tool
+
+    return find_tool("verilator") is not None and shutil.which("make") is not None \
+        and shutil.which("c++") is not None
 
 
 def zero_row_params(cfg: Config, seed: int) -> IntParams:
