@@ -13,7 +13,7 @@ import pytest
 
 from tritgpt import hdl
 from tritgpt.link import protocol as P
-from tritgpt.paths import CORES_DIR, RTL_DIR
+from tritgpt.paths import CORE_LIBRARIES, RTL_DIR
 
 PROTO_RTL = sorted(RTL_DIR.glob("tritgpt_proto*.v"))
 
@@ -69,7 +69,7 @@ def test_one_module_per_file_named_after_it():
 
 def test_every_rtl_file_is_in_a_core():
     listed = set()
-    for core in hdl._library(CORES_DIR.resolve()).values():
+    for core in hdl.library().values():
         path, data = core
         for fs in (data.get("filesets") or {}).values():
             for entry in fs.get("files") or []:
@@ -89,7 +89,8 @@ def test_file_lists_match_fusesoc(vlnv):
     from fusesoc.vlnv import Vlnv
 
     cm = CoreManager(Config())
-    cm.add_library(Library("tritgpt", str(CORES_DIR)), [])
+    for root in CORE_LIBRARIES:
+        cm.add_library(Library(root.name, str(root)), [])
     flags = {"tool": "verilator", "target": "default"}
     theirs = []
     for core in cm.get_depends(Vlnv(vlnv), flags):

@@ -25,7 +25,7 @@ import re
 from pathlib import Path
 
 from .errors import UserError
-from .paths import CORES_DIR
+from .paths import CORE_LIBRARIES
 
 CORE_VLNV = "tritgpt:core:ternary_gpt"   # the inference core
 TOP_VLNV = "tritgpt:tritgpt:top"         # the board top level (UART, protocol, core)
@@ -55,12 +55,18 @@ def _name(vlnv: str) -> str:
     return ":".join(parts[:3])
 
 
+def library(roots: tuple[Path, ...] | None = None) -> dict[str, tuple[Path, dict]]:
+    """Every core under the library roots (default: paths.CORE_LIBRARIES, as FuseSoC
+    searches them): {vendor:library:name: (core file, its CAPI2 data)}."""
+    return _library(tuple(Path(r).resolve() for r in (roots or CORE_LIBRARIES)))
+
+
 @functools.lru_cache(maxsize=None)
-def _library(cores_dir: Path) -> dict[str, tuple[Path, dict]]:
+def _library(roots: tuple[Path, ...]) -> dict[str, tuple[Path, dict]]:
     import yaml
 
     lib: dict[str, tuple[Path, dict]] = {}
-    for path in sorted(cores_dir.rglob("*.core")):
+    for path in sorted(p for root in roots for p in root.rglob("*.core")):
         try:
             data = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError as exc:
@@ -83,9 +89,9 @@ def _active(item: str, flags: frozenset[str]) -> str | None:
 
 
 def core_files(vlnv: str, target: str = "default", *, flags: tuple[str, ...] = (),
-               cores_dir: Path | None = None) -> CoreFiles:
+               roots: tuple[Path, ...] | None = None) -> CoreFiles:
     """The files of core `vlnv`'s target and of every core it depends on, dependencies first."""
-    lib = _library(Path(cores_dir or CORES_DIR).resolve())
+    lib = library(roots)
     active = frozenset(flags)
     sources: dict[Path, None] = {}
     includes: dict[Path, None] = {}
@@ -98,7 +104,7 @@ def core_files(vlnv: str, target: str = "default", *, flags: tuple[str, ...] = (
             return
         seen.add(name)
         if name not in lib:
-            raise UserError(f"no core named {name} in {cores_dir or CORES_DIR}; "
+            raise UserError(f"no core named {name} in {', '.join(map(str, roots or CORE_LIBRARIES))}; "
                             "check the core's depend list")
         path, data = lib[name]
         targets = data.get("targets") or {}

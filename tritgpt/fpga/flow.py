@@ -44,7 +44,7 @@ from . import boards as boards_mod
 from . import toolchain as tc_mod
 from ..errors import UserError
 
-from ..paths import CORES_DIR, FLOWS_DIR, ROOT as PROJECT_ROOT, build_root
+from ..paths import CORE_LIBRARIES, FLOWS_DIR, ROOT as PROJECT_ROOT, build_root
 SYSTEM_NAME = "tritgpt"
 REPORT_FORMAT = 1
 
@@ -117,7 +117,7 @@ def _flow_code(*names: str) -> list[Path]:
 
 
 def cores_roots(req: BuildRequest) -> list[Path]:
-    roots = [CORES_DIR]
+    roots = list(CORE_LIBRARIES)
     if req.fixture:
         roots.append(PROJECT_ROOT / "tests" / "fixtures" / "board_top")
     roots += [Path(p) for p in req.extra_cores]
@@ -356,8 +356,8 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
         cmd += ["--cores-root", str(root)]
     cmd += ["run", "--target", board.target, "--setup", "--work-root", str(work), "--system-name", SYSTEM_NAME]
     cmd += ["--flag", boards_mod.WEIGHTS_FLAG]  # weights/ comes from this build's package
-    if req.fixture:
-        cmd += ["--flag", boards_mod.FIXTURE_FLAG]
+    if req.fixture:  # the stand-in top level (its core maps the real one to itself)
+        cmd += ["--mapping", boards_mod.FIXTURE_CORE_VLNV]
     cmd += [boards_mod.BOARD_CORE_VLNV.rsplit(":", 1)[0]]
     # the core's target has the same clock; passing it keeps the build and the report on one number
     cmd += [f"--CLK_HZ={board.clk_hz}", f"--CLK_DIV={board.clk_div}", f"--frequency={board.design_mhz:g}"]
@@ -373,7 +373,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
         text = _tail(logs / "fusesoc.log", 12)
         top = boards_mod.TOP_CORE_VLNV
         if top.replace(":", "_") in text and "missing" in text:
-            raise UserError(f"no core provides the board top level ({top}): add one to cores/ "
+            raise UserError(f"no core provides the board top level ({top}): add one to rtl/ "
                             f"(rtl/tritgpt_top.v and what it instantiates); see {logs / 'fusesoc.log'}")
         raise UserError(f"FuseSoC setup failed (see {logs / 'fusesoc.log'}):\n{text}")
     ui.done(True, f"{work}")
