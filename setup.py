@@ -27,9 +27,13 @@ class BuildPyWithData(build_py):
         dest = Path(self.build_lib) / "tritgpt" / "_data"
         for tree in DATA_TREES:
             src = HERE / tree
-            if not src.is_dir():
+            if src.is_file():
+                (dest / tree).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dest / tree)
+            elif src.is_dir():
+                shutil.copytree(src, dest / tree, ignore=SKIP, dirs_exist_ok=True)
+            else:
                 raise SystemExit(f"setup.py: {src} is missing; build the wheel from a complete checkout")
-            shutil.copytree(src, dest / tree, ignore=SKIP, dirs_exist_ok=True)
 
 
 setup(cmdclass={"build_py": BuildPyWithData})

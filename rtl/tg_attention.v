@@ -61,18 +61,10 @@ module tg_attention #(
     input  wire [NS*43-1:0]  arr_p          // products fit in 34 bits
     /* verilator lint_on UNUSEDSIGNAL */
 );
-    function integer clog2;
-        input integer v;
-        integer i;
-        begin
-            clog2 = 0;
-            for (i = v - 1; i > 0; i = i >> 1) clog2 = clog2 + 1;
-        end
-    endfunction
     localparam NS    = D / 2;         // slices
     localparam HD    = D / H;         // head dimension
     localparam H2    = H / 2;         // heads per half (pass 1 cycle)
-    localparam LH    = clog2(HD);     // tree depth to a head score
+    localparam LH    = $clog2(HD);     // tree depth to a head score
     localparam KB    = D / 4;         // KV banks
     localparam SW    = 17 + LH;       // score width
     localparam SAW   = PAW - 1;       // score LUT RAM address bits (pair index)

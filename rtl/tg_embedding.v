@@ -32,16 +32,8 @@ module tg_embedding #(
     output reg  [GW-1:0]     out_grp,
     output reg  [8*16-1:0]   out_x
 );
-    function integer clog2;
-        input integer v;
-        integer i;
-        begin
-            clog2 = 0;
-            for (i = v - 1; i > 0; i = i >> 1) clog2 = clog2 + 1;
-        end
-    endfunction
     localparam WPV = D / 4;                   // words per vector
-    localparam LW  = clog2(WPV);
+    localparam LW  = $clog2(WPV);
     localparam NG  = D / 8;                   // groups of 8
     localparam integer GLAST_I = NG - 1;
     localparam [GW-1:0] GLAST = GLAST_I[GW-1:0];

@@ -93,15 +93,7 @@ module tg_fsm #(
     // for dumps
     output reg               step_start
 );
-    function integer clog2;
-        input integer v;
-        integer i;
-        begin
-            clog2 = 0;
-            for (i = v - 1; i > 0; i = i >> 1) clog2 = clog2 + 1;
-        end
-    endfunction
-    localparam LW      = clog2(NL) < 1 ? 1 : clog2(NL);
+    localparam LW      = $clog2(NL) < 1 ? 1 : $clog2(NL);
     localparam NC      = 9 + 8 * NL;                    // consts words used
     // weight stream: word counts and offsets (export.layout)
     localparam integer W_QKV_I = 3 * D * D / 256;

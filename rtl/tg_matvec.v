@@ -70,18 +70,10 @@ module tg_matvec #(
     localparam LANES = 256;
     localparam RMAX  = LANES / D;
     localparam RFF   = LANES / DFF;
-    localparam LD    = clog2(D);
-    localparam LF    = clog2(DFF);
+    localparam LD    = $clog2(D);
+    localparam LF    = $clog2(DFF);
     localparam NFG   = DFF / 16;                // FFN buffer groups of 16
 
-    function integer clog2;
-        input integer v;
-        integer i;
-        begin
-            clog2 = 0;
-            for (i = v - 1; i > 0; i = i >> 1) clog2 = clog2 + 1;
-        end
-    endfunction
 
     // level m of the tree holds LANES>>m nodes of 9+m bits, packed in one vector
     function integer loff;
@@ -264,7 +256,7 @@ module tg_matvec #(
     assign out_last  = sbo[SBW-2];
     assign out_ff    = sbo[SBW-3];
     assign out_tag   = sbo[9 +: TW];
-    assign out_row0  = use_f ? sbo[8:0] << clog2(RFF) : sbo[8:0] << clog2(RMAX);
+    assign out_row0  = use_f ? sbo[8:0] << $clog2(RFF) : sbo[8:0] << $clog2(RMAX);
 
     // pipeline occupancy
     // A bus write in cycle c lands in the lanes at c+2; the word addressed in

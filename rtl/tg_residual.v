@@ -33,14 +33,6 @@ module tg_residual #(
     output reg  [7:0]        out_mask,
     output reg  [8*16-1:0]   out_x
 );
-    function integer clog2;
-        input integer v;
-        integer i;
-        begin
-            clog2 = 0;
-            for (i = v - 1; i > 0; i = i >> 1) clog2 = clog2 + 1;
-        end
-    endfunction
     localparam XAW = 5;
 
     wire [GW-1:0] a_grp = a_row0[GW+2:3];

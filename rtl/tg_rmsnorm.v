@@ -49,15 +49,7 @@ module tg_rmsnorm #(
     output wire [8*4-1:0]    arr_soff,
     input  wire [16*43-1:0]  arr_p
 );
-    function integer clog2;
-        input integer v;
-        integer i;
-        begin
-            clog2 = 0;
-            for (i = v - 1; i > 0; i = i >> 1) clog2 = clog2 + 1;
-        end
-    endfunction
-    localparam LOG2D = clog2(D);
+    localparam LOG2D = $clog2(D);
     localparam NOUT  = D / 8;
     localparam integer OLAST_I = NOUT - 1;
     localparam [4:0] OLAST = OLAST_I[4:0];

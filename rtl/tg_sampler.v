@@ -7,17 +7,6 @@
 // array slices 0 and 1: one for sum e, one for the running sum against r.
 
 `default_nettype none
-/* verilator lint_off DECLFILENAME */
-
-module tg_xorshift32 (
-    input  wire [31:0] s,
-    output wire [31:0] n
-);
-    wire [31:0] a = s ^ (s << 13);
-    wire [31:0] b = a ^ (a >> 17);
-    assign n = b ^ (b << 5);
-endmodule
-
 module tg_sampler #(
     parameter RMAX     = 4,
     parameter EXP_INIT = "rtl/tables/exp.hex"
@@ -44,15 +33,7 @@ module tg_sampler #(
     input  wire [2*43-1:0]   arr_p          // products < 2^35
     /* verilator lint_on UNUSEDSIGNAL */
 );
-    function integer clog2;
-        input integer v;
-        integer i;
-        begin
-            clog2 = 0;
-            for (i = v - 1; i > 0; i = i >> 1) clog2 = clog2 + 1;
-        end
-    endfunction
-    localparam LR  = clog2(RMAX);
+    localparam LR  = $clog2(RMAX);
     localparam ZAW = 7 - LR;
 
     // ------------------------------------------------------ running argmax
@@ -219,5 +200,4 @@ module tg_sampler #(
     end
 endmodule
 
-/* verilator lint_on DECLFILENAME */
 `default_nettype wire

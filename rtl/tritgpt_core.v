@@ -39,14 +39,6 @@ module tritgpt_core #(
     /* verilator lint_on UNUSEDSIGNAL */
     input  wire [31:0] wr_data
 );
-    function integer clog2;
-        input integer v;
-        integer i;
-        begin
-            clog2 = 0;
-            for (i = v - 1; i > 0; i = i >> 1) clog2 = clog2 + 1;
-        end
-    endfunction
 
     localparam D     = `TG_D_MODEL;
     localparam H     = `TG_N_HEADS;
@@ -56,15 +48,15 @@ module tritgpt_core #(
     localparam RMAX  = 256 / D;
     localparam RFF   = 256 / DFF;
     localparam NS    = D / 2;
-    localparam WAW   = clog2(`TG_DEPTH_WT_BANK);
-    localparam TAW   = clog2(`TG_DEPTH_TOK_EMB);
-    localparam PEAW  = clog2(`TG_DEPTH_POS_EMB);
-    localparam GAW   = clog2(`TG_DEPTH_GAINS);
-    localparam CAW   = clog2(`TG_DEPTH_CONSTS);
-    localparam PAW   = clog2(CTX);
-    localparam LAW   = clog2(NL) < 1 ? 1 : clog2(NL);
+    localparam WAW   = $clog2(`TG_DEPTH_WT_BANK);
+    localparam TAW   = $clog2(`TG_DEPTH_TOK_EMB);
+    localparam PEAW  = $clog2(`TG_DEPTH_POS_EMB);
+    localparam GAW   = $clog2(`TG_DEPTH_GAINS);
+    localparam CAW   = $clog2(`TG_DEPTH_CONSTS);
+    localparam PAW   = $clog2(CTX);
+    localparam LAW   = $clog2(NL) < 1 ? 1 : $clog2(NL);
     localparam KVAW  = LAW + PAW;
-    localparam GW    = clog2(D / 8) < 1 ? 1 : clog2(D / 8);
+    localparam GW    = $clog2(D / 8) < 1 ? 1 : $clog2(D / 8);
     localparam EAW   = TAW > PEAW ? TAW : PEAW;
 
     // configurations this RTL implements (generate-time check)

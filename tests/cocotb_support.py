@@ -3,6 +3,8 @@
 Each bench is built once per session into build/cocotb/NAME (Verilator skips
 re-verilating identical inputs, make skips up-to-date objects), then every
 cocotb test case runs as its own pytest test so failures are reported by name.
+The RTL under test comes from its FuseSoC core (rtl_under_test), and the build
+takes its warning flags and Verilator from tritgpt.sim.verilate.
 """
 
 from __future__ import annotations
@@ -13,9 +15,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-RTL = ROOT / "rtl"
 TB_RTL = Path(__file__).resolve().parent / "rtl"
 BUILD = ROOT / "build" / "cocotb"
+
+
+def rtl_under_test(vlnv: str, *, without: str | None = None):
+    """(sources, include dirs) of a FuseSoC core and its dependencies, leaving out the
+    files of core `without` (which a test fixture stands in for)."""
+    from tritgpt import hdl
+
+    files = hdl.core_files(vlnv)
+    left_out = set(hdl.rtl_sources(without)) if without else set()
+    return [f for f in files.sources if f not in left_out], list(files.include_dirs)
 
 
 def runner_available() -> str | None:
@@ -24,12 +35,13 @@ def runner_available() -> str | None:
         import cocotb_tools.runner  # noqa: F401
     except ImportError:
         return "cocotb is not installed (pip install -e '.[test]')"
-    from tritgpt.sim.simboard import verilator_env
+    from tritgpt.tools import INSTALL_HINT, find_tool
 
-    try:
-        verilator_env(apply=True)
-    except Exception as exc:  # UserError with the install hint
-        return str(exc)
+    tool = find_tool("verilator")
+    if tool is None:
+        return INSTALL_HINT["verilator"]
+    # cocotb's runner runs `verilator` from PATH
+    os.environ.update({k: tool.env[k] for k in ("PATH", "VERILATOR_ROOT") if k in tool.env})
     return None
 
 
@@ -60,14 +72,14 @@ class Bench:
                     os.environ[k] = v
 
     def _build(self, sources, toplevel, includes, parameters, build_args):
+        from tritgpt.sim.verilate import WARNING_FLAGS
+
         self.runner.build(
             sources=[str(s) for s in sources],
             hdl_toplevel=toplevel,
             includes=[str(i) for i in includes or []],
             parameters=parameters or {},
-            build_args=["-Wno-fatal", "-Wno-PROCASSINIT", "-Wno-DECLFILENAME", "-Wno-PINCONNECTEMPTY",
-                        "-Wno-UNUSEDSIGNAL", "-Wno-WIDTHEXPAND", "-Wno-WIDTHTRUNC"]
-                       + list(build_args or []),
+            build_args=[*WARNING_FLAGS, *(build_args or [])],
             build_dir=str(self.build_dir),
             timescale=("1ns", "1ps"),
             log_file=str(self.build_dir / "build.log"),

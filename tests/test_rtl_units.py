@@ -8,41 +8,27 @@ values on and next to every rounding boundary, saturation in both directions.
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 
 import numpy as np
 import pytest
 
+from tritgpt import hdl
 from tritgpt.ml.model import rshift_round, sat, xorshift32
-from tritgpt.sim.verilator import ROOT, build_root, verilator_command
+from tritgpt.sim.verilate import VerilatorModel
 
-from _rtl_helpers import missing
+from _rtl_helpers import ROOT, missing
 
 pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 
-SRC = [ROOT / "rtl" / "tg_common.v", ROOT / "rtl" / "tg_sampler.v", ROOT / "tests" / "rtl" / "tg_units_top.v"]
-TB = ROOT / "tests" / "rtl" / "tb_units.cpp"
+TB = [ROOT / "tests" / "rtl" / "tg_units_top.v", ROOT / "tests" / "rtl" / "tb_units.cpp"]
 
 
 @pytest.fixture(scope="module")
 def units_exe():
-    h = hashlib.sha256()
-    for f in SRC + [TB]:
-        h.update(f.read_bytes())
-    out = build_root() / f"units-{h.hexdigest()[:16]}"
-    exe = out / "obj_dir" / "tb_units"
-    if not exe.exists():
-        cmd, env = verilator_command()
-        out.mkdir(parents=True, exist_ok=True)
-        r = subprocess.run(cmd + ["--cc", "--exe", "-Wno-fatal", "-Wno-DECLFILENAME", "--top-module", "tg_units_top",
-                                  "--Mdir", str(out / "obj_dir"), "-o", "tb_units", *map(str, SRC), str(TB)],
-                           cwd=out, env=env, capture_output=True, text=True)
-        assert r.returncode == 0, r.stdout + r.stderr
-        r = subprocess.run(["make", "-C", "obj_dir", "-f", "Vtg_units_top.mk", "-j2",
-                            "CFG_CXXFLAGS_PCH_I=-include", "tb_units"], cwd=out, env=env, capture_output=True, text=True)
-        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    return exe
+    # tg_round_sat, tg_mac_slice (common) and tg_xorshift32 (sampler), from their cores
+    sources = hdl.rtl_sources("tritgpt:core:sampler")
+    return VerilatorModel("tb_units", top="tg_units_top", sources=[*sources, *TB]).build()
 
 
 def run(exe, vectors):

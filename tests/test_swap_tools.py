@@ -9,7 +9,7 @@ on three designs:
   36 and 72 bits), built here with yosys, nextpnr-xilinx, fasm2frames, xc7frames2bit;
 - the build flow's stand-in top (tests/fixtures/board_top) through `tritgpt build`;
 - the real top level through `tritgpt build --board arty-a7-35t` (also marked slow;
-  skipped until a core in cores/ provides tritgpt:tritgpt:top). Set
+  skipped until a core in rtl/ provides tritgpt:tritgpt:top). Set
   TRITGPT_SWAP_BUILD=DIR to use an existing build directory of it instead.
 """
 
@@ -229,10 +229,10 @@ def test_flow_fixture_round_trip(tmp_path):
 
 
 def _real_top_reason() -> str | None:
-    for core in (ROOT / "cores").glob("*.core"):
+    for core in (ROOT / "rtl").glob("*.core"):
         if re.search(r"^name:\s*tritgpt:tritgpt:top:", core.read_text(), re.M):
             return None
-    return "no core in cores/ provides tritgpt:tritgpt:top yet (the real top level cannot be built)"
+    return "no core in rtl/ provides tritgpt:tritgpt:top yet (the real top level cannot be built)"
 
 
 @pytest.mark.slow

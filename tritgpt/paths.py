@@ -1,7 +1,7 @@
 """Where tritgpt's own files are: the one place every module asks.
 
-In a checkout the hardware sources sit beside the package (rtl/, cores/,
-constraints/, flows/, weights/default/). An installed wheel carries the same
+In a checkout the hardware sources sit beside the package (rtl/, constraints/,
+flows/, weights/default/). An installed wheel carries the same
 trees inside the package, under tritgpt/_data/, so `pip install` gives a tritgpt
 that can simulate and build from any directory.
 """
@@ -12,12 +12,12 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # the checkout's trees a wheel carries under tritgpt/_data/ (setup.py copies them at build time)
-DATA_TREES = ("rtl", "cores", "constraints", "flows", "weights/default")
+DATA_TREES = ("rtl", "constraints", "flows", "weights/default", "weights/default.core")
 
 
 def _root() -> Path:
     checkout = PACKAGE_DIR.parent
-    if (checkout / "rtl").is_dir() and (checkout / "cores").is_dir():
+    if (checkout / "rtl").is_dir() and (checkout / "constraints").is_dir():
         return checkout
     return PACKAGE_DIR / "_data"
 
@@ -25,10 +25,14 @@ def _root() -> Path:
 ROOT = _root()
 RTL_DIR = ROOT / "rtl"
 TABLES_DIR = RTL_DIR / "tables"
-CORES_DIR = ROOT / "cores"
 CONSTRAINTS_DIR = ROOT / "constraints"
 FLOWS_DIR = ROOT / "flows"
 WEIGHTS_DIR = ROOT / "weights"
+# FuseSoC cores sit beside the files they list: the RTL's in rtl/ (CORES_DIR), the
+# board core beside the constraints, the shipped weights' in weights/. Every FuseSoC
+# run searches all of CORE_LIBRARIES (as fusesoc.conf does).
+CORES_DIR = RTL_DIR
+CORE_LIBRARIES = (RTL_DIR, CONSTRAINTS_DIR, WEIGHTS_DIR)
 DEFAULT_WEIGHTS = WEIGHTS_DIR / "default"
 CONFIG_DIR = PACKAGE_DIR / "ml" / "configs"
 

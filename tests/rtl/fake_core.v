@@ -13,6 +13,7 @@
 `default_nettype none
 
 `include "tritgpt_config.vh"
+`include "tritgpt_proto_defs.vh"
 
 module tritgpt_core #(
     parameter WEIGHTS_DIR = "weights/default/",
@@ -94,7 +95,7 @@ module tritgpt_core #(
         done <= 1'b0;
         if (prompt_we && st == S_IDLE)
             hist[prompt_addr] <= prompt_data;
-        if (wr_en && st == S_IDLE && wr_mem == 6'd35 && wr_addr < `TG_DEPTH_CONSTS)
+        if (wr_en && st == S_IDLE && wr_mem == `TG_MEM_CONSTS && wr_addr < `TG_DEPTH_CONSTS)
             consts[wr_addr] <= wr_data;
         if (stop && st != S_IDLE)
             stop_flag <= 1'b1;

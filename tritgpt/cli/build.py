@@ -84,7 +84,7 @@ def program(
 
 
 def boards(
-    write: bool = typer.Option(False, "--write", help="Regenerate constraints/*.xdc and cores/tritgpt_board.core."),
+    write: bool = typer.Option(False, "--write", help="Regenerate constraints/*.xdc, constraints/tritgpt_board.core and weights/default.core."),
     tools: bool = typer.Option(False, "--tools", help="Show where the FPGA tools were found."),
     json_out: JSON = False,
 ):

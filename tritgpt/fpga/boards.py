@@ -26,7 +26,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 from ..paths import CONSTRAINTS_DIR as BOARDS_DIR
-from ..paths import CORES_DIR, DEFAULT_WEIGHTS, ROOT as PROJECT_ROOT
+from ..paths import DEFAULT_WEIGHTS, WEIGHTS_DIR, ROOT as PROJECT_ROOT
 
 # Top-level ports of rtl/tritgpt_top.v
 PORT_CLK, PORT_RX, PORT_TX, PORT_LED = "clk", "uart_rx", "uart_tx", "led"
@@ -75,7 +75,7 @@ class Board:
 
     @property
     def target(self) -> str:
-        """FuseSoC target name in cores/tritgpt_board.core."""
+        """FuseSoC target name in constraints/tritgpt_board.core."""
         return self.name
 
     def xdc(self) -> str:
@@ -270,11 +270,16 @@ def check_fit(board: Board, cfg, lanes: int | None = None) -> dict:
 # FuseSoC core with one target per board
 # ----------------------------------------------------------------------------
 
-CORE_FILE = CORES_DIR / "tritgpt_board.core"
+# FuseSoC wants a core's files in its own directory: the board core sits beside the
+# constraints, the shipped weights' core beside the package (weights/default.core)
+CORE_FILE = BOARDS_DIR / "tritgpt_board.core"
+WEIGHTS_CORE_FILE = WEIGHTS_DIR / "default.core"
 BOARD_CORE_VLNV = "tritgpt:tritgpt:board:0.1.0"
 TOP_CORE_VLNV = "tritgpt:tritgpt:top"
-FIXTURE_FLAG = "tritgpt_fixture"
-FIXTURE_CORE_VLNV = "tritgpt:test:fixture_top"
+WEIGHTS_CORE_VLNV = "tritgpt:weights:default"
+# the test stand-in for the top level: its core maps TOP_CORE_VLNV to itself, applied
+# with `fusesoc run --mapping FIXTURE_CORE_VLNV` (the board core never names it)
+FIXTURE_CORE_VLNV = "tritgpt:test:fixture_top:0.1.0"
 WEIGHTS_FLAG = "tritgpt_weights"  # set by `tritgpt build`: it puts its own package in weights/
 
 
@@ -283,14 +288,14 @@ def _fileset(board: Board) -> str:
 
 
 def board_core(boards: list[Board] | None = None) -> str:
-    """cores/tritgpt_board.core: the board top level for every board, flow openxc7."""
+    """constraints/tritgpt_board.core: the board top level for every board, flow openxc7."""
     boards = all_boards() if boards is None else boards
     out = [
         "CAPI=2:",
         "# Generated from constraints/*.toml by `tritgpt boards --write`; do not edit.",
         "#",
         "# One target per board, built with the openXC7 flow (flows/edalize/flows/openxc7.py):",
-        "#   fusesoc --cores-root cores run --target arty-a7-35t tritgpt:tritgpt:board",
+        "#   fusesoc run --target arty-a7-35t tritgpt:tritgpt:board   (fusesoc.conf: the libraries)",
         "# (weights/default is copied to weights/ in the build directory). `tritgpt build` runs",
         "# the same targets with its own weights package, the tools it found, and reports.",
         f"name: {BOARD_CORE_VLNV}",
@@ -299,19 +304,16 @@ def board_core(boards: list[Board] | None = None) -> str:
         "filesets:",
         "  top:",
         "    depend:",
-        f'      - "!{FIXTURE_FLAG}? ({TOP_CORE_VLNV})"',
-        f'      - "{FIXTURE_FLAG}? ({FIXTURE_CORE_VLNV})"',
+        f"      - {TOP_CORE_VLNV}",
     ]
     # the shipped weights, for builds with FuseSoC alone (tritgpt build brings its own)
-    wdir = DEFAULT_WEIGHTS
-    wfiles = sorted(p.name for p in wdir.iterdir() if p.suffix in (".hex", ".vh", ".json")) if wdir.is_dir() else []
+    wfiles = _default_weights_files()
     if wfiles:
-        out += ["  default_weights:", "    file_type: user", "    files:"]
-        out += [f"      - ../weights/default/{n}: {{copyto: weights/{n}}}" for n in wfiles]
+        out += ["  default_weights:", "    depend:", f"      - {WEIGHTS_CORE_VLNV}"]
     for b in boards:
         out += [
             f"  {_fileset(b)}:",
-            f"    files: [../constraints/{b.name}.xdc]",
+            f"    files: [{b.name}.xdc]",
             "    file_type: xdc",
         ]
     out += [
@@ -360,12 +362,45 @@ def board_core(boards: list[Board] | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
+def _default_weights_files() -> list[str]:
+    wdir = DEFAULT_WEIGHTS
+    return sorted(p.name for p in wdir.iterdir() if p.suffix in (".hex", ".vh", ".json")) if wdir.is_dir() else []
+
+
+def weights_core() -> str:
+    """weights/default.core: the shipped weights package as a FuseSoC core, copied to
+    weights/ in a build (the board's WEIGHTS_DIR, the core targets' too)."""
+    out = [
+        "CAPI=2:",
+        "# Generated from weights/default/ by `tritgpt boards --write`; do not edit.",
+        "# The shipped model for FuseSoC's own targets (the core's lint/sim/synth, the",
+        "# boards): its header on the include path and its images, in weights/.",
+        f"name: {WEIGHTS_CORE_VLNV}:0.1.0",
+        "description: the shipped tritgpt weights package (weights/default)",
+        "",
+        "filesets:",
+        "  package:",
+        "    file_type: user",
+        "    files:",
+    ]
+    for n in _default_weights_files():
+        if n.endswith(".vh"):
+            out.append(f"      - default/{n}: {{copyto: weights/{n}, is_include_file: true, file_type: verilogSource}}")
+        else:
+            out.append(f"      - default/{n}: {{copyto: weights/{n}}}")
+    out += ["", "targets:", "  default:", "    filesets: [package]"]
+    return "\n".join(out) + "\n"
+
+
 def write_board_files() -> list[Path]:
-    """Regenerate constraints/NAME.xdc and cores/tritgpt_board.core; returns changed files."""
+    """Regenerate constraints/NAME.xdc, constraints/tritgpt_board.core and
+    weights/default.core; returns changed files."""
     changed = []
     boards = all_boards()
     files = {BOARDS_DIR / f"{b.name}.xdc": b.xdc() for b in boards}
     files[CORE_FILE] = board_core(boards)
+    if _default_weights_files():
+        files[WEIGHTS_CORE_FILE] = weights_core()
     for path, text in files.items():
         if not path.exists() or path.read_text() != text:
             path.parent.mkdir(parents=True, exist_ok=True)

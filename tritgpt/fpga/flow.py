@@ -50,7 +50,7 @@ from . import toolchain as tc_mod
 from .build import plan, report as rep, stages, verify as verify_mod
 from .files import atomic_write
 from ..errors import UserError
-from ..paths import CORES_DIR, FLOWS_DIR, ROOT as PROJECT_ROOT, build_root
+from ..paths import CORE_LIBRARIES, FLOWS_DIR, ROOT as PROJECT_ROOT, build_root
 
 SYSTEM_NAME = "tritgpt"
 
@@ -78,7 +78,7 @@ class BuildRequest:
 
 
 def cores_roots(req: BuildRequest) -> list[Path]:
-    roots = [CORES_DIR]
+    roots = list(CORE_LIBRARIES)
     if req.fixture:
         roots.append(PROJECT_ROOT / "tests" / "fixtures" / "board_top")
     roots += [Path(p) for p in req.extra_cores]
@@ -175,7 +175,7 @@ def _setup(req: BuildRequest, board, work: Path, env: dict, console: Console, ti
     cmd += ["run", "--target", board.target, "--setup", "--work-root", str(work), "--system-name", SYSTEM_NAME]
     cmd += ["--flag", boards_mod.WEIGHTS_FLAG]  # weights/ comes from this build's package
     if req.fixture:
-        cmd += ["--flag", boards_mod.FIXTURE_FLAG]
+        cmd += ["--mapping", boards_mod.FIXTURE_CORE_VLNV]
     cmd += [boards_mod.BOARD_CORE_VLNV.rsplit(":", 1)[0]]
     # the core's target has the same clock; passing it keeps the build and the report on one number
     cmd += [f"--CLK_HZ={board.clk_hz}", f"--CLK_DIV={board.clk_div}", f"--frequency={board.design_mhz:g}"]
@@ -196,7 +196,7 @@ def _setup(req: BuildRequest, board, work: Path, env: dict, console: Console, ti
         text = stages._tail(log, 12)
         top = boards_mod.TOP_CORE_VLNV
         if top.replace(":", "_") in text and "missing" in text:
-            raise UserError(f"no core provides the board top level ({top}): add one to cores/ "
+            raise UserError(f"no core provides the board top level ({top}): add one to rtl/ "
                             f"(rtl/tritgpt_top.v and what it instantiates); see {log}")
         raise UserError(f"FuseSoC setup failed (see {log}):\n{text}")
     return ui.done(True, f"{work}")

