@@ -226,35 +226,74 @@ def _memory_and_index(cell: str) -> tuple[str, tuple[int, ...]]:
     return ".".join(parts), tuple(idx)
 
 
+def _roles(sure: list[tuple[tuple[int, ...], dict]]) -> dict[int, str]:
+    """Which index of a memory's block names (MEMORY.i.j) counts rows (word offset),
+    which columns (image bits) and which replicas (same contents for another read
+    port), from the blocks whose contents fit one place only."""
+    roles = {}
+    n = max((len(idx) for idx, _ in sure), default=0)
+    for p in range(n):
+        rows = {}
+        cols = {}
+        for idx, m in sure:
+            if len(idx) > p:
+                rows.setdefault(idx[p], set()).add(m["word_offset"])
+                cols.setdefault(idx[p], set()).add(m["bits"][0][0])
+        if len(rows) < 2:
+            continue
+        if len({min(v) for v in rows.values()}) == len(rows):
+            roles[p] = "row"
+        elif len({min(v) for v in cols.values()}) == len(cols):
+            roles[p] = "column"
+        else:
+            roles[p] = "replica"
+    return roles
+
+
 def resolve(cells: list[dict], cands: dict[str, list[dict]]) -> None:
-    """Give every cell one image mapping (cells[].image) or none; ambiguous contents
-    are settled within a memory: its blocks in name order take its words in order."""
+    """Give every cell its image mapping (cells[].image), or its candidates when its
+    contents fit several places (repeating or all-zero columns) and the memory's other
+    blocks do not settle which: the roles of the name's indices (row, column, replica),
+    learnt from the blocks that fit one place only, predict the place of the others."""
     by_memory: dict[str, list[dict]] = {}
     for c in cells:
         by_memory.setdefault(_memory_and_index(c["cell"])[0], []).append(c)
     for mem_cells in by_memory.values():
-        names = {m["image"] for c in mem_cells for m in cands.get(c["cell"], [])}
-        sure = {cands[c["cell"]][0]["image"] for c in mem_cells if len(cands.get(c["cell"], [])) == 1}
-        image = next(iter(sure)) if len(sure) == 1 else next(iter(names)) if len(names) == 1 else None
-        mem_cells.sort(key=lambda c: _memory_and_index(c["cell"])[1])
+        sure = [(_memory_and_index(c["cell"])[1], cands[c["cell"]][0]) for c in mem_cells
+                if len(cands.get(c["cell"], [])) == 1]
+        images = {m["image"] for _, m in sure}
+        roles = _roles(sure)
+        step = {"row": None, "column": None}
+        for idx, m in sure:
+            for p, role in roles.items():
+                if role in step and len(idx) > p and idx[p] > 0:
+                    value = m["word_offset"] if role == "row" else m["bits"][0][0]
+                    step[role] = value // idx[p]
         for c in mem_cells:
-            cs = [m for m in cands.get(c["cell"], []) if image is None or m["image"] == image]
+            cs = cands.get(c["cell"], [])
+            if len(images) == 1:
+                cs = [m for m in cs if m["image"] in images] or cs
             if len(cs) > 1:
-                # the same contents at several offsets or bit positions: the block's place
-                # among the memory's blocks (row = word range, column = bit range) decides
-                rows = sorted({m["word_offset"] for m in cs})
-                cols = sorted({m["bits"][0][0] for m in cs})
-                row_of = {cc["cell"]: i for i, cc in enumerate(mem_cells)}
                 idx = _memory_and_index(c["cell"])[1]
-                want_row = idx[0] if idx else row_of[c["cell"]]
-                depth = lane_positions(c["width"]).shape[0]
-                pick = [m for m in cs if m["word_offset"] == want_row * depth] or cs
-                if len({m["bits"][0][0] for m in pick}) > 1 and len(idx) > 1:
-                    pick = [m for m in pick if m["bits"][0][0] == idx[1] * len(m["bits"])] or pick
-                c["resolved_by"] = "block order" if len(pick) < len(cs) else None
-                c["ambiguous"] = len(pick) > 1 and (len(rows) > 1 or len(cols) > 1)
-                cs = pick[:1]
-            c["image"] = cs[0] if cs else None
+                want_off = want_b0 = 0
+                known = bool(roles)
+                for p, role in roles.items():
+                    v = idx[p] if len(idx) > p else 0
+                    if role == "row":
+                        want_off = v * (step["row"] or 0)
+                    elif role == "column":
+                        want_b0 = v * (step["column"] or 0)
+                pick = [m for m in cs if m["word_offset"] == want_off and m["bits"][0][0] == want_b0] if known else []
+                if len(pick) == 1:
+                    c["resolved_by"] = "block names"
+                    cs = pick
+            if len(cs) == 1:
+                c["image"] = cs[0]
+            elif cs:
+                c["image"] = None
+                c["candidates"] = cs
+            else:
+                c["image"] = None
 
 
 def load_images(directory: Path, prefix: str = "") -> dict[str, np.ndarray]:
@@ -290,17 +329,20 @@ def build_memmap(work: Path) -> dict:
             cells.append(entry)
     resolve(cells, cands)
     cells.sort(key=lambda c: c["wid"])
-    held = {n: 0 for n in weights}
+    held = {n: np.zeros((len(img), 32), bool) for n, img in weights.items()}
     for c in cells:
         m = c.get("image")
         if m and m["image"] in held:
-            held[m["image"]] += m["words"] * len(m["bits"])
-    unmatched = sorted(n for n, img in weights.items() if held[n] < 32 * len(img))
+            for b, _ in m["bits"]:
+                held[m["image"]][m["word_offset"]: m["word_offset"] + m["words"], b] = True
+    unmatched = sorted(n for n, h in held.items() if not h.all())
     manifest = export.read_manifest(work / "weights")
     return {
         "format": "tritgpt-memmap-ecp5", "format_version": 1,
         "cells": cells,
-        "coverage": {n: {"words": int(len(weights[n])), "bits_held": held[n]} for n in sorted(weights)},
+        "coverage": {n: {"words": int(len(weights[n])), "bits_held": int(held[n].sum()),
+                         "cells": sum(1 for c in cells if (c.get("image") or {}).get("image") == n)}
+                     for n in sorted(weights)},
         "unmatched_images": unmatched,
         "weights": {"config": manifest.get("config"), "layout": manifest.get("layout"),
                     "model_hash": manifest.get("model_hash"),
