@@ -74,7 +74,7 @@ def write_netlist_verilog(work: Path, which: str) -> Path:
 
 
 def simulate(work: Path, which: str, prompt: str, n: int, *, temperature: float = 0.0, seed: int = 1,
-             log=None, token_timeout: float = 600.0) -> dict:
+             board: str | None = None, baud: int = 115200, log=None, token_timeout: float = 600.0) -> dict:
     """Generate n tokens on the gate-level netlist; returns tokens, reference tokens, timing."""
     import time
 
@@ -84,12 +84,14 @@ def simulate(work: Path, which: str, prompt: str, n: int, *, temperature: float 
     from ..sim.simboard import SimBoard
 
     work = Path(work)
-    report = json.loads((work / "report.json").read_text()) if (work / "report.json").exists() else {}
     from . import boards as boards_mod
 
-    board = boards_mod.get_board(report.get("board") or work.name)
-    baud = int(report.get("baud") or 115200)
-    cycles_per_bit = board.clk_hz // baud
+    if board is None:
+        try:
+            board = json.loads((work / "report.json").read_text())["board"]
+        except (OSError, ValueError, KeyError):
+            raise UserError(f"{work} has no build report naming its board; pass the board") from None
+    cycles_per_bit = boards_mod.get_board(board).clk_hz // baud  # the netlist's own UART timing
     netlist = write_netlist_verilog(work, which)
     share = yosys_share() / "ecp5"
     t0 = time.monotonic()
