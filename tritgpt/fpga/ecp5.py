@@ -354,7 +354,8 @@ def build(req, console: Console | None = None) -> dict:
         if rc != 0:
             ui.done(False)
             detail = [logs / f"{goal}.log"] + [work / t for t in tool_logs]
-            if goal == "pnr" and rc == 124:
+            # make reports the recipe's exit status; timeout(1) exits 124 when it stops the tool
+            if goal == "pnr" and "Error 124" in flow_mod._tail(logs / f"{goal}.log", 5):
                 raise UserError(f"place and route stopped after --timeout {int(req.timeout)} s; see {work / 'nextpnr.log'}")
             raise flow_mod._fail(label, work, detail)
         stage_times[label] = ui.done(True)
