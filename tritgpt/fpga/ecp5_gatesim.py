@@ -12,7 +12,9 @@ bit: the netlist has its parameters built in), and the host's protocol client as
 for tokens, which must equal the reference model's (tritgpt.ml.model.generate).
 
 The weights are in the netlist (the block RAMs' INITVAL), so the tokens are those of
-the build's weights package.
+the build's weights package. The routed netlist also has TRELLIS_RAMW cells (nextpnr's
+write side of distributed RAM), which yosys' models do not cover: Verilator then stops
+at the missing module.
 """
 
 from __future__ import annotations
