@@ -29,3 +29,18 @@ def random_package(tmp_path_factory):
     d = tmp_path_factory.mktemp("pkg") / "random"
     write_package(IntParams.random(Config.load("default"), seed=7), d)
     return d
+
+
+@pytest.fixture(scope="session")
+def real_top_root(tmp_path_factory):
+    """Build directories of the real top level, shared by the tests that synthesise it
+    (tests/test_build_top.py, tests/test_gate_sim.py): one yosys run for all of them."""
+    return tmp_path_factory.mktemp("top")
+
+
+@pytest.fixture(scope="session")
+def real_top_weights(real_top_root):
+    """The random default-config weights the real top level is synthesised with."""
+    import _build_helpers as H
+
+    return H.make_weights(real_top_root / "weights" / "default", "default", seed=5)

@@ -32,13 +32,13 @@ def quiet() -> Console:
 
 
 @pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    return H.make_weights(tmp_path_factory.mktemp("w") / "default", "default", seed=5)
+def weights(real_top_weights):
+    return real_top_weights      # conftest.py: shared with the gate-level simulation
 
 
 @pytest.fixture(scope="module")
-def build_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("top")
+def build_root(real_top_root):
+    return real_top_root
 
 
 @pytest.fixture(autouse=True)
