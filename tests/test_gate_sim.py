@@ -42,8 +42,8 @@ PROMPT = "ROMEO:"
 
 
 def _missing_tools() -> str | None:
-    if not _rtl_helpers.available():
-        return "Verilator (and make, c++) not installed"
+    if _rtl_helpers.missing():
+        return _rtl_helpers.missing()
     try:
         core_synth.find_yosys()
         core_synth.build_synth_commands()

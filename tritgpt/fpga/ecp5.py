@@ -221,6 +221,7 @@ def pnr_fields(report: dict, board) -> dict:
 def build(req, console: Console | None = None) -> dict:
     """`tritgpt build` for an ECP5 board (req: flow.BuildRequest)."""
     from . import flow as flow_mod
+    from .build import plan as _plan, report as _report, stages as _stages
     from ..ml import export
     from ..ml.model import Config
 
@@ -240,7 +241,7 @@ def build(req, console: Console | None = None) -> dict:
         raise UserError(f"{pin_file} is missing or out of date with {board.path}; run `tritgpt boards --write`")
     if req.stop_after not in (None, "synth", "setup"):
         raise UserError(f"stop_after must be 'setup', 'synth' or None, not {req.stop_after!r}")
-    flow_mod._check_synth_deps()
+    _plan._check_synth_deps()
     tools = find_tools()
     tools.require("all" if req.stop_after is None else "synth")
 
@@ -267,7 +268,7 @@ def build(req, console: Console | None = None) -> dict:
             shutil.copy2(p, dst)
 
     # ---- FuseSoC: export the sources and write the flow's Makefile ----------
-    ui = flow_mod.Ui(console)
+    ui = _stages.Ui(console)
     ui.start("setup")
     fusesoc_conf = work / "fusesoc.conf"
     fusesoc_conf.write_text("[main]\n")
@@ -283,21 +284,21 @@ def build(req, console: Console | None = None) -> dict:
             "--WEIGHTS_DIR=weights/", f"--seed={req.seeds[0] if req.seeds else 1}"]
     if req.baud:
         cmd += [f"--BAUD={req.baud}"]
-    rc = flow_mod._run_logged(cmd, PROJECT_ROOT, env, logs / "fusesoc.log")
+    rc = _stages.run_logged(cmd, PROJECT_ROOT, env, logs / "fusesoc.log")
     if rc != 0 or not (work / "Makefile").exists():
         ui.done(False)
-        raise UserError(f"FuseSoC setup failed (see {logs / 'fusesoc.log'}):\n{flow_mod._tail(logs / 'fusesoc.log', 12)}")
+        raise UserError(f"FuseSoC setup failed (see {logs / 'fusesoc.log'}):\n{_stages._tail(logs / 'fusesoc.log', 12)}")
     ui.done(True, f"{work}")
     if req.stop_after == "setup":
         return {"status": "setup-only", "board": board.name, "part": board.part, "build_dir": str(work)}
 
     # ---- stage hashes -------------------------------------------------------------
     versions = tools.versions()
-    sha_files, sha_obj, tree = flow_mod._sha_files, flow_mod._sha_obj, flow_mod._tree
+    sha_files, sha_obj, tree = _plan.sha_files, _plan.sha_obj, _plan.tree
     synth_in = {
         "rtl": sha_files([p for p in tree(work / "src") + tree(work / "rtl") if p.suffix != ".lpf"]
                          + [work / "tritgpt.ys"], work),
-        "flow": sha_files(flow_mod._flow_code("ecp5", "yosys_ys"), FLOWS_DIR),
+        "flow": sha_files(_plan.flow_code("ecp5", "yosys_ys"), FLOWS_DIR),
         "weights": sha_files(weights_files, weights),
         "board": {"clk_hz": board.clk_hz, "clk_div": board.clk_div, "baud": req.baud, "family": board.family},
         "yosys": versions.get("yosys"),
@@ -314,9 +315,9 @@ def build(req, console: Console | None = None) -> dict:
     stamps_path = work / ".stamps.json"
     stamps = {}
     if stamps_path.exists() and not req.force:
-        stamps = flow_mod._read_json(stamps_path) or {}
+        stamps = _stages.read_json(stamps_path) or {}
     if report_path.exists() and not req.force:
-        old = flow_mod._read_json(report_path) or {}
+        old = _stages.read_json(report_path) or {}
         bit = work / "tritgpt.bit"
         from .toolchain import sha256_file
 
@@ -347,17 +348,17 @@ def build(req, console: Console | None = None) -> dict:
             console.print(f"  [dim]=[/] {label:<10} {'':>8}    unchanged", highlight=False)
             stage_times[label] = 0.0
             return
-        ui = flow_mod.Ui(console)
+        ui = _stages.Ui(console)
         ui.start(label)
-        rc = flow_mod._run_logged(make + [goal] + make_args, work, env, logs / f"{goal}.log",
+        rc = _stages.run_logged(make + [goal] + make_args, work, env, logs / f"{goal}.log",
                                   on_line=lambda line: ui.update(line[-60:]))
         if rc != 0:
             ui.done(False)
             detail = [logs / f"{goal}.log"] + [work / t for t in tool_logs]
             # make reports the recipe's exit status; timeout(1) exits 124 when it stops the tool
-            if goal == "pnr" and "Error 124" in flow_mod._tail(logs / f"{goal}.log", 5):
+            if goal == "pnr" and "Error 124" in _stages._tail(logs / f"{goal}.log", 5):
                 raise UserError(f"place and route stopped after --timeout {int(req.timeout)} s; see {work / 'nextpnr.log'}")
-            raise flow_mod._fail(label, work, detail)
+            raise _stages.stage_failure(label, work, detail)
         stage_times[label] = ui.done(True)
         stamps[goal] = hashes[goal]
         stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
@@ -380,7 +381,7 @@ def build(req, console: Console | None = None) -> dict:
         return _finish(report, stage_times, t_start, work, console)
 
     run_stage("pnr", "pnr", ["nextpnr.log"])
-    report.update(pnr_fields(flow_mod._read_json(work / "nextpnr_report.json") or {}, board))
+    report.update(pnr_fields(_stages.read_json(work / "nextpnr_report.json") or {}, board))
     if not report["timing_met"] and not req.allow_timing_fail:
         report["status"] = "timing-failed"
         _finish(report, stage_times, t_start, work, console, write_only=True)
@@ -401,7 +402,7 @@ def build(req, console: Console | None = None) -> dict:
     report["memmap"] = {"path": str(work / "memmap.json"), "dp16kd": len(mm["cells"]),
                         "matched_to_images": sum(1 for c in mm["cells"] if c.get("image")),
                         "swap_ready": not mm["unmatched_images"]}
-    flow_mod._tokens_per_s_or_bench(report, req, manifest, weights, board, work, console, stage_times)
+    _report.tokens_per_s_or_bench(report, req, manifest, weights, board, work, console, stage_times)
     report["status"] = "ok" if report.get("timing_met") else "timing-failed-allowed"
     return _finish(report, stage_times, t_start, work, console)
 

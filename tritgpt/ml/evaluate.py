@@ -10,9 +10,10 @@ import numpy as np
 from .model import EXP_BITS, IntParams, forward
 
 
-def load_text_tokens(path: Path) -> np.ndarray:
-    raw = np.frombuffer(Path(path).read_bytes(), dtype=np.uint8)
-    return np.where(raw >= 128, ord("?"), raw).astype(np.int64)
+def load_text_tokens(path: Path, min_chars: int = 2) -> np.ndarray:
+    from .corpus import read_corpus
+
+    return read_corpus(path, min_chars)[0]
 
 
 def validation_loss(p: IntParams, corpus: Path, batch: int = 64) -> dict:
@@ -21,7 +22,11 @@ def validation_loss(p: IntParams, corpus: Path, batch: int = 64) -> dict:
     The validation text is cut into non-overlapping windows of `context` tokens, each
     predicted from position 0 (as nanoGPT's estimate_loss does with random windows).
     """
-    data = load_text_tokens(corpus)
+    from .corpus import min_chars_for
+
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1 (got {batch})")
+    data = load_text_tokens(corpus, min_chars_for(p.cfg.context))
     val = data[int(0.9 * len(data)):]
     t = p.cfg.context
     n_win = (len(val) - 1) // t
