@@ -83,26 +83,13 @@ def program(
     run_program(board, bitstream, cable=cable, flash=flash, console=err)
 
 
-<<<<<<< HEAD
-            t = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True,
-                      caption="clock: board/design MHz; whole part: LUT, FF (k), BRAM (RAMB36 or DP16KD), DSP")
-            for col in ("board", "part", "clock", "LUT", "FF", "BRAM", "DSP", "models"):
-                t.add_column(col, no_wrap=True, justify="right" if col in ("LUT", "FF", "BRAM", "DSP") else "left")
-            for b in all_boards:
-                t.add_row(b.name, b.part, f"{b.clock_mhz:g}/{b.design_mhz:g}", f"{b.budget.lut / 1000:.1f}k",
-                          f"{b.budget.ff / 1000:.1f}k", str(b.budget.ramb36), str(b.budget.dsp), ",".join(b.fits))
-            Console().print(t)
-        if tools:
-            from ..fpga import toolchain
-=======
 def boards(
-    write: bool = typer.Option(False, "--write", help="Regenerate constraints/*.xdc and cores/tritgpt_board.core."),
+    write: bool = typer.Option(False, "--write", help="Regenerate constraints/*.xdc, constraints/tritgpt_board.core and weights/default.core."),
     tools: bool = typer.Option(False, "--tools", help="Show where the FPGA tools were found."),
     json_out: JSON = False,
 ):
     """List the supported boards (part, clock, pins, resources, models that fit)."""
     from ..fpga import boards as boards_mod
->>>>>>> main
 
     if write:
         for path in boards_mod.write_board_files():
@@ -120,7 +107,7 @@ def boards(
         from rich import box
 
         t = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True,
-                  caption="clock: board/design MHz; whole part: LUT, FF (k), BRAM (RAMB36), DSP")
+                  caption="clock: board/design MHz; whole part: LUT, FF (k), BRAM (RAMB36 or DP16KD), DSP")
         for col in ("board", "part", "clock", "LUT", "FF", "BRAM", "DSP", "models"):
             t.add_column(col, no_wrap=True, justify="right" if col in ("LUT", "FF", "BRAM", "DSP") else "left")
         for b in all_boards:

@@ -35,7 +35,12 @@ def swap(
     the new bitstream is read back and checked before it is written.
     """
     from ..errors import UserError
+    from ..fpga import ecp5_swap
     from ..fpga.swap import swap as run_swap
+
+    if ecp5_swap.is_ecp5_build(build_dir):  # ECP5: .bram_init blocks, ecppack, ecpunpack
+        ecp5_swap.run_cli(build_dir, weights, out, verify=not no_verify, json_out=json_out, console=console)
+        return
 
     if direct and full:
         raise UserError("--direct and --full exclude each other")
@@ -69,53 +74,7 @@ def swap(
     if json_out:
         print(json.dumps(res.as_dict(), indent=2))
 
-<<<<<<< HEAD
-        Only the INIT/INITP contents of the block RAMs in the build's memory map change;
-        the new bitstream is read back and checked before it is written.
-        """
-        from ..errors import UserError
-        from ..fpga import ecp5_swap
-        from ..fpga.swap import swap as run_swap
 
-        if ecp5_swap.is_ecp5_build(build_dir):  # ECP5: .bram_init blocks, ecppack, ecpunpack
-            ecp5_swap.run_cli(build_dir, weights, out, verify=not no_verify, json_out=json_out, console=console)
-            return
-
-        if direct and full:
-            raise UserError("--direct and --full exclude each other")
-        if no_verify and bit2fasm:
-            raise UserError("--no-verify and --bit2fasm exclude each other")
-        method = "direct" if direct else "full" if full else "fasm2frames"
-        verify = "none" if no_verify else "bit2fasm" if bit2fasm else "bitread"
-        console.print(f"[bold]tritgpt swap[/] {build_dir} <- {weights}", highlight=False)
-        with console.status("swapping ...") if console.is_terminal else _Null():
-            res = run_swap(build_dir, weights, out, fasm_out=fasm, frames_out=frames, method=method,
-                           verify=verify, nice=nice)
-        t = Table(show_header=True, header_style="bold", title="time")
-        t.add_column("step")
-        t.add_column("s", justify="right")
-        for k, v in res.times.items():
-            if k != "total":
-                t.add_row(k, f"{v:.2f}")
-        t.add_row("[bold]total[/]", f"[bold]{res.times['total']:.2f}[/]")
-        console.print(t)
-        for w in res.warnings:
-            console.print(f"[yellow]note:[/] {w}", highlight=False)
-        changed = ", ".join(n.removesuffix(".hex") for n in res.images_changed) or "none"
-        console.print(f"  {res.changed_cells} of {res.cells} weight block RAMs changed ({res.halves} RAMB18 halves, "
-                      f"{res.fasm_lines} FASM lines, {res.frames_changed} frames; frames by {res.method})",
-                      highlight=False)
-        console.print(f"  images changed: {changed}", highlight=False)
-        for v in res.verified:
-            console.print(f"  [green]verified[/] {v}", highlight=False)
-        if res.identical:
-            console.print("  the new bitstream is byte-identical to the build's (same weights)", highlight=False)
-        console.print(f"[green]wrote[/] {res.out} in {res.times['total']:.1f} s", highlight=False)
-        if json_out:
-            print(json.dumps(res.as_dict(), indent=2))
-=======
-
->>>>>>> main
 
 
 class _Null:
