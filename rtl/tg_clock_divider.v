@@ -13,6 +13,11 @@
 //
 // Simulation (no SYNTHESIS define) uses the textbook clock-gate model: the enable
 // is latched while clk_in is low, so clk_out has the same edges as the BUFGCE.
+//
+// Family (the one vendor-specific file of the design): Xilinx 7-series by default
+// (BUFG, BUFGCE); with TG_FAMILY_ECP5 defined (the ECP5 board targets set it),
+// Lattice ECP5: DCCA, the global clock buffer with a clock enable, for BUFG and BUFGCE.
+// The DCCA gates glitch-free like the BUFGCE, so the simulation model covers both.
 
 `default_nettype none
 
@@ -33,14 +38,22 @@ module tg_clock_divider #(
     generate
         if (DIV == 1) begin : g_direct
 `ifdef SYNTHESIS
+`ifdef TG_FAMILY_ECP5
+            DCCA u_dcca (.CLKI(clk_in), .CE(1'b1), .CLKO(clk_out));
+`else
             BUFG u_bufg (.I(clk_in), .O(clk_out));
+`endif
 `else
             assign clk_out = clk_in;
 `endif
         end else begin : g_divide
             wire clk_g;
 `ifdef SYNTHESIS
+`ifdef TG_FAMILY_ECP5
+            assign clk_g = clk_in;  // one DCCA per path: it gates clk_out below
+`else
             BUFG u_bufg_in (.I(clk_in), .O(clk_g));
+`endif
 `else
             assign clk_g = clk_in;
 `endif
@@ -52,7 +65,11 @@ module tg_clock_divider #(
                 ce <= (count == DIV - 2);
             end
 `ifdef SYNTHESIS
+`ifdef TG_FAMILY_ECP5
+            DCCA u_dcca (.CLKI(clk_g), .CE(ce), .CLKO(clk_out));
+`else
             BUFGCE u_bufgce (.I(clk_g), .CE(ce), .O(clk_out));
+`endif
 `else
             reg ce_latched = 1'b0;
             /* verilator lint_off LATCH */

@@ -70,10 +70,21 @@ def test_board_core_matches_boards():
     core = yaml.safe_load(text)
     for b in boards.all_boards():
         t = core["targets"][b.target]
-        assert t["flow"] == "openxc7"
-        assert t["flow_options"]["part"] == b.part
         assert float(t["flow_options"]["frequency"]) == b.design_mhz
         assert f"CLK_HZ={b.clk_hz}" in t["parameters"]
+        assert t["toplevel"] == "tritgpt_top"
+        if b.is_ecp5:
+            assert t["flow"] == "ecp5"
+            assert (t["flow_options"]["device"], t["flow_options"]["package"]) == (b.device, b.package)
+            assert f"{boards.ECP5_DEFINE}=true" in t["parameters"]
+            pin_sets = [fs for fs in t["filesets"] if fs.startswith("lpf_")]
+            [lpf] = core["filesets"][pin_sets[0]]["files"]
+            assert core["filesets"][pin_sets[0]]["file_type"] == "LPF"
+            assert (boards.CORE_FILE.parent / lpf).resolve() == (boards.BOARDS_DIR / f"{b.name}.lpf").resolve()
+            continue
+        assert t["flow"] == "openxc7"
+        assert t["flow_options"]["part"] == b.part
+        assert not any(boards.ECP5_DEFINE in p for p in t["parameters"])
         xdc_sets = [fs for fs in t["filesets"] if fs.startswith("xdc_")]
         [xdc] = core["filesets"][xdc_sets[0]]["files"]
         assert (boards.CORE_FILE.parent / xdc).resolve() == (boards.BOARDS_DIR / f"{b.name}.xdc").resolve()
@@ -112,10 +123,13 @@ def test_unknown_board_lists_known():
 
 def test_bram_estimate_builtin_configs():
     """Every board lists the built-in configs that fit, and the estimate agrees."""
+    from tritgpt.fpga import ecp5
+
     for b in boards.all_boards():
         for name in ("tiny", "default"):
-            fits = boards.estimate_bram(Config.load(name))["ramb36"] <= b.budget.ramb36
-            assert fits == (name in b.fits), (b.name, name)
+            cfg = Config.load(name)
+            need = ecp5.estimate_ebr(cfg)["dp16kd"] if b.is_ecp5 else boards.estimate_bram(cfg)["ramb36"]
+            assert (need <= b.budget.ramb36) == (name in b.fits), (b.name, name)
     est = boards.estimate_bram(Config.load("default"))
     items = est["items_ramb36"]
     assert items["weight banks"] == 8.0  # 16 banks of 512 x 32: one RAMB18 each

@@ -107,7 +107,7 @@ def boards(
         from rich import box
 
         t = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True,
-                  caption="clock: board/design MHz; whole part: LUT, FF (k), BRAM (RAMB36), DSP")
+                  caption="clock: board/design MHz; whole part: LUT, FF (k), BRAM (RAMB36 or DP16KD), DSP")
         for col in ("board", "part", "clock", "LUT", "FF", "BRAM", "DSP", "models"):
             t.add_column(col, no_wrap=True, justify="right" if col in ("LUT", "FF", "BRAM", "DSP") else "left")
         for b in all_boards:

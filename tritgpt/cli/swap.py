@@ -35,7 +35,12 @@ def swap(
     the new bitstream is read back and checked before it is written.
     """
     from ..errors import UserError
+    from ..fpga import ecp5_swap
     from ..fpga.swap import swap as run_swap
+
+    if ecp5_swap.is_ecp5_build(build_dir):  # ECP5: .bram_init blocks, ecppack, ecpunpack
+        ecp5_swap.run_cli(build_dir, weights, out, verify=not no_verify, json_out=json_out, console=console)
+        return
 
     if direct and full:
         raise UserError("--direct and --full exclude each other")

@@ -1,10 +1,15 @@
-"""Boards: one data file each in constraints/NAME.toml, plus the XDC generated from it.
+"""Boards: one data file each in constraints/NAME.toml, plus the pin file generated from it.
 
-A board file gives the part, the clock pin and frequency, the UART and LED pins, the
-I/O standard, the openFPGALoader board name, the resource budget of the whole part and
-the built-in model configs that fit. `constraints/NAME.xdc` is generated from it
-(`tritgpt boards --write-xdc`) and checked in so other tools can read it; the build
-regenerates it into the build directory, and the tests check the two agree.
+A board file gives the part, its family ("artix7", the default, or "ecp5"), the clock
+pin and frequency, the UART and LED pins, the I/O standard, the openFPGALoader board
+name, the resource budget of the whole part and the built-in model configs that fit.
+The pin file is generated from it (`tritgpt boards --write`) and checked in so other
+tools can read it: constraints/NAME.xdc for Artix-7 (nextpnr-xilinx, Vivado),
+constraints/NAME.lpf for ECP5 (nextpnr-ecp5, Diamond); the tests check they agree.
+
+Budgets are per family: an Artix-7 board counts LUT6, FF, RAMB36 and DSP48E1; an ECP5
+board LUT4, FF, DP16KD (EBR) and MULT18X18D. Budget keeps them as lut, ff, bram, dsp
+with the family's names in its file (Budget.ramb36 is the block RAM count).
 
 The BRAM fit check (estimate_bram) runs before any tool: it counts the RAMB36 blocks
 the weights package, the KV cache and the fixed tables need, from export.layout().
@@ -61,7 +66,29 @@ class Board:
     budget: Budget
     fits: tuple[str, ...]
     master_xdc: str = ""
+    master_lpf: str = ""
     path: Path | None = None
+
+    @property
+    def is_ecp5(self) -> bool:
+        return self.family == "ecp5"
+
+    @property
+    def bram_kind(self) -> str:
+        """The family's block RAM that Budget.ramb36 counts."""
+        return FAMILY_RESOURCES[self.family]["bram"][1]
+
+    @property
+    def dsp_kind(self) -> str:
+        return FAMILY_RESOURCES[self.family]["dsp"][1]
+
+    @property
+    def pin_file(self) -> str:
+        """constraints/ file name of the generated pin constraints."""
+        return f"{self.name}.{'lpf' if self.is_ecp5 else 'xdc'}"
+
+    def pin_constraints(self) -> str:
+        return board_lpf(self) if self.is_ecp5 else board_xdc(self)
 
     @property
     def clk_hz(self) -> int:
@@ -95,6 +122,25 @@ def _get(data: dict, key: str, where: str, kind=str):
 
 PIN_RE = re.compile(r"^[A-Z]{1,2}[0-9]{1,2}$")
 PART_RE = re.compile(r"^(xc7[aksz]\d+t)([a-z]+\d+)-(\d)$")
+# LFE5U-85F-6BG381C: device LFE5U-85F, speed 6, package BG381 (nextpnr: CABGA381), grade C
+ECP5_PART_RE = re.compile(r"^(LFE5UM?5?G?-(?:12|25|45|85)F)-([678])(BG|MG)(\d+)([CI])$")
+ECP5_PACKAGE_PREFIX = {"BG": "CABGA", "MG": "CSFBGA"}
+
+FAMILIES = ("artix7", "ecp5")
+# budget key in the board file -> (Budget field, resource name in reports)
+FAMILY_RESOURCES = {
+    "artix7": {"lut": ("lut", "LUT"), "ff": ("ff", "FF"), "bram": ("ramb36", "RAMB36"), "dsp": ("dsp", "DSP48E1")},
+    "ecp5": {"lut": ("lut4", "LUT4"), "ff": ("ff", "FF"), "bram": ("dp16kd", "DP16KD"), "dsp": ("mult18x18d", "MULT18X18D")},
+}
+
+
+def ecp5_part_fields(part: str) -> dict | None:
+    """device, speed grade and package (nextpnr-ecp5's names) of an ECP5 part, or None."""
+    m = ECP5_PART_RE.match(part)
+    if not m:
+        return None
+    return {"device": m.group(1), "speed": int(m.group(2)),
+            "package": ECP5_PACKAGE_PREFIX[m.group(3)] + m.group(4)}
 
 
 def load_board_file(path: Path) -> Board:
@@ -111,11 +157,15 @@ def load_board_file(path: Path) -> Board:
     models = data.get("models", {})
     pins = tuple(_get(leds, "pins", where + " [leds]", list))
     active_low = tuple(leds.get("active_low", [False] * len(pins)))
+    family = data.get("family", "artix7")
+    if family not in FAMILIES:
+        raise UserError(f"{where}: family '{family}' is not one of {', '.join(FAMILIES)}")
+    res = FAMILY_RESOURCES[family]
     board = Board(
         name=_get(data, "name", where),
         title=_get(data, "title", where),
         part=_get(data, "part", where),
-        family=_get(data, "family", where),
+        family=family,
         device=_get(data, "device", where),
         package=_get(data, "package", where),
         iostandard=_get(data, "iostandard", where),
@@ -127,16 +177,23 @@ def load_board_file(path: Path) -> Board:
         uart_rx=_get(uart, "rx", where + " [uart]"),
         led_pins=pins,
         led_active_low=active_low,
-        budget=Budget(**{k: int(_get(budget, k, where + " [budget]", int)) for k in ("lut", "ff", "ramb36", "dsp")}),
+        budget=Budget(**{field: int(_get(budget, key, where + " [budget]", int))
+                         for field, (key, _) in zip(("lut", "ff", "ramb36", "dsp"), res.values())}),
         fits=tuple(models.get("fits", [])),
         master_xdc=data.get("master_xdc", ""),
+        master_lpf=data.get("master_lpf", ""),
         path=path,
     )
     if board.name != path.stem:
         raise UserError(f"{where}: name '{board.name}' must match the file name '{path.stem}'")
-    m = PART_RE.match(board.part)
-    if not m or m.group(1) != board.device or m.group(2) != board.package:
-        raise UserError(f"{where}: part {board.part} does not match device {board.device} / package {board.package}")
+    if board.is_ecp5:
+        f = ecp5_part_fields(board.part)
+        if not f or f["device"] != board.device or f["package"] != board.package:
+            raise UserError(f"{where}: part {board.part} does not match device {board.device} / package {board.package}")
+    else:
+        m = PART_RE.match(board.part)
+        if not m or m.group(1) != board.device or m.group(2) != board.package:
+            raise UserError(f"{where}: part {board.part} does not match device {board.device} / package {board.package}")
     for pin in (board.clock_pin, board.uart_tx, board.uart_rx, *board.led_pins):
         if not PIN_RE.match(pin):
             raise UserError(f"{where}: '{pin}' is not a package pin name")
@@ -183,6 +240,40 @@ def board_xdc(board: Board) -> str:
     for i, pin in enumerate(board.led_pins):
         lines.append(f"set_property -dict {{ PACKAGE_PIN {pin} IOSTANDARD {io} }} [get_ports {{{PORT_LED}[{i}]}}]")
     return "\n".join(lines) + "\n"
+
+
+def board_lpf(board: Board) -> str:
+    """The board's pin constraints as LPF, as nextpnr-ecp5 (and Diamond) read it."""
+    io = board.iostandard
+    lines = [
+        f"# {board.title} ({board.part}): pins of tritgpt_top.",
+        f"# Generated from constraints/{board.name}.toml by `tritgpt boards --write`; do not edit.",
+        f'LOCATE COMP "{PORT_CLK}" SITE "{board.clock_pin}";',
+        f'IOBUF PORT "{PORT_CLK}" PULLMODE=NONE IO_TYPE={io};',
+        f'FREQUENCY PORT "{PORT_CLK}" {board.clock_mhz:g} MHZ;',
+        f'LOCATE COMP "{PORT_TX}" SITE "{board.uart_tx}";',
+        f'IOBUF PORT "{PORT_TX}" PULLMODE=UP IO_TYPE={io} DRIVE=4;',
+        f'LOCATE COMP "{PORT_RX}" SITE "{board.uart_rx}";',
+        f'IOBUF PORT "{PORT_RX}" PULLMODE=UP IO_TYPE={io};',
+    ]
+    for i, pin in enumerate(board.led_pins):
+        lines.append(f'LOCATE COMP "{PORT_LED}[{i}]" SITE "{pin}";')
+        lines.append(f'IOBUF PORT "{PORT_LED}[{i}]" PULLMODE=NONE IO_TYPE={io} DRIVE=4;')
+    return "\n".join(lines) + "\n"
+
+
+def parse_lpf_pins(text: str) -> dict[str, tuple[str, str]]:
+    """port -> (pin, io type) from LOCATE COMP / IOBUF PORT lines."""
+    sites, types = {}, {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0]
+        m = re.search(r'LOCATE\s+COMP\s+"([^"]+)"\s+SITE\s+"([^"]+)"', line)
+        if m:
+            sites[m.group(1)] = m.group(2)
+        m = re.search(r'IOBUF\s+PORT\s+"([^"]+)".*IO_TYPE=(\w+)', line)
+        if m:
+            types[m.group(1)] = m.group(2)
+    return {port: (pin, types.get(port, "")) for port, pin in sites.items()}
 
 
 def parse_xdc_pins(text: str) -> dict[str, tuple[str, str]]:
@@ -284,22 +375,27 @@ WEIGHTS_FLAG = "tritgpt_weights"  # set by `tritgpt build`: it puts its own pack
 
 
 def _fileset(board: Board) -> str:
-    return "xdc_" + board.name.replace("-", "_")
+    return ("lpf_" if board.is_ecp5 else "xdc_") + board.name.replace("-", "_")
+
+
+# vlogdefine that selects the ECP5 branch of the vendor-specific RTL (rtl/tg_clock_divider.v)
+ECP5_DEFINE = "TG_FAMILY_ECP5"
 
 
 def board_core(boards: list[Board] | None = None) -> str:
-    """constraints/tritgpt_board.core: the board top level for every board, flow openxc7."""
+    """constraints/tritgpt_board.core: the board top level for every board, flow openxc7 or ecp5."""
     boards = all_boards() if boards is None else boards
     out = [
         "CAPI=2:",
         "# Generated from constraints/*.toml by `tritgpt boards --write`; do not edit.",
         "#",
-        "# One target per board, built with the openXC7 flow (flows/edalize/flows/openxc7.py):",
+        "# One target per board, built with the openXC7 flow (flows/edalize/flows/openxc7.py) for",
+        "# Artix-7 and the ECP5 flow (flows/edalize/flows/ecp5.py) for ECP5:",
         "#   fusesoc run --target arty-a7-35t tritgpt:tritgpt:board   (fusesoc.conf: the libraries)",
         "# (weights/default is copied to weights/ in the build directory). `tritgpt build` runs",
         "# the same targets with its own weights package, the tools it found, and reports.",
         f"name: {BOARD_CORE_VLNV}",
-        "description: tritgpt_top on Artix-7 boards (open toolchain)",
+        "description: tritgpt_top on Artix-7 and ECP5 boards (open toolchain)",
         "",
         "filesets:",
         "  top:",
@@ -313,8 +409,8 @@ def board_core(boards: list[Board] | None = None) -> str:
     for b in boards:
         out += [
             f"  {_fileset(b)}:",
-            f"    files: [{b.name}.xdc]",
-            "    file_type: xdc",
+            f"    files: [{b.pin_file}]",
+            f"    file_type: {'LPF' if b.is_ecp5 else 'xdc'}",
         ]
     out += [
         "",
@@ -338,6 +434,10 @@ def board_core(boards: list[Board] | None = None) -> str:
         "    paramtype: vlogparam",
         '    default: "weights/"',
         "    description: Weights package directory, relative to the build directory",
+        f"  {ECP5_DEFINE}:",
+        "    datatype: bool",
+        "    paramtype: vlogdefine",
+        "    description: Lattice ECP5 clock buffers (DCCA) in rtl/tg_clock_divider.v (set per board)",
         "",
         "targets:",
         "  default:",
@@ -350,13 +450,31 @@ def board_core(boards: list[Board] | None = None) -> str:
         out += [
             f"  {b.target}:",
             f"    description: {b.title} ({b.part}, {b.design_mhz:g} MHz)",
-            "    flow: openxc7",
-            "    flow_options:",
-            f"      part: {b.part}",
-            f"      frequency: {b.design_mhz:g}",
-            "      include_dirs: [weights]",
+        ]
+        if b.is_ecp5:
+            part = ecp5_part_fields(b.part)
+            out += [
+                "    flow: ecp5",
+                "    flow_options:",
+                f"      device: {part['device']}",
+                f"      package: {part['package']}",
+                f"      speed: {part['speed']}",
+                f"      frequency: {b.design_mhz:g}",
+                "      include_dirs: [weights]",
+            ]
+            family_params = f", {ECP5_DEFINE}=true"
+        else:
+            out += [
+                "    flow: openxc7",
+                "    flow_options:",
+                f"      part: {b.part}",
+                f"      frequency: {b.design_mhz:g}",
+                "      include_dirs: [weights]",
+            ]
+            family_params = ""
+        out += [
             f"    filesets: [top{extra_fs}, {_fileset(b)}]",
-            f"    parameters: [CLK_HZ={b.clk_hz}, CLK_DIV={b.clk_div}, BAUD, WEIGHTS_DIR]",
+            f"    parameters: [CLK_HZ={b.clk_hz}, CLK_DIV={b.clk_div}, BAUD, WEIGHTS_DIR{family_params}]",
             "    toplevel: tritgpt_top",
         ]
     return "\n".join(out) + "\n"
@@ -393,11 +511,11 @@ def weights_core() -> str:
 
 
 def write_board_files() -> list[Path]:
-    """Regenerate constraints/NAME.xdc, constraints/tritgpt_board.core and
+    """Regenerate constraints/NAME.{xdc,lpf}, constraints/tritgpt_board.core and
     weights/default.core; returns changed files."""
     changed = []
     boards = all_boards()
-    files = {BOARDS_DIR / f"{b.name}.xdc": b.xdc() for b in boards}
+    files = {BOARDS_DIR / b.pin_file: b.pin_constraints() for b in boards}
     files[CORE_FILE] = board_core(boards)
     if _default_weights_files():
         files[WEIGHTS_CORE_FILE] = weights_core()

@@ -96,6 +96,10 @@ def flow_env() -> dict:
 
 def build(req: BuildRequest, console: Console | None = None) -> dict:
     console = console or Console()
+    if boards_mod.get_board(req.board).is_ecp5:  # the ECP5 back end (tritgpt/fpga/ecp5.py)
+        from . import ecp5
+
+        return ecp5.build(req, console)
     inputs = plan.check_inputs(req)
     board = inputs.board
     work = Path(req.build_dir or build_root() / board.name).resolve()

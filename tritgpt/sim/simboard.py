@@ -74,26 +74,34 @@ def _weights_files(weights_dir: Path) -> list[Path]:
     return files
 
 
-def model(weights_dir: Path, sources: list[Path], build_root: Path, opt: str) -> VerilatorModel:
-    """The simulated board for a weights package: the model plus a copy of the package it reads."""
+def model(weights_dir: Path, sources: list[Path], build_root: Path, opt: str, *, netlist: bool = False,
+          verilator_args: tuple[str, ...] = ()) -> VerilatorModel:
+    """The simulated board for a weights package: the model plus a copy of the package it reads.
+    A synthesised netlist has its parameters fixed in it, so none are set for one."""
+    parameters = {} if netlist else {"CLK_HZ": SIM_CLK_HZ, "BAUD": SIM_CLK_HZ // CYCLES_PER_BIT,
+                                     "WEIGHTS_DIR": '"{out}/weights/"'}
     return VerilatorModel(
-        "simboard", top="tritgpt_top", sources=[HARNESS, *sources],
+        "simboard_netlist" if netlist else "simboard", top="tritgpt_top", sources=[HARNESS, *sources],
         include_dirs=["{build}/weights", *hdl.core_files(hdl.TOP_VLNV).include_dirs],
         # the binary reads the weights (WEIGHTS_DIR, absolute) and the tables (rtl/tables/,
         # relative: it runs in its build directory) from its own snapshot at start-up
-        parameters={"CLK_HZ": SIM_CLK_HZ, "BAUD": SIM_CLK_HZ // CYCLES_PER_BIT, "WEIGHTS_DIR": '"{out}/weights/"'},
-        options=["-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert"],
+        parameters=parameters,
+        options=["-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert", *verilator_args],
         make_flags={"OPT_FAST": opt, "OPT_SLOW": "-O0", "OPT_GLOBAL": "-O1"},
         key_files=[*(f for f, _ in table_files()), *_weights_files(weights_dir)],
         root=Path(build_root) / "simboard")
 
 
 def build(weights_dir: str | Path = DEFAULT_WEIGHTS, sources: list[Path] | None = None,
-          build_root: str | Path | None = None, jobs: int = 2, log=None, opt: str | None = None) -> Path:
+          build_root: str | Path | None = None, jobs: int = 2, log=None, opt: str | None = None,
+          netlist: bool = False, verilator_args: tuple[str, ...] = ()) -> Path:
     """Build (or reuse) the simulated board for a weights package; returns the binary.
 
     opt: C++ optimisation of the model's per-cycle code (default -O2, or
     $TRITGPT_SIM_OPT): higher runs faster and compiles slower.
+    netlist: the sources are a synthesised top level (gate-level simulation): its
+    parameters are fixed in it, so none are set; verilator_args: extra arguments
+    (e.g. the cell library's include directory).
     """
     opt = opt or os.environ.get("TRITGPT_SIM_OPT", "-O2")
     weights_dir = Path(weights_dir).resolve()
@@ -101,7 +109,8 @@ def build(weights_dir: str | Path = DEFAULT_WEIGHTS, sources: list[Path] | None 
         raise UserError(f"weights package {weights_dir} not found; train and export one "
                         f"(`tritgpt export CKPT -o {weights_dir}`) or pass --weights")
     sources = [Path(s).resolve() for s in (sources or default_sources())]
-    m = model(weights_dir, sources, Path(build_root or default_build_root()), opt)
+    m = model(weights_dir, sources, Path(build_root or default_build_root()), opt,
+              netlist=netlist, verilator_args=tuple(verilator_args))
 
     def prepare(d: Path) -> None:
         (d / "weights").mkdir()
@@ -121,9 +130,14 @@ class SimBoard:
     """
 
     def __init__(self, weights_dir: str | Path = DEFAULT_WEIGHTS, *, sources: list[Path] | None = None,
-                 build_root: str | Path | None = None, log=None, ready_timeout: float = 60.0):
+                 build_root: str | Path | None = None, log=None, ready_timeout: float = 60.0,
+                 cycles_per_bit: int = CYCLES_PER_BIT, netlist: bool = False,
+                 verilator_args: tuple[str, ...] = ()):
         self.weights_dir = Path(weights_dir)
         self.sources = sources
+        self.cycles_per_bit = cycles_per_bit
+        self.netlist = netlist
+        self.verilator_args = tuple(verilator_args)
         self.build_root = build_root
         self.log = log
         self.ready_timeout = ready_timeout
@@ -133,14 +147,15 @@ class SimBoard:
         self._stderr_lines: list[str] = []
 
     def start(self) -> str:
-        binary = build(self.weights_dir, self.sources, self.build_root, log=self.log)
+        binary = build(self.weights_dir, self.sources, self.build_root, log=self.log, netlist=self.netlist,
+                       verilator_args=self.verilator_args)
         master, slave = os.openpty()
         tty.setraw(slave)
         self._slave = slave  # kept open: the pty survives clients coming and going
         self.port = os.ttyname(slave)
         try:
             self.proc = subprocess.Popen(
-                [str(binary), "--fd", str(master), "--cycles-per-bit", str(CYCLES_PER_BIT)],
+                [str(binary), "--fd", str(master), "--cycles-per-bit", str(self.cycles_per_bit)],
                 cwd=binary.parent.parent, pass_fds=(master,), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True,
                 start_new_session=True)  # Ctrl-C goes to us; we stop the simulation

