@@ -73,14 +73,18 @@ def test_tiny_sampling_bit_exact(tiny_sim, packages):
     check(tiny_sim, path, p, encode("x"), 20, 300, 99)
 
 
-def test_tiny_context_wrap_and_reprefill(tiny_sim, packages):
-    """Prompts longer than the context are cropped; histories past it re-prefill."""
+def test_tiny_ring_cache_past_context(tiny_sim, packages):
+    """Streams run past the context on the ring-buffer KV cache: one step per token, never a re-prefill;
+    prompts longer than the context are cropped."""
     path, p = packages["tiny_rand"]
     ctx = p.cfg.context
     r = check(tiny_sim, path, p, encode("a"), 3 * ctx + 5)
-    assert len(r.steps) > 3 * ctx + 5          # re-prefill steps happened
+    assert len(r.steps) == 3 * ctx + 5                   # one step per token: nothing re-prefilled
+    assert [s["pos"] for s in r.steps] == [i % ctx for i in range(3 * ctx + 5)]
     check(tiny_sim, path, p, encode("b" * ctx), ctx + 3)
     check(tiny_sim, path, p, list(range(40, 40 + 2 * ctx + 3)), 10, 500, 3)
+    path, p = packages["tiny_cal"]
+    check(tiny_sim, path, p, encode("ROMEO:"), 2 * ctx + 7, 256, 5)
 
 
 def test_tiny_empty_prompt_and_zero_tokens(tiny_sim, packages):

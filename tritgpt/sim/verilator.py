@@ -41,7 +41,7 @@ RTL_SOURCES = (
 )
 TABLES = ("exp.hex", "rsqrt.hex", "recip.hex")
 TESTBENCH = RTL_DIR / "sim" / "tb_core.cpp"
-WR_MEM = {"tok_emb": 32, "pos_emb": 33, "gains": 34, "consts": 35}
+WR_MEM = {"tok_emb": 32, "gains": 34, "consts": 35}
 
 
 def rtl_files() -> list[Path]:
@@ -338,27 +338,26 @@ def run_core(weights_dir, prompt_tokens, n: int, tinv: int = 0, seed: int = 1, t
 
 
 def reference_trace(p: IntParams, prompt: list[int], n: int, tinv: int = 0, seed: int = 1):
-    """model.generate, recording every KVCache.step: (tokens, steps) like a dump."""
+    """model.generate, recording every KVCache.step: (tokens, steps) like a dump.
+
+    A step's "pos" is its KV ring slot (step number % context), as the core dumps it.
+    """
     c = p.cfg
-    hist = list(prompt)[-c.context:] or [ord("\n")]
+    todo = list(prompt)[-c.context:] or [ord("\n")]
     cache = KVCache(p)
     state = seed_state(seed)
     out: list[int] = []
     steps: list[dict] = []
     while len(out) < n:
-        while cache.length < len(hist):
+        for i, t in enumerate(todo):
             d: dict = {}
-            pos = cache.length
-            logits = cache.step(hist[pos], dump=d)
-            steps.append({"pos": pos, "token": hist[pos], "vectors": d, "out": None,
-                          "final": cache.length == len(hist)})
+            slot = cache.length % c.context
+            logits = cache.step(t, dump=d)
+            steps.append({"pos": slot, "token": t, "vectors": d, "out": None, "final": i == len(todo) - 1})
         tok, state = sample(logits, tinv, state)
         steps[-1]["out"] = tok
         out.append(tok)
-        hist.append(tok)
-        if len(hist) > c.context:
-            hist = hist[-(c.context // 2):]
-            cache.reset()
+        todo = [tok]
     return out, steps
 
 
