@@ -27,7 +27,7 @@ MAX_BATCH = 32                # tokens per TOKENS frame (device side)
 DEVICE_TIMEOUT_S = 0.020      # partial frame discarded after 20 ms without a byte
 
 # weight memories of the core's write port (export.images() stems)
-MEM_TOK_EMB, MEM_POS_EMB, MEM_GAINS, MEM_CONSTS = 32, 33, 34, 35
+MEM_TOK_EMB, MEM_GAINS, MEM_CONSTS = 32, 34, 35   # 33 held the format-1 position table
 
 
 class Cmd(enum.IntEnum):
@@ -256,7 +256,7 @@ def mem_id(stem: str) -> int:
     """The write-port memory id of an export.images() stem."""
     if stem.startswith("wt_bank"):
         return int(stem[len("wt_bank"):])
-    ids = {"tok_emb": MEM_TOK_EMB, "pos_emb": MEM_POS_EMB, "gains": MEM_GAINS, "consts": MEM_CONSTS}
+    ids = {"tok_emb": MEM_TOK_EMB, "gains": MEM_GAINS, "consts": MEM_CONSTS}
     if stem not in ids:
         raise ValueError(f"no write-port memory for image {stem!r}")
     return ids[stem]
