@@ -469,6 +469,8 @@ def train(corpus: Path, out_dir: Path, cfg: Config, *, float_steps: int, hw_step
     history = state["history"] if state else {"step": [], "phase": [], "train": [], "val": [], "tok_s": []}
     step = state["step"] if state else 0
     hw = None
+    if state and "float_model" in state:
+        fm.load_state_dict(state["float_model"])
     if state and state["phase"] == "hw":
         hw = HwGPT(cfg, state["calib"])
         hw.load_state_dict(state["model"])
@@ -509,7 +511,7 @@ def train(corpus: Path, out_dir: Path, cfg: Config, *, float_steps: int, hw_step
         module = hw if phase == "hw" else fm
         st = {"format": CHECKPOINT_FORMAT, "config": cfg.to_dict(), "phase": phase, "step": step,
               "model": module.state_dict(), "opt": opt.state_dict(), "opt_phase": phase,
-              "history": history, "seed": seed}
+              "history": history, "seed": seed, "float_model": fm.state_dict()}
         if hw is not None:
             st["calib"] = {"emb_shift": hw.emb_shift, "requant": hw.requant, "att_shift": hw.att_shift,
                            "alibi_shift": hw.alibi_shift,
