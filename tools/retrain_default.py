@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""How weights/default (format 2, ALiBi, context 64) was trained: a warm start.
+"""How weights/default (format 2, ALiBi, context 32) was trained: a warm start.
 
 The format-1 default model (learned position table, context 128; 2,000 float + 150
 hardware-mode steps, 32 min) is read from git history, its position table dropped
 and ALiBi slopes set; train.warm_start turns it into a float model. Then:
 
     stage 1  500 float QAT steps on 128-token windows (batch 64, lr 3e-3, warm-up 50)
-    stage 2  calibrate for context 64, 80 hardware-mode steps on 128-token streams
+    stage 2  calibrate for context 32, 200 hardware-mode steps on 64-token streams
              with banded attention (batch 16, lr 0.02)
 
     python tools/retrain_default.py runs/default        # then: tritgpt export runs/default/stage2/ckpt.pt ...
@@ -65,11 +65,11 @@ def main(out: Path) -> None:
     cfg = Config.load("default")
     st = load_checkpoint(out / "stage1" / "ckpt.pt")
     (out / "stage2").mkdir(exist_ok=True)
-    # stage 1's float weights (no position table: nothing depends on the context) under context 64
+    # stage 1's float weights (no position table: nothing depends on the context) under context 32
     st.update(config=cfg.to_dict(), phase="float", model=st["float_model"])
     st.pop("opt", None)
     save_checkpoint(out / "stage2" / "ckpt.pt", st)
-    train(CORPUS, out / "stage2", cfg, float_steps=500, hw_steps=80, batch=64, hw_batch=16, hw_lr=0.02,
+    train(CORPUS, out / "stage2", cfg, float_steps=500, hw_steps=200, batch=64, hw_batch=16, hw_lr=0.02,
           eval_every=50, eval_batches=4, threads=1, log=log)
     log(f"trained in {(time.time() - t0) / 60:.1f} min")
 
