@@ -6,6 +6,7 @@
     serial.py  stream, info, load-weights, serve-sim     (UART protocol host side)
     swap.py    swap                                      (new weights into a built bitstream)
     demo.py    demo                                      (shipped weights on the simulated board)
+    sweep.py   sweep                                     (place and route over seeds and boards on Dask)
 """
 
 from .app import app, main

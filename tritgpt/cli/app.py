@@ -36,7 +36,7 @@ def _root(
 # Command modules register themselves on `app` when imported.
 import importlib  # noqa: E402
 
-MODULES = ("model", "sim", "build", "serial", "swap", "demo")
+MODULES = ("model", "sim", "build", "serial", "swap", "demo", "sweep")
 
 
 def register_all(app) -> None:

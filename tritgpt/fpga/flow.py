@@ -585,7 +585,20 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     report["bitstream"] = {"path": str(bit), "bytes": bit.stat().st_size, "sha256": tc_mod.sha256_file(bit)}
 
     # ---- memory map -------------------------------------------------------------
-    mm = memmap_mod.build_memmap(work / "tritgpt.routed.json", placed=True, weights_dir=wdir,
+    complete_memory_map(work, board, tools, report, console)
+
+    _tokens_per_s_or_bench(report, req, manifest, weights, board, work, console, stage_times)
+    report["status"] = "ok" if report.get("timing_met", True) else "timing-failed-allowed"
+    return _finish(report, stage_times, t_start, work, console)
+
+
+def complete_memory_map(work: Path, board, tools, report: dict, console: Console) -> None:
+    """memmap.json of a placed and routed build (every block RAM: cell, site, tile, frames,
+    weights image), completed for `tritgpt swap`; its summary into the report."""
+    from . import memmap as memmap_mod
+    from . import swap as swap_mod
+
+    mm = memmap_mod.build_memmap(work / "tritgpt.routed.json", placed=True, weights_dir=work / "weights",
                                  db_family_dir=tools.db_family_dir(board.part), part=board.part,
                                  tables_dir=work / "rtl" / "tables")
     (work / "memmap.json").write_text(json.dumps(mm, indent=1) + "\n")
@@ -593,8 +606,6 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
                         "matched_to_images": sum(1 for c in mm["cells"] if c.get("image"))}
     # complete it for `tritgpt swap` now: FASM lines and frames of every block RAM, hashes
     # of the FASM, frames and bitstream it belongs to (a swap checks them, not redoes them)
-    from . import swap as swap_mod
-
     try:
         swap_mod.write_memmap(work, db_family_dir=tools.db_family_dir(board.part))
         report["memmap"]["swap_ready"] = True
@@ -603,9 +614,19 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
         report["memmap"]["swap_problem"] = str(exc)
         console.print(f"[yellow]warning[/]: memory map not completed for swapping: {exc}", highlight=False)
 
-    _tokens_per_s_or_bench(report, req, manifest, weights, board, work, console, stage_times)
-    report["status"] = "ok" if report.get("timing_met", True) else "timing-failed-allowed"
-    return _finish(report, stage_times, t_start, work, console)
+
+def run_flow_goal(work: Path, goal: str, part: str, log: Path, chipdb: Path | None = None, on_line=None) -> int:
+    """`make GOAL` of the openxc7 flow's Makefile in WORK (set up by a build) with this
+    machine's tools; GOAL is a flow target (prep, pnr, frames, bitstream). The exit status."""
+    tools = tc_mod.discover()
+    make_vars = tools.make_vars(part)
+    if chipdb:
+        make_vars["CHIPDB"] = str(chipdb)
+    env = flow_env()
+    if tools.container:
+        mounts = [PROJECT_ROOT, work] + [p for p in (tools.prjxray_db, chipdb) if p]
+        env["EDALIZE_LAUNCHER"] = str(tc_mod.write_launcher(tools, work / "launcher.sh", mounts))
+    return _run_logged(["make", goal] + [f"{k}={v}" for k, v in sorted(make_vars.items())], work, env, log, on_line)
 
 
 def _tokens_per_s_or_bench(report: dict, req: BuildRequest, manifest: dict, weights: Path, board, work: Path,
