@@ -99,7 +99,9 @@ module tritgpt_core #(
     wire [15:0]     tinv_r;
     wire [31:0]     seed_r;
     wire [LAW-1:0]  layer;
-    wire [7:0]      pos;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [7:0]      pos;                // ring slot; bits above log2(context) only in dumps
+    /* verilator lint_on UNUSEDSIGNAL */
     wire            emb_start;
     wire [6:0]      emb_token;
     wire [4:0]      gsel;
