@@ -13,13 +13,25 @@ from tritgpt.ml.model import Config, IntParams
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def available() -> bool:
+def missing() -> str | None:
+    """What keeps Verilator models from being built here (None: nothing): the real
+    missing piece, so a skip says what to install."""
+    from tritgpt.errors import UserError
+    from tritgpt.sim.verilator import verilator_command
+
     try:
-        from tritgpt.sim.verilator import verilator_command
         verilator_command()
-        return shutil.which("make") is not None and shutil.which("c++") is not None
-    except Exception:
-        return False
+    except UserError as exc:
+        return str(exc)
+    absent = [tool for tool in ("make", "c++", "perl") if shutil.which(tool) is None]
+    if absent:
+        return (f"{' and '.join(absent)} not found: Verilator needs them to build models "
+                f"(Debian/Ubuntu: sudo apt install make g++ perl)")
+    return None
+
+
+def available() -> bool:
+    return missing() is None
 
 
 def zero_row_params(cfg: Config, seed: int) -> IntParams:

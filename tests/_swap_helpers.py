@@ -78,7 +78,7 @@ def build_swap_fixture(work: Path, weights: Path, *, seed: int = 1, bind: bool =
     """Build the fixture design with the weights package `weights` into `work`.
 
     bind=True also completes memmap.json with the swap fields (what a build does with
-    tritgpt.fpga.swap.write_memmap); bind=False leaves the plain map of tritgpt.fpga.memmap.
+    tritgpt.fpga.memmap.write_memmap); bind=False leaves the plain map of tritgpt.fpga.memmap.
     Returns the stage times in seconds.
     """
     from tritgpt.fpga import memmap
@@ -122,9 +122,7 @@ def build_swap_fixture(work: Path, weights: Path, *, seed: int = 1, bind: bool =
               "total_seconds": round(sum(times.values()), 2), "fixture": "tests/fixtures/swap_top"}
     (work / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     if bind:
-        from tritgpt.fpga import swap
-
-        swap.write_memmap(work)
+        memmap.write_memmap(work)
     return times
 
 

@@ -94,6 +94,10 @@ class Bench:
                 bad = case.find("failure")
                 if bad is None:
                     bad = case.find("error")
+                if bad is None and case.find("skipped") is not None:
+                    bad = case.find("skipped")   # a skipped case verified nothing: not a pass
+                    out[case.get("name")] = f"skipped inside the simulation: {bad.get('message') or 'no reason'}"
+                    continue
                 out[case.get("name")] = None if bad is None else (bad.get("message") or "failed")
         self.log = test_dir / "sim.log"
         return out

@@ -171,5 +171,10 @@ def test_bad_board_file(tmp_path):
         boards.load_board_file(other)
 
 
-def test_helpers_importable():
-    assert H.ROOT.is_dir()
+def test_checkout_paths_are_the_package_paths():
+    """In a checkout the package reads the checkout's trees, not a stale installed copy."""
+    from tritgpt import paths
+
+    assert (H.ROOT / "pyproject.toml").is_file()
+    assert paths.ROOT == H.ROOT and paths.CONSTRAINTS_DIR == H.ROOT / "constraints"
+    assert sorted(p.stem for p in paths.CONSTRAINTS_DIR.glob("*.toml")) == boards.board_names()

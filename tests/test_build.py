@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from rich.console import Console
 
 import _build_helpers as H
 from tritgpt.fpga import flow
+from tritgpt.fpga.build import report as build_report, stages
 from tritgpt.errors import UserError
 
 
@@ -76,9 +78,9 @@ def test_rejected_seeds_name_the_tiles(tmp_path):
     report = {"runs": [{"seed": 1, "status": "rejected", "check_log": "check.seed1.log"},
                        {"seed": 2, "status": "failed"},
                        {"seed": 3, "status": "rejected", "check_log": "check.seed3.log"}]}
-    assert flow._rejected_tiles(tmp_path, report) == \
+    assert stages.rejected_tiles(tmp_path, report) == \
         "HCLK_R_BOT_UTURN_X73Y130 (seeds 1, 3), HCLK_L_BOT_UTURN_X72Y130 (seed 3)"
-    assert flow._rejected_tiles(tmp_path, {"runs": [{"seed": 2, "status": "failed"}]}) == ""
+    assert stages.rejected_tiles(tmp_path, {"runs": [{"seed": 2, "status": "failed"}]}) == ""
 
 
 def test_unknown_board_refused():
@@ -141,8 +143,8 @@ def test_cycles_per_token_from_bench(tmp_path):
     bench = tmp_path / "bench.json"
     bench.write_text(json.dumps([{"config": "default", "cycles_per_token": 7},
                                  {"model_hash": "abc", "cycles_per_token": 1234.5}]))
-    assert flow.find_cycles_per_token(manifest, [tmp_path / "nope.json", other, bench]) == (1234.5, str(bench))
-    assert flow.find_cycles_per_token(manifest, [other]) == (None, None)
+    assert build_report.find_cycles_per_token(manifest, [tmp_path / "nope.json", other, bench]) == (1234.5, str(bench))
+    assert build_report.find_cycles_per_token(manifest, [other]) == (None, None)
 
 
 # ----------------------------------------------------------------------------
@@ -268,6 +270,44 @@ def test_fixture_bitstream_reproducible(tmp_path, tiny_weights):
     t_synth = (work / "tritgpt.json").stat().st_mtime_ns
     rep3 = flow.build(dataclasses.replace(req, seeds=(3,)), quiet())
     assert rep3["seed"] == 3 and (work / "tritgpt.json").stat().st_mtime_ns == t_synth
+    check_verify_stage(rep3, work)
+    # --no-verify: the report says so; no tool runs again
+    t_bit = (work / "tritgpt.bit").stat().st_mtime_ns
+    unverified = flow.build(dataclasses.replace(req, seeds=(3,), verify=False), quiet())
+    assert unverified["verify"] == {"skipped": "--no-verify"} and unverified["status"] == "ok"
+    assert (work / "tritgpt.bit").stat().st_mtime_ns == t_bit and not (work / "verify.json").exists()
+
+
+def check_verify_stage(rep: dict, work: Path) -> None:
+    """The fixture build's verify stage passed, each tool was counted under its own stage,
+    and a changed feature or INIT bit would have failed it."""
+    import stat
+
+    from tritgpt.fpga import toolchain
+    from tritgpt.fpga.build import verify
+
+    v = rep["verify"]
+    assert v["passed"] and [c["name"] for c in v["checks"]] == ["bram-init", "fasm-readback"]
+    init, readback = v["checks"]
+    assert init["passed"] and init["cells"] == 3 and init["images_held"] == ["tok_emb.hex", "wt_bank00.hex",
+                                                                             "wt_bank01.hex"]
+    assert readback["passed"] and readback["features"] > 1000 and readback["decoded"] >= readback["features"]
+    assert json.loads((work / "verify.json").read_text()) == v
+    # fasm2frames (the seed check) is counted as frames, not route; every tool has its stage
+    secs = rep["stage_seconds"]
+    assert {"setup", "synth", "prep", "place", "route", "frames", "bitstream", "verify"} <= set(secs)
+    check_s = next(r["check_s"] for r in rep["pnr_runs"] if r["seed"] == rep["seed"])
+    assert secs["frames"] >= 0.9 * check_s > 0
+    assert secs["prep"] + secs["place"] + secs["route"] + secs["frames"] <= secs["pnr_total"] + 1.0
+    # outputs alike: memmap.json (completed through a temporary file) is not private
+    assert stat.S_IMODE((work / "memmap.json").stat().st_mode) == stat.S_IMODE((work / "report.json").stat().st_mode)
+    # the comparison fails on one feature the bitstream lacks, naming it
+    db = verify.SegbitsDb(toolchain.discover().db_family_dir(rep["part"]), rep["part"])
+    written = verify.canonical_features((work / "tritgpt.fasm").read_text())
+    decoded = verify.canonical_features((work / "tritgpt.readback.fasm").read_text())
+    lost = sorted(f for f in decoded & written if ".INIT_" in f)[0]
+    with pytest.raises(verify.VerifyError, match=re.escape(f"verify: {lost} is in nextpnr's FASM but not in the bitstream")):
+        verify.compare_features(written, decoded - {lost}, db)
 
 
 @pytest.mark.openxc7
@@ -287,21 +327,13 @@ def test_timing_failure_is_an_error(tmp_path, tiny_weights, monkeypatch):
     # same pins and XDC, a 900 MHz target
     fast = Undivided(**{f.name: getattr(real, f.name) for f in dataclasses.fields(real)})
     fast = dataclasses.replace(fast, design_mhz=900.0)
-    monkeypatch.setattr(flow.boards_mod, "get_board", lambda name: fast)
+    monkeypatch.setattr(boards, "get_board", lambda name: fast)
     with pytest.raises(UserError, match=r"timing not met on arty-a7-35t: Fmax .* MHz < target 900 MHz"):
         flow.build(flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights, build_dir=tmp_path / "t",
                                      seeds=(1,), fixture=True, nice=10), quiet())
     rep = json.loads((tmp_path / "t" / "report.json").read_text())
     assert rep["status"] == "timing-failed" and not rep["timing_met"] and rep["target_mhz"] == 900.0
     assert not (tmp_path / "t" / "tritgpt.bit").exists()
-
-
-def test_missing_top_core_message(tmp_path, tiny_weights):
-    if H.real_top_reason() is None:
-        pytest.skip("a core provides tritgpt:tritgpt:top")
-    with pytest.raises(UserError, match=r"no core provides the board top level \(tritgpt:tritgpt:top\)"):
-        flow.build(flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights, build_dir=tmp_path / "b",
-                                     stop_after="synth"), quiet())
 
 
 def test_bench_stage_measures_cycles_per_token(tmp_path, tiny_weights):
@@ -316,14 +348,14 @@ def test_bench_stage_measures_cycles_per_token(tmp_path, tiny_weights):
     req = flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights)
     board = boards.get_board("arty-a7-35t")
     report = {}
-    assert not flow._add_tokens_per_s(report, req, manifest, tiny_weights, board, work)
-    assert flow._bench_core(tiny_weights, work, quiet()) > 0
+    assert not build_report.add_tokens_per_s(report, req, manifest, tiny_weights, board, work)
+    assert build_report.bench_core(tiny_weights, work, quiet()) > 0
     bench = json.loads((work / "bench.json").read_text())
     assert bench["matches_reference"] and bench["model_hash"] == manifest["model_hash"]
-    assert flow._add_tokens_per_s(report, req, manifest, tiny_weights, board, work)
+    assert build_report.add_tokens_per_s(report, req, manifest, tiny_weights, board, work)
     cpt = report["cycles_per_token"]
     assert cpt == {"value": bench["cycles_per_token"], "source": str(work / "bench.json")}
     assert report["tokens_per_s"]["at_design_clock"] == pytest.approx(50e6 / bench["cycles_per_token"])
     # another model's bench does not count
     other = dict(manifest, model_hash="0" * 16)
-    assert not flow._add_tokens_per_s({}, req, other, tiny_weights, board, work)
+    assert not build_report.add_tokens_per_s({}, req, other, tiny_weights, board, work)

@@ -21,6 +21,7 @@ from rich.console import Console
 import _build_helpers as H
 from tritgpt.fpga import boards
 from tritgpt.fpga import flow
+from tritgpt.fpga.build import report as build_report
 
 # one board per distinct part
 SYNTH_BOARDS = ["arty-a7-35t", "arty-a7-100t", "basys3"]
@@ -32,13 +33,13 @@ def quiet() -> Console:
 
 
 @pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    return H.make_weights(tmp_path_factory.mktemp("w") / "default", "default", seed=5)
+def weights(real_top_weights):
+    return real_top_weights      # conftest.py: shared with the gate-level simulation
 
 
 @pytest.fixture(scope="module")
-def build_root(tmp_path_factory):
-    return tmp_path_factory.mktemp("top")
+def build_root(real_top_root):
+    return real_top_root
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +84,7 @@ def test_top_synthesis(name, weights, build_root):
     # every board with this part fits too
     for other in boards.all_boards():
         if other.part == board.part:
-            check_budget(dict(rep, utilisation=flow._vs_budget(rep["synth_utilisation"], other, "yosys")), other)
+            check_budget(dict(rep, utilisation=build_report.vs_budget(rep["synth_utilisation"], other, "yosys")), other)
     u = rep["synth_utilisation"]
     assert u["ramb36"] <= rep["bram_estimate_ramb36"] + 2, (u["ramb36"], rep["bram_estimate_ramb36"])
     ys = (build_root / name / "tritgpt.ys").read_text()

@@ -136,7 +136,7 @@ def test_line_noise_then_commands_work(port):
 
 
 def test_bench_port(port, packages):
-    from tritgpt.cli.serial import bench_port
+    from tritgpt.link.bench import bench_port
 
     r = bench_port(port, 200, prompt="Q", seed=9)
     assert r["tokens"] == 200 and r["cycles"] == 200 * CYCLES_PER_TOKEN

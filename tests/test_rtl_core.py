@@ -16,10 +16,10 @@ from tritgpt.ml import export
 from tritgpt.ml.model import Config, IntParams, encode, generate
 from tritgpt.sim.verilator import CoreSim, compare, reference_trace
 
-from _rtl_helpers import (available, calibrated_params, shipped_or_calibrated,
+from _rtl_helpers import (calibrated_params, missing, shipped_or_calibrated,
                           zero_row_params)
 
-pytestmark = pytest.mark.skipif(not available(), reason="Verilator not available")
+pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 
 from tritgpt.sim.verilator import ROOT, verilator_command
 
-from _rtl_helpers import available
+from _rtl_helpers import missing
 
 CORES = ["common", "matvec", "attention", "rmsnorm", "sampler", "ternary_gpt"]
 
@@ -23,13 +23,12 @@ def test_tables_are_current():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-@pytest.mark.skipif(not available() or shutil.which("fusesoc") is None and
-                    not (os.path.dirname(sys.executable) and
-                         os.path.exists(os.path.join(os.path.dirname(sys.executable), "fusesoc"))),
-                    reason="fusesoc or Verilator not installed")
+@pytest.mark.skipif(missing() is not None, reason=str(missing()))
 def test_fusesoc_lint_targets(tmp_path):
     _, env = verilator_command()
-    fusesoc = shutil.which("fusesoc") or os.path.join(os.path.dirname(sys.executable), "fusesoc")
+    fusesoc = os.path.join(os.path.dirname(sys.executable), "fusesoc")
+    fusesoc = fusesoc if os.path.exists(fusesoc) else shutil.which("fusesoc")
+    assert fusesoc, "fusesoc is not installed (pip install -e '.[synth]')"
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     for core in CORES:
         r = subprocess.run([fusesoc, "--cores-root", str(ROOT / "cores"), "run", "--build-root",

@@ -17,9 +17,9 @@ import pytest
 from tritgpt.ml.model import rshift_round, sat, xorshift32
 from tritgpt.sim.verilator import ROOT, build_root, verilator_command
 
-from _rtl_helpers import available
+from _rtl_helpers import missing
 
-pytestmark = pytest.mark.skipif(not available(), reason="Verilator not available")
+pytestmark = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 
 SRC = [ROOT / "rtl" / "tg_common.v", ROOT / "rtl" / "tg_sampler.v", ROOT / "tests" / "rtl" / "tg_units_top.v"]
 TB = ROOT / "tests" / "rtl" / "tb_units.cpp"

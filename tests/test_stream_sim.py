@@ -101,7 +101,7 @@ def test_disconnect_midstream_then_reconnect(port, params):
 
 
 def test_bench_matches_reference(port, packages):
-    from tritgpt.cli.serial import bench_port
+    from tritgpt.link.bench import bench_port
 
     r = bench_port(port, 30, prompt="Q", temperature=0.5, seed=2, weights=packages[0])
     assert r["tokens"] == 30 and r["matches_reference"]

@@ -21,6 +21,7 @@ import _swap_helpers as SH  # noqa: E402
 
 from tritgpt.fpga import bram_frames as bf  # noqa: E402
 from tritgpt.fpga import fasm_bram as fb  # noqa: E402
+from tritgpt.fpga import memmap  # noqa: E402
 from tritgpt.fpga import swap as sw  # noqa: E402
 from tritgpt.errors import UserError  # noqa: E402
 
@@ -232,29 +233,29 @@ def test_match_cell(primitive, width, b0, nbits, pad):
     imgs = {"a.hex": image(2 * depth), "b.hex": image(64)}
     target = imgs["a.hex"][depth:]
     params = SH.yosys_params(primitive, width, SH.image_contents(target, depth, b0, nbits, pad_to=pad))
-    (m,) = sw.match_cell(primitive, params, imgs)
+    (m,) = memmap.match_cell(primitive, params, imgs)
     assert m["image"] == "a.hex" and m["word_offset"] == depth and m["words"] == depth
     lanes = fb.port_lanes(width)
     assert m["bits"] == [[b0 + i, *lanes[i]] for i in range(nbits)]
     assert len(m["pad"]) == max(0, pad - nbits)
     # the mapping writes and reads back exactly the image bits
     init, initp, _, _ = fb.params_bits(params, primitive)
-    words, mask = sw.get_image(init, initp, width, m)
+    words, mask = memmap.get_image(init, initp, width, m)
     assert np.array_equal(words, target & mask)
     new = image(2 * depth)
-    sw.put_image(init, initp, width, m, new)
-    words, _ = sw.get_image(init, initp, width, m)
+    memmap.put_image(init, initp, width, m, new)
+    words, _ = memmap.get_image(init, initp, width, m)
     assert np.array_equal(words, new[depth:] & mask)
 
 
 def test_match_cell_short_image_and_no_contents():
     imgs = {"c.hex": image(32)}
     params = SH.yosys_params("RAMB18E1", 36, SH.image_contents(imgs["c.hex"], 512, 0, 32), "SDP")
-    (m,) = sw.match_cell("RAMB18E1", params, imgs)
+    (m,) = memmap.match_cell("RAMB18E1", params, imgs)
     assert (m["word_offset"], m["words"]) == (0, 32)
-    assert sw.match_cell("RAMB18E1", SH.yosys_params("RAMB18E1", 36, {}, "SDP"), imgs) == []
+    assert memmap.match_cell("RAMB18E1", SH.yosys_params("RAMB18E1", 36, {}, "SDP"), imgs) == []
     other = SH.yosys_params("RAMB18E1", 9, SH.image_contents(image(256), 2048, 0, 8))
-    assert sw.match_cell("RAMB18E1", other, imgs) == []
+    assert memmap.match_cell("RAMB18E1", other, imgs) == []
 
 
 def test_ambiguous_zero_regions_and_siblings():
@@ -263,14 +264,14 @@ def test_ambiguous_zero_regions_and_siblings():
     imgs = {"z.hex": z}
     p0 = SH.yosys_params("RAMB18E1", 36, SH.image_contents(z[:512], 512, 0, 32), "SDP")
     p1 = SH.yosys_params("RAMB18E1", 36, SH.image_contents(z[512:], 512, 0, 32), "SDP")
-    c0, c1 = sw.match_cell("RAMB18E1", p0, imgs), sw.match_cell("RAMB18E1", p1, imgs)
+    c0, c1 = memmap.match_cell("RAMB18E1", p0, imgs), memmap.match_cell("RAMB18E1", p1, imgs)
     assert len(c0) == 1 and len(c1) > 1  # an all-zero cell fits anywhere in a zero region
-    r = sw.resolve({"m.0.0": c0, "m.1.0": c1})
+    r = memmap.resolve({"m.0.0": c0, "m.1.0": c1})
     assert r["m.0.0"]["image"]["word_offset"] == 0 and "candidates" in r["m.1.0"]
     z2 = {"z.hex": z, "y.hex": np.zeros(512, np.uint64)}
-    c1b = sw.match_cell("RAMB18E1", p1, z2)
+    c1b = memmap.match_cell("RAMB18E1", p1, z2)
     assert {c["image"] for c in c1b} == {"z.hex", "y.hex"}
-    r = sw.resolve({"m.0.0": c0, "m.1.0": c1b})  # the sibling holds z.hex: y.hex is dropped
+    r = memmap.resolve({"m.0.0": c0, "m.1.0": c1b})  # the sibling holds z.hex: y.hex is dropped
     assert {c["image"] for c in r["m.1.0"]["candidates"]} == {"z.hex"}
 
 
@@ -322,7 +323,7 @@ def decoded_images(bit: Path, mm: dict, db: Path, bitread: list[str]) -> dict[st
             continue
         m = c["image"]
         init, initp = fb.halves_to_cell(c["primitive"], [halves[p] for p in c["fasm_halves"]])
-        words, _ = sw.get_image(init, initp, c["port_width"], m)
+        words, _ = memmap.get_image(init, initp, c["port_width"], m)
         img = out.setdefault(m["image"], np.zeros(m["word_offset"] + m["words"], np.uint64))
         if len(img) < m["word_offset"] + m["words"]:
             img = out[m["image"]] = np.concatenate([img, np.zeros(m["word_offset"] + m["words"] - len(img), np.uint64)])
@@ -331,7 +332,7 @@ def decoded_images(bit: Path, mm: dict, db: Path, bitread: list[str]) -> dict[st
 
 
 def test_complete_memmap(env):
-    mm = sw.complete_memmap(env["build"])
+    mm = memmap.complete_memmap(env["build"])
     by = {c["cell"]: c for c in mm["cells"]}
     assert by["u_core.u_mv.g_bank[3].u_bank.mem.0.0"]["image"]["image"] == "wt_bank03.hex"
     tok1 = by["u_core.u_emb.u_tok.mem.0.1"]
@@ -354,14 +355,14 @@ def test_swap_new_weights_and_back(env):
     build, tmp = env["build"], env["tmp"]
     before = tree_hashes(build)
     before_new = tree_hashes(env["new"])
-    sw.write_memmap(build)
+    memmap.write_memmap(build)
     bound = tree_hashes(build)
     res = sw.swap(build, env["new"], tmp / "out" / "new.bit", fasm_out=tmp / "out" / "new.fasm", method="direct")
     assert res.changed_cells == res.cells == 16 + 2 + 4 + 1  # weight cells only, not the table
     assert res.verified and not res.identical
     mm = json.loads((build / "memmap.json").read_text())
     got = decoded_images(tmp / "out" / "new.bit", mm, env["db"], env["tools"]["BITREAD"].split())
-    new_imgs = sw.load_images(env["new"])
+    new_imgs = memmap.load_images(env["new"])
     for name, img in new_imgs.items():
         assert np.array_equal(got[name][: len(img)], img), name
     # the FASM: only BRAM INIT lines of mapped halves changed; they decode to the new images too
@@ -428,7 +429,7 @@ def test_swap_refuses_synth_only_map(env):
 
 @pytest.mark.parametrize("name", ["tritgpt.fasm", "tritgpt.bit", "tritgpt.frames"])
 def test_swap_refuses_changed_files(env, name):
-    sw.write_memmap(env["build"])
+    memmap.write_memmap(env["build"])
     p = env["build"] / name
     p.write_bytes(p.read_bytes() + b"\n")
     with pytest.raises(UserError, match="has changed since the build"):
@@ -445,7 +446,7 @@ def test_unbound_map_refuses_fasm_of_another_design(env):
 
 
 def test_swap_refuses_changed_build_weights(env):
-    sw.write_memmap(env["build"])
+    memmap.write_memmap(env["build"])
     p = env["build"] / "weights" / "gains.hex"
     p.write_text(p.read_text().replace("0", "1", 1))
     with pytest.raises(UserError, match="not the image the build used"):
@@ -453,7 +454,7 @@ def test_swap_refuses_changed_build_weights(env):
 
 
 def test_swap_refuses_changed_table(env):
-    sw.write_memmap(env["build"])
+    memmap.write_memmap(env["build"])
     p = env["build"] / "rtl" / "tables" / "exp.hex"
     p.write_text("00\n" + p.read_text())
     with pytest.raises(UserError, match="not the table the build used"):
@@ -479,7 +480,7 @@ def test_swap_refuses_bits_not_in_any_bram(env):
     """A design that keeps only part of an image: the rest can only change with a rebuild."""
     from tritgpt.ml.export import load_package, write_package
 
-    mm = sw.complete_memmap(env["build"])
+    mm = memmap.complete_memmap(env["build"])
     mm["cells"] = [c for c in mm["cells"] if c["cell"] != "u_core.u_emb.u_tok.mem.0.1"]  # tok_emb bits 18-31 gone
     del mm["swap"]
     (env["build"] / "memmap.json").write_text(json.dumps(mm))
@@ -497,7 +498,7 @@ def test_swap_refuses_bits_not_in_any_bram(env):
 
 def test_swap_ambiguous_cells_must_agree(env):
     """A cell whose contents fit several places: fine while the new weights agree there."""
-    mm = sw.complete_memmap(env["build"])
+    mm = memmap.complete_memmap(env["build"])
     c = next(c for c in mm["cells"] if c["cell"] == "u_core.u_fsm.u_consts.mem.0.0")
     alt = dict(c["image"], image="gains.hex")
     c["candidates"] = [c["image"], alt]

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _swap_helpers as SH  # noqa: E402
 
 from tritgpt.fpga import fasm_bram as fb  # noqa: E402
+from tritgpt.fpga import memmap  # noqa: E402
 from tritgpt.fpga import swap as sw  # noqa: E402
 
 pytestmark = pytest.mark.openxc7
@@ -69,7 +70,7 @@ def bit2fasm_images(bit: Path, mm: dict, tmp: Path) -> dict[str, np.ndarray]:
         m = c["image"]
         hs = [halves.get(p, fb.Half.zeros()) for p in c["fasm_halves"]]
         init, initp = fb.halves_to_cell(c["primitive"], hs)
-        words, _ = sw.get_image(init, initp, c["port_width"], m)
+        words, _ = memmap.get_image(init, initp, c["port_width"], m)
         n = m["word_offset"] + m["words"]
         img = imgs.setdefault(m["image"], np.zeros(n, np.uint64))
         if len(img) < n:
@@ -87,18 +88,18 @@ def check_round_trip(build: Path, new_weights: Path, tmp: Path, *, full_check: b
     t_swap = time.monotonic() - t0
     assert len(res.verified) == 2
     assert res.changed_cells > 0
-    mm = sw.complete_memmap(build) if not json.loads((build / "memmap.json").read_text()).get("swap") \
+    mm = memmap.complete_memmap(build) if not json.loads((build / "memmap.json").read_text()).get("swap") \
         else json.loads((build / "memmap.json").read_text())
     # the whole new bitstream through bit2fasm: every weight block RAM holds the new images
     got = bit2fasm_images(out / "new.bit", mm, tmp)
     # weights images must hold the new weights; the fixed ROM tables (rtl/tables/) the build's own
-    new_imgs = {**sw.load_tables(build), **sw.load_images(new_weights)}
+    new_imgs = {**memmap.load_tables(build), **memmap.load_images(new_weights)}
     held = {c["image"]["image"] for c in mm["cells"] if c.get("image")}
     assert held, "no block RAM matched an image"
     assert held <= set(new_imgs), held - set(new_imgs)
     for name in held:
         img = new_imgs[name]
-        mask = sw.held_mask(mm["cells"], name, len(img))
+        mask = memmap.held_mask(mm["cells"], name, len(img))
         n = min(len(img), len(got[name]))
         assert not mask[n:].any(), name
         assert np.array_equal(got[name][:n] & mask[:n], img[:n] & mask[:n]), name
@@ -149,7 +150,7 @@ def fixture_build(tmp_path_factory):
 
 
 def test_fixture_memmap(fixture_build):
-    mm = sw.complete_memmap(fixture_build["build"])
+    mm = memmap.complete_memmap(fixture_build["build"])
     by = {c["cell"]: c for c in mm["cells"]}
     kinds = {(c["primitive"], c["port_width"]) for c in mm["cells"] if c.get("image")}
     assert ("RAMB36E1", 72) in kinds or ("RAMB36E1", 36) in kinds
@@ -169,7 +170,7 @@ def test_fixture_round_trip(fixture_build, tmp_path):
 def test_fixture_bound_map(fixture_build, tmp_path):
     build = tmp_path / "build"
     shutil.copytree(fixture_build["build"], build)
-    sw.write_memmap(build)
+    memmap.write_memmap(build)
     res = sw.swap(build, fixture_build["new"], tmp_path / "a.bit", nice=10)
     assert not res.warnings or all("not completed" not in w for w in res.warnings)
     res2 = sw.swap(fixture_build["build"], fixture_build["new"], tmp_path / "b.bit", nice=10)
@@ -258,7 +259,7 @@ def test_real_build_round_trip(tmp_path):
 
     cfg = Config.from_dict(read_manifest(build_dir / "weights")["config"])
     new = SH.make_weights(tmp_path / "w_new", cfg.name, seed=12345)
-    mm = sw.complete_memmap(build_dir)
+    mm = memmap.complete_memmap(build_dir)
     for name, cov in mm["swap"]["coverage"].items():
         assert cov["bits_missing"] == 0, f"{name}: {cov}"  # the real design holds every image
     t = check_round_trip(build_dir, new, tmp_path, full_check=False)

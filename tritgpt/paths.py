@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+# the checkout's trees a wheel carries under tritgpt/_data/ (setup.py copies them at build time)
+DATA_TREES = ("rtl", "cores", "constraints", "flows", "weights/default")
 
 
 def _root() -> Path:

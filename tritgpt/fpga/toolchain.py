@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 from ..errors import UserError
+from .files import sha256_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -247,14 +248,6 @@ def _tree_identity(family_dir: Path, part: str) -> str:
                 st = p.stat()
                 h.update(f"{sub}/{p.name} {st.st_size} {st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _first_existing(paths) -> Path | None:
@@ -467,3 +460,39 @@ def ensure_chipdb(tc: Toolchain, part: str, log_dir: Path, timeout: float = 3600
     os.replace(str(out) + ".tmp", out)
     bba.unlink(missing_ok=True)
     return out
+
+
+@dataclasses.dataclass
+class PrjxrayUtils:
+    """The prjxray programs a swap or the verify stage runs on this machine (None: not found)."""
+    fasm2frames: list[str] | None
+    xc7frames2bit: list[str] | None
+    bitread: list[str] | None
+    bit2fasm: list[str] | None
+
+
+def find_prjxray_utils(tc: "Toolchain | None" = None) -> PrjxrayUtils:
+    """bitread and bit2fasm: $BITREAD/$BIT2FASM, else next to fasm2frames/xc7frames2bit
+    (or in $PRJXRAY_BIN), else on PATH; fasm2frames and xc7frames2bit as `discover` finds them."""
+    tc = tc or discover()
+    dirs = []
+    for t in (tc.xc7frames2bit, tc.fasm2frames):
+        if t.found and t.source != "container":
+            p = shutil.which(t.command[-1]) or t.command[-1]
+            dirs.append(Path(p).parent)
+    if os.environ.get("PRJXRAY_BIN"):
+        dirs.insert(0, Path(os.environ["PRJXRAY_BIN"]))
+
+    def find(name: str, env: str) -> list[str] | None:
+        if os.environ.get(env):
+            return os.environ[env].split()
+        for d in dirs:
+            p = d / name
+            if p.is_file() and os.access(p, os.X_OK):
+                return [str(p)]
+        p = shutil.which(name)
+        return [p] if p else None
+
+    local = lambda t: t.command if t.found and t.source != "container" else None  # noqa: E731
+    return PrjxrayUtils(local(tc.fasm2frames), local(tc.xc7frames2bit), find("bitread", "BITREAD"),
+                        find("bit2fasm", "BIT2FASM"))

@@ -266,7 +266,7 @@ class Board:
         return bytes(toks)
 
     def _start(self, prompt, n: int, tinv: int, seed: int, bench: bool) -> float:
-        if not 1 <= n <= 0xFFFF:
+        if not 1 <= n <= P.MAX_TOKENS:
             raise UserError("the number of tokens must be between 1 and 65535")
         if not 0 <= tinv <= 0xFFFF:
             raise UserError("tinv must be between 0 and 65535")

@@ -24,6 +24,7 @@ MAX_WRITE_WORDS = 63          # 3 + 4 * 63 = 255 payload bytes
 MAX_INLINE_PROMPT = MAX_PAYLOAD - 10
 MAX_PROMPT_CHUNK = MAX_PAYLOAD - 1
 MAX_BATCH = 32                # tokens per TOKENS frame (device side)
+MAX_TOKENS = 0xFFFF           # n_tokens of GENERATE/BENCH is 16 bits
 DEVICE_TIMEOUT_S = 0.020      # partial frame discarded after 20 ms without a byte
 
 # weight memories of the core's write port (export.images() stems)

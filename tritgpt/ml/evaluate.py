@@ -10,9 +10,10 @@ import numpy as np
 from .model import EXP_BITS, IntParams, stream_logits
 
 
-def load_text_tokens(path: Path) -> np.ndarray:
-    raw = np.frombuffer(Path(path).read_bytes(), dtype=np.uint8)
-    return np.where(raw >= 128, ord("?"), raw).astype(np.int64)
+def load_text_tokens(path: Path, min_chars: int = 2) -> np.ndarray:
+    from .corpus import read_corpus
+
+    return read_corpus(path, min_chars)[0]
 
 
 def validation_loss(p: IntParams, corpus: Path, chunk: int = 512) -> dict:
@@ -22,7 +23,11 @@ def validation_loss(p: IntParams, corpus: Path, chunk: int = 512) -> dict:
     ring-buffer KV cache holds when generation reaches it (the last `context` tokens,
     `stream_logits` = KVCache.step over the whole text), as a user streaming it sees.
     """
-    data = load_text_tokens(corpus)
+    from .corpus import min_chars_for
+
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1 (got {batch})")
+    data = load_text_tokens(corpus, min_chars_for(p.cfg.context))
     val = data[int(0.9 * len(data)):]
     if len(val) < 2:
         raise ValueError("corpus too short for validation")

@@ -255,38 +255,64 @@ def record_metric(pkg: Path, key: str, value) -> None:
 
 
 def read_manifest(pkg: Path) -> dict:
+    """manifest.json of a package, checked for the fields every reader relies on."""
     pkg = Path(pkg)
     mf = pkg / "manifest.json"
     if not pkg.is_dir():
         raise WeightsError(f"{pkg} is not a weights package directory (expected {pkg}/manifest.json)")
-    if not mf.exists():
+    if not mf.is_file():
         raise WeightsError(f"{pkg} has no manifest.json; create a package with `tritgpt export CKPT -o {pkg}`")
     try:
         manifest = json.loads(mf.read_text())
+    except UnicodeDecodeError:
+        raise WeightsError(f"{mf} is not text (binary or corrupt); re-export the package") from None
     except json.JSONDecodeError as exc:
-        raise WeightsError(f"{mf} is not valid JSON (line {exc.lineno})") from None
-    if manifest.get("format") != "tritgpt-weights":
-        raise WeightsError(f"{mf} is not a tritgpt weights manifest")
+        raise WeightsError(f"{mf} is not valid JSON (line {exc.lineno}: {exc.msg}); re-export the package") from None
+    except OSError as exc:
+        raise WeightsError(f"cannot read {mf}: {exc.strerror or exc}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != "tritgpt-weights":
+        raise WeightsError(f"{mf} is not a tritgpt weights manifest (no \"format\": \"tritgpt-weights\"); "
+                           f"re-export the package")
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
         what = f" ({FORMAT_HISTORY[version]})" if version in FORMAT_HISTORY else ""
         raise WeightsError(f"{mf}: weights format version {version}{what}; this tritgpt reads version {FORMAT_VERSION}: "
                            f"train and export a new model (`tritgpt train`, then `tritgpt export CKPT -o {pkg}`)")
+    for key, kind in (("config", dict), ("files", dict), ("layout", dict), ("model_hash", str)):
+        if not isinstance(manifest.get(key), kind):
+            what = "missing" if key not in manifest else f"not a {'JSON object' if kind is dict else 'string'}"
+            raise WeightsError(f"{mf}: field {key!r} is {what}; re-export the package")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in manifest["files"].items()):
+        raise WeightsError(f"{mf}: field 'files' must map file names to sha256 strings; re-export the package")
+    lanes = manifest["layout"].get("lanes")
+    if not isinstance(lanes, int) or isinstance(lanes, bool) or lanes < 16 or lanes % 16:
+        raise WeightsError(f"{mf}: layout.lanes must be a multiple of 16, not {lanes!r}; re-export the package")
     return manifest
 
 
-def _read_hex(path: Path, depth: int) -> np.ndarray:
+def _read_hex(path: Path, depth: int, manifest_note: str = "") -> np.ndarray:
+    if not path.is_file():
+        raise WeightsError(f"{path} is {'not a file' if path.exists() else 'missing'}; re-export the package")
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise WeightsError(f"{path} is not a text hex image (binary or corrupt); re-export the package") from None
+    except OSError as exc:
+        raise WeightsError(f"cannot read {path}: {exc.strerror or exc}") from None
     words = []
-    for n, line in enumerate(path.read_text().split("\n"), 1):
+    for n, line in enumerate(text.split("\n"), 1):
         line = line.strip()
         if not line:
             continue
         try:
-            words.append(int(line, 16))
+            word = int(line, 16)
         except ValueError:
             raise WeightsError(f"{path}:{n}: not a hex word: {line[:20]!r}") from None
+        if not 0 <= word <= 0xFFFFFFFF:
+            raise WeightsError(f"{path}:{n}: {line[:20]!r} is not a 32-bit word")
+        words.append(word)
     if len(words) != depth:
-        raise WeightsError(f"{path}: {len(words)} words, expected {depth}")
+        raise WeightsError(f"{path}: {len(words)} words, expected {depth}{manifest_note}")
     return np.array(words, np.uint64)
 
 
@@ -294,21 +320,26 @@ def load_package(pkg: Path, verify: bool = True) -> IntParams:
     """Read a weights package back into IntParams (checking hashes, shapes and codes)."""
     pkg = Path(pkg)
     manifest = read_manifest(pkg)
+    mf = pkg / "manifest.json"
     try:
         cfg = Config.from_dict(manifest["config"])
     except (TypeError, ValueError) as exc:
-        raise WeightsError(f"{pkg}/manifest.json: bad config: {exc}") from None
+        raise WeightsError(f"{mf}: bad config: {exc}") from None
     if verify:
         for name, digest in manifest["files"].items():
             f = pkg / name
-            if not f.exists():
-                raise WeightsError(f"{pkg}: {name} is missing")
+            if not f.is_file():
+                raise WeightsError(f"{pkg}: {name} is {'not a file' if f.exists() else 'missing'}; re-export the package")
             if _sha256(f) != digest:
                 raise WeightsError(f"{pkg}: {name} does not match its sha256 in manifest.json (edited or corrupt)")
     lanes = manifest["layout"]["lanes"]
     lay = layout(cfg, lanes)
+    if {k: manifest["layout"].get(k) for k in lay} != lay:
+        raise WeightsError(f"{mf}: the layout does not match the config ({_config_text(cfg)}): the manifest was "
+                           f"edited or comes from another model; re-export the package")
     dep = lay["depth"]
-    banks = [_read_hex(pkg / f"wt_bank{b:02d}.hex", dep["wt_bank"]) for b in range(lay["banks"])]
+    note = f" for the config in {mf} ({_config_text(cfg)}); the manifest and the images are from different models"
+    banks = [_read_hex(pkg / f"wt_bank{b:02d}.hex", dep["wt_bank"], note) for b in range(lay["banks"])]
     stream = np.zeros((lay["weight_words"], lanes), np.int64)
     for b, words in enumerate(banks):
         for i in range(16):
@@ -322,9 +353,9 @@ def load_package(pkg: Path, verify: bool = True) -> IntParams:
         m = lay["matrices"][name]
         mats[name] = stream[m["base"]: m["base"] + m["words"]].reshape(m["out"], m["in"])
     d = cfg.d_model
-    tok = _unpack_int8(_read_hex(pkg / "tok_emb.hex", dep["tok_emb"]), cfg.vocab_size * d).reshape(-1, d)
-    gains = _unpack_int8(_read_hex(pkg / "gains.hex", dep["gains"]), (2 * cfg.n_layers + 1) * d).reshape(-1, d)
-    consts = _read_hex(pkg / "consts.hex", dep["consts"])
+    tok = _unpack_int8(_read_hex(pkg / "tok_emb.hex", dep["tok_emb"], note), cfg.vocab_size * d).reshape(-1, d)
+    gains = _unpack_int8(_read_hex(pkg / "gains.hex", dep["gains"], note), (2 * cfg.n_layers + 1) * d).reshape(-1, d)
+    consts = _read_hex(pkg / "consts.hex", dep["consts"], note)
     if int(consts[0]) != MAGIC:
         raise WeightsError(f"{pkg}/consts.hex: bad magic word {int(consts[0]):08x}")
 
@@ -353,4 +384,16 @@ def load_package(pkg: Path, verify: bool = True) -> IntParams:
         raise WeightsError(f"{pkg}: {exc}") from None
     if verify and p.digest() != manifest["model_hash"]:
         raise WeightsError(f"{pkg}: decoded parameters do not match the manifest's model hash")
+    # the manifest repeats the constants of consts.hex for readers; a copy that disagrees is refused
+    recorded = {"emb_shift": manifest.get("emb_shift", p.emb_shift), "att_shift": manifest.get("att_shift", p.att_shift),
+                "requant": manifest.get("requant", {k: list(v) for k, v in p.requant.items()})}
+    decoded = {"emb_shift": p.emb_shift, "att_shift": list(p.att_shift),
+               "requant": {k: list(v) for k, v in p.requant.items()}}
+    for key, value in decoded.items():
+        if recorded[key] != value:
+            raise WeightsError(f"{mf}: field {key!r} does not match consts.hex (edited or corrupt); re-export the package")
     return p
+
+
+def _config_text(cfg: Config) -> str:
+    return ", ".join(f"{k}={v}" for k, v in cfg.to_dict().items() if k != "name")

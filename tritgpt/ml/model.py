@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -98,10 +99,17 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Config":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - known
+        if not isinstance(data, dict):
+            raise ValueError(f"a config is a JSON object of fields, not {type(data).__name__}")
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = set(data) - set(fields)
         if unknown:
             raise ValueError(f"unknown config field(s): {', '.join(sorted(unknown))}")
+        for key, value in data.items():
+            kind = str if fields[key].type in (str, "str") else int
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ValueError(f"config field {key} must be {'a string' if kind is str else 'an integer'}, "
+                                 f"not {value!r}")
         cfg = cls(**data)
         cfg.validate()
         return cfg
@@ -115,7 +123,14 @@ class Config:
         if not path.exists():
             names = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.json")))
             raise FileNotFoundError(f"no config '{name_or_path}' (built-in configs: {names})")
-        return cls.from_dict(json.loads(path.read_text()))
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"config {path} is not a readable JSON file ({exc.__class__.__name__}: {exc})") from None
+        try:
+            return cls.from_dict(data)
+        except ValueError as exc:
+            raise ValueError(f"config {path}: {exc}") from None
 
 
 # ----------------------------------------------------------------------------
@@ -427,8 +442,8 @@ def seed_state(seed: int) -> int:
 
 def temperature_to_tinv(temperature: float) -> int:
     """Temperature as the integer the core uses: 0 = greedy, else round(256 / T)."""
-    if temperature < 0:
-        raise ValueError("temperature must be >= 0")
+    if not math.isfinite(temperature) or temperature < 0:
+        raise ValueError(f"temperature must be >= 0 and finite (got {temperature})")
     if temperature == 0:
         return 0
     return int(min(65535, max(1, round(256 / temperature))))

@@ -30,6 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import model as M
+from .corpus import min_chars_for
 from .model import Config, IntParams
 
 CHECKPOINT_FORMAT = 2  # 2: ALiBi distance penalties, no position table
@@ -388,14 +389,11 @@ class HwGPT(nn.Module):
 # ----------------------------------------------------------------------------
 
 
-def load_corpus(path: Path) -> tuple[np.ndarray, int]:
+def load_corpus(path: Path, min_chars: int = 2) -> tuple[np.ndarray, int]:
     """Corpus bytes as tokens; non-ASCII bytes become '?' (their count is returned)."""
-    raw = np.frombuffer(Path(path).read_bytes(), dtype=np.uint8)
-    if raw.size == 0:
-        raise ValueError(f"corpus {path} is empty")
-    bad = raw >= 128
-    data = np.where(bad, ord("?"), raw).astype(np.int64)
-    return data, int(bad.sum())
+    from .corpus import read_corpus
+
+    return read_corpus(path, min_chars)
 
 
 def split(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -451,10 +449,20 @@ def train(corpus: Path, out_dir: Path, cfg: Config, *, float_steps: int, hw_step
     if threads:
         torch.set_num_threads(threads)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    data, n_bad = load_corpus(corpus)
+    if float_steps < 0 or hw_steps < 0 or float_steps + hw_steps < 1:
+        raise ValueError(f"steps must be >= 0 and at least one in total (float {float_steps}, hardware {hw_steps})")
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1 (got {batch})")
+    if not (lr > 0 and hw_lr > 0 and math.isfinite(lr) and math.isfinite(hw_lr)):
+        raise ValueError(f"learning rates must be finite and > 0 (lr {lr}, hw_lr {hw_lr})")
+    if eval_every < 1 or eval_batches < 1:
+        raise ValueError(f"eval_every and eval_batches must be >= 1 (got {eval_every}, {eval_batches})")
+    data, n_bad = load_corpus(corpus, min_chars_for(cfg.context))
     if n_bad:
         log(f"corpus: {n_bad} non-ASCII bytes replaced by '?'")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"--out {out_dir} is a file, not a run directory; give a directory (it is created)")
+    out_dir.mkdir(parents=True, exist_ok=True)
     train_data, val_data = split(data)
     ckpt_path = out_dir / "ckpt.pt"
     torch.manual_seed(seed)

@@ -2,8 +2,9 @@
 
 The Verilator model of rtl/tritgpt_top.v (UART pins included) runs under a small
 C++ harness (tritgpt/sim/simboard.cpp) that drives uart_rx from bytes read off a pty
-and decodes the uart_tx waveform back into bytes. Any serial client can talk to
-it: `tritgpt stream --port /dev/pts/N`, `python -m serial.tools.miniterm`, picocom.
+and decodes the uart_tx waveform back into bytes. Clients of the binary protocol
+(docs/protocol.md) talk to it as to a board: `tritgpt stream --port /dev/pts/N`,
+tritgpt.link.host.Board; a raw terminal program shows only framed bytes.
 
 The simulated UART runs at BAUD = CLK_HZ / 8 (8 clock cycles per bit) to keep
 simulation fast; it is still the real uart_rx / uart_tx RTL. The baud rate a

@@ -21,6 +21,7 @@ time limit. This tool runs it through a small runner (this file, as a script) th
 - writes nextpnr_report.json: per seed status, Fmax per clock, run time, and the
   device utilisation nextpnr reports.
 
+A run that routes but reports no Fmax is an error (status no-fmax), never "timing met".
 If no seed meets timing, the best routed result is kept under its per-seed names only
 and the runner exits with status 2, so `make` stops before the bitstream; with
 `timing_allow_fail` it is installed and the flow goes on.
@@ -134,10 +135,13 @@ def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
 
 
 def _timing(result: dict, freq: float):
-    """(min Fmax over clocks or None, timing met)."""
+    """(min Fmax over clocks or None, timing met).
+
+    No Fmax in the log (no timing analysis ran, or its report changed form) says nothing
+    about timing: it is never "met"."""
     fmax = result.get("fmax_mhz") or {}
     if not fmax:
-        return None, True
+        return None, False
     worst = min(fmax.values())
     return worst, (freq is None or worst >= freq)
 
@@ -187,6 +191,7 @@ def main(argv=None) -> int:
         fasm = files(seed)[0]
         cmd = launcher + [a.replace("{fasm}", fasm).replace("{frames}", frames_of(seed))
                           for a in shlex.split(args.check)]
+        announce(f"seed {seed}: check")
         start = time.monotonic()
         with open(f"check.seed{seed}.log", "w") as log:
             log.write("$ " + " ".join(shlex.quote(c) for c in cmd) + "\n")
@@ -227,8 +232,12 @@ def main(argv=None) -> int:
         if result["status"] == "routed" and not os.path.exists(fasm):
             result["status"] = "failed"
             result["timing_met"] = False
+        if result["status"] == "routed" and worst is None:
+            # an error, not a pass: without timing figures nothing says the design runs at its clock
+            result["status"] = "no-fmax"
+            announce(f"seed {seed}: ERROR: no 'Max frequency' line in {log}: timing unknown")
         results.append(result)
-        fm = f"{worst:.2f} MHz" if worst is not None else "no clock"
+        fm = f"{worst:.2f} MHz" if worst is not None else "no Fmax"
         announce(f"seed {seed}: {result['status']}, {fm}, {result['elapsed_s']:.0f} s"
                  + (" (timing met)" if result["timing_met"] else ""))
         if args.check and result["status"] == "routed" and (result["timing_met"] or args.timing_allow_fail):
@@ -281,7 +290,12 @@ def main(argv=None) -> int:
         f.write("\n")
     if not chosen:
         rejected = [r for r in results if r["status"] == "rejected"]
-        if rejected:
+        no_fmax = [r for r in results if r["status"] == "no-fmax"]
+        if no_fmax:
+            announce("ERROR: nextpnr-xilinx reported no Fmax (seeds "
+                     + ", ".join(str(r["seed"]) for r in no_fmax) + "), so timing is unknown; see "
+                     + ", ".join(files(r["seed"])[2] for r in no_fmax))
+        elif rejected:
             announce("no seed gave a design the check accepts; see "
                      + ", ".join(r["check_log"] for r in rejected))
         else:

@@ -1,0 +1,279 @@
+"""The build's report: report.json and the summary printed at the end.
+
+report.json (format tritgpt-build-report 1) holds the board and part, the weights, the
+stage hashes, tool versions, utilisation (yosys before placement, nextpnr-xilinx after)
+against the board's budget, Fmax against the target clock, the seeds tried, tokens/s
+(with the cycles/token figure and where it came from), the bitstream's size and sha256,
+the memory map, what the verify stage checked, and each stage's seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from ...paths import ROOT as PROJECT_ROOT
+from .stages import Ui, read_json
+
+REPORT_FORMAT = 1
+
+LUT_WEIGHT = {
+    "LUT1": 1, "LUT2": 1, "LUT3": 1, "LUT4": 1, "LUT5": 1, "LUT6": 1, "LUT6_2": 1,
+    "SRL16E": 1, "SRLC16E": 1, "SRLC32E": 1,
+    "RAM32X1S": 1, "RAM64X1S": 1, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X1S": 2, "RAM128X1D": 4,
+    "RAM256X1S": 4, "RAM32M": 4, "RAM64M": 4, "RAM32M16": 8, "RAM64M8": 8,
+}
+
+
+def new_report(board, weights: Path, manifest: dict, fit: dict, input_hash: str, hashes: dict, versions: dict,
+               work: Path) -> dict:
+    return {
+        "format": "tritgpt-build-report", "format_version": REPORT_FORMAT,
+        "board": board.name, "title": board.title, "part": board.part,
+        "weights": {"path": str(weights), "model_hash": manifest.get("model_hash"), "config": manifest.get("config")},
+        "bram_estimate_ramb36": fit["ramb36"],
+        "input_hash": input_hash, "stage_hashes": hashes,
+        "tools": versions, "build_dir": str(work),
+    }
+
+
+# ----------------------------------------------------------------------------
+# utilisation
+# ----------------------------------------------------------------------------
+
+
+def synth_utilisation(stat: dict) -> dict:
+    """LUT/FF/BRAM/DSP from yosys `stat -json` of the flattened design."""
+    cells = stat.get("design", {}).get("num_cells_by_type")
+    if cells is None:  # older yosys: one module
+        mods = list(stat.get("modules", {}).values())
+        cells = mods[0].get("num_cells_by_type", {}) if mods else {}
+    lut = sum(n * LUT_WEIGHT.get(t, 0) for t, n in cells.items())
+    ff = sum(n for t, n in cells.items() if t in ("FDRE", "FDSE", "FDCE", "FDPE", "LDCE", "LDPE"))
+    bram = cells.get("RAMB36E1", 0) + cells.get("RAMB18E1", 0) / 2
+    return {"lut": lut, "ff": ff, "ramb36": bram, "dsp": cells.get("DSP48E1", 0),
+            "ramb36_cells": cells.get("RAMB36E1", 0), "ramb18_cells": cells.get("RAMB18E1", 0),
+            "carry4": cells.get("CARRY4", 0), "cells_by_type": dict(sorted(cells.items()))}
+
+
+def pnr_utilisation(util: dict) -> dict:
+    """LUT/FF/BRAM/DSP from nextpnr-xilinx's 'Device utilisation' (BEL types)."""
+    def used(*names):
+        return sum(util.get(n, {}).get("used", 0) for n in names)
+
+    return {"lut": used("SLICE_LUTX"), "ff": used("SLICE_FFX"),
+            "ramb36": used("RAMB36E1") + used("RAMB18E1") / 2, "dsp": used("DSP48E1"),
+            "ramb36_cells": used("RAMB36E1"), "ramb18_cells": used("RAMB18E1"), "carry4": used("CARRY4")}
+
+
+def vs_budget(util: dict, board, source: str) -> dict:
+    b = board.budget
+    return {
+        "source": source,
+        "lut": {"used": util["lut"], "available": b.lut},
+        "ff": {"used": util["ff"], "available": b.ff},
+        "ramb36": {"used": util["ramb36"], "available": b.ramb36},
+        "dsp": {"used": util["dsp"], "available": b.dsp},
+    }
+
+
+def placed_luts(routed_json: Path) -> int | None:
+    """Physical LUTs used: distinct (slice, A-D) LUT6 sites holding a LUT (6LUT or 5LUT).
+
+    nextpnr-xilinx's SLICE_LUTX count has one BEL per 6LUT and per 5LUT (8 per slice),
+    plus route-through LUTs; a device's LUT count (e.g. 20,800 on the xc7a35t) is 4
+    per slice. This is the number comparable to it.
+    """
+    data = read_json(routed_json)
+    if not data:
+        return None
+    sites = set()
+    for module in data.get("modules", {}).values():
+        for cell in module.get("cells", {}).values():
+            bel = cell.get("attributes", {}).get("NEXTPNR_BEL", "")
+            if "/" in bel:
+                site, name = bel.split("/", 1)
+                if name in ("A6LUT", "B6LUT", "C6LUT", "D6LUT", "A5LUT", "B5LUT", "C5LUT", "D5LUT"):
+                    sites.add((site, name[0]))
+    return len(sites)
+
+
+def pnr_fields(pnr: dict, board, routed_json: Path | None = None) -> dict:
+    util = pnr_utilisation(pnr.get("utilisation", {}))
+    luts = placed_luts(routed_json) if routed_json else None
+    if luts is not None:
+        util["lut_bels"] = util["lut"]
+        util["lut"] = luts
+    return {
+        "utilisation": vs_budget(util, board, "nextpnr-xilinx (placed)"),
+        "pnr_utilisation_raw": pnr.get("utilisation", {}),
+        "target_mhz": board.design_mhz,
+        "fmax_mhz": pnr.get("fmax_min_mhz"),
+        "fmax_per_clock_mhz": pnr.get("fmax_mhz", {}),
+        "timing_met": bool(pnr.get("timing_met")),
+        "seed": pnr.get("chosen_seed"),
+        "seeds_tried": pnr.get("seeds_tried"),
+        "pnr_runs": [{k: r.get(k) for k in ("seed", "status", "fmax_min_mhz", "timing_met", "elapsed_s", "check_s")}
+                     for r in pnr.get("runs", [])],
+    }
+
+
+# ----------------------------------------------------------------------------
+# tokens/s
+# ----------------------------------------------------------------------------
+
+
+def find_cycles_per_token(weights_manifest: dict, search: list[Path]) -> tuple[float | None, str | None]:
+    """cycles/token from a bench JSON (key cycles_per_token) for this model, if one exists."""
+    model_hash = weights_manifest.get("model_hash")
+    config = weights_manifest.get("config", {}).get("name")
+    for path in search:
+        if not path.is_file():
+            continue
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        entries = data if isinstance(data, list) else [data]
+        for e in entries:
+            if not isinstance(e, dict):
+                continue
+            cpt = e.get("cycles_per_token")
+            if not isinstance(cpt, (int, float)) or cpt <= 0:
+                continue
+            if e.get("model_hash") and e["model_hash"] != model_hash:
+                continue
+            if not e.get("model_hash") and e.get("config") not in (None, config):
+                continue
+            return float(cpt), str(path)
+    return None, None
+
+
+def bench_candidates(weights: Path) -> list[Path]:
+    root = PROJECT_ROOT
+    return [weights / "bench.json", root / "build" / "bench.json", root / "build" / "sim" / "bench.json",
+            root / "runs" / "bench.json"]
+
+
+def add_tokens_per_s(report: dict, req, manifest: dict, weights: Path, board, work: Path) -> bool:
+    """tokens/s = clock / cycles per token (--cycles-per-token, or a bench JSON for this
+    model: the weights package's, the project's, or the build's own).
+
+    Also for an up-to-date build, so a bench run after the build still fills it in.
+    Returns whether the report changed."""
+    cpt, src = (req.cycles_per_token, "--cycles-per-token") if req.cycles_per_token else \
+        find_cycles_per_token(manifest, bench_candidates(weights) + [work / "bench.json"])
+    if not cpt or report.get("cycles_per_token", {}).get("value") == cpt:
+        return False
+    report["cycles_per_token"] = {"value": cpt, "source": src}
+    report["tokens_per_s"] = {
+        "at_design_clock": board.design_mhz * 1e6 / cpt,
+        "at_fmax": (report["fmax_mhz"] * 1e6 / cpt) if report.get("fmax_mhz") else None,
+    }
+    return True
+
+
+def tokens_per_s_or_bench(report: dict, req, manifest: dict, weights: Path, board, work: Path,
+                          console: Console, stage_times: dict | None = None) -> bool:
+    """Fill in tokens/s; with no cycles/token known, measure it first (unless --no-bench)."""
+    if add_tokens_per_s(report, req, manifest, weights, board, work):
+        return True
+    if report.get("tokens_per_s") or not req.bench or req.fixture:
+        return False
+    el = bench_core(weights, work, console)
+    if stage_times is not None:
+        stage_times["bench"] = el
+    return add_tokens_per_s(report, req, manifest, weights, board, work)
+
+
+def bench_core(weights: Path, work: Path, console: Console) -> float:
+    """cycles/token of these weights on the Verilator model of the core -> WORK/bench.json.
+
+    The core is the same RTL the bitstream holds and is cycle-exact, so this is the
+    figure the board gives (less UART waits). A failure only costs the tokens/s line."""
+    from ...sim.verilator import bench_core as run_bench
+
+    ui = Ui(console)
+    ui.start("bench")
+    ui.update("cycles/token on the Verilator model of the core")
+    try:
+        rep = run_bench(weights)
+    except Exception as exc:  # noqa: BLE001 - a build must not fail for its estimate
+        return ui.done(False, f"no tokens/s estimate ({exc}); `tritgpt bench --sim` measures it")
+    if not rep.get("matches_reference"):
+        return ui.done(False, "the core's tokens differ from the reference model: no tokens/s estimate")
+    (work / "bench.json").write_text(json.dumps(rep, indent=2) + "\n")
+    return ui.done(True, f"{rep['cycles_per_token']:.1f} cycles/token")
+
+
+# ----------------------------------------------------------------------------
+# writing and printing
+# ----------------------------------------------------------------------------
+
+
+STAGE_NAMES = ("setup", "synth", "prep", "place", "route", "frames", "bitstream", "verify", "bench")
+
+
+def finish(report: dict, stage_times: dict, t_start: float, work: Path, console: Console,
+           write_only: bool = False) -> dict:
+    order = {k: i for i, k in enumerate(STAGE_NAMES)}
+    report["stage_seconds"] = {k: round(v, 2) for k, v in sorted(stage_times.items(), key=lambda kv: order.get(kv[0], 99))}
+    report["total_seconds"] = round(time.monotonic() - t_start, 2)
+    report["logs"] = sorted(str(p.relative_to(work)) for p in list(work.glob("*.log")) + list((work / "logs").glob("*.log")))
+    (work / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    if not write_only:
+        print_report(report, console)
+    return report
+
+
+def print_report(report: dict, console: Console) -> None:
+    t = Table(title=f"{report['board']} ({report['part']})", show_header=True, header_style="bold")
+    t.add_column("resource")
+    t.add_column("used", justify="right")
+    t.add_column("available", justify="right")
+    t.add_column("%", justify="right")
+    util = report.get("utilisation", {})
+    for key, label in (("lut", "LUT"), ("ff", "FF"), ("ramb36", "BRAM (RAMB36)"), ("dsp", "DSP48E1")):
+        u = util.get(key)
+        if not u:
+            continue
+        pct = 100.0 * u["used"] / u["available"] if u["available"] else 0
+        style = "red" if pct > 100 else ""
+        t.add_row(label, f"{u['used']:g}", f"{u['available']}", f"[{style}]{pct:.1f}[/]" if style else f"{pct:.1f}")
+    console.print(t)
+    if util.get("source"):
+        console.print(f"  utilisation from {util['source']}", highlight=False)
+    if report.get("fmax_mhz") is not None:
+        ok = report.get("timing_met")
+        mark = "[green]met[/]" if ok else "[red]NOT met[/]"
+        console.print(f"  Fmax {report['fmax_mhz']:.2f} MHz vs target {report['target_mhz']:g} MHz: timing {mark}"
+                      f" (seed {report.get('seed')})", highlight=False)
+    tps = report.get("tokens_per_s")
+    if tps:
+        cpt = report["cycles_per_token"]
+        line = f"  expected {tps['at_design_clock']:.1f} tokens/s at {report['target_mhz']:g} MHz"
+        if tps.get("at_fmax"):
+            line += f" ({tps['at_fmax']:.1f} at Fmax)"
+        console.print(line + f"; {cpt['value']:g} cycles/token from {cpt['source']}", highlight=False)
+    if report.get("bitstream"):
+        console.print(f"  bitstream {report['bitstream']['path']} ({report['bitstream']['bytes']:,} bytes)", highlight=False)
+    if report.get("memmap"):
+        mm = report["memmap"]
+        console.print(f"  memory map {mm['path']} ({mm['ramb36']} RAMB36, {mm['ramb18']} RAMB18, "
+                      f"{mm['matched_to_images']} holding weights or tables)", highlight=False)
+    verify = report.get("verify")
+    if verify:
+        if verify.get("skipped"):
+            console.print(f"  verify: [yellow]skipped[/] ({verify['skipped']})", highlight=False)
+        else:
+            for check in verify.get("checks", []):
+                mark = "[green]passed[/]" if check.get("passed") else "[red]FAILED[/]"
+                console.print(f"  verify {check['name']}: {mark} — {check['summary']}", highlight=False)
+    if report.get("stage_seconds"):
+        times = ", ".join(f"{k} {v:.1f} s" for k, v in report["stage_seconds"].items() if k != "pnr_total")
+        console.print(f"  time: {times}; total {report.get('total_seconds', 0):.0f} s", highlight=False)
+    console.print(f"  report {Path(report['build_dir']) / 'report.json'}", highlight=False)

