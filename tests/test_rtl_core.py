@@ -164,7 +164,7 @@ def test_default_stream_past_context_bit_exact(default_sim, default_packages):
 @pytest.mark.slow
 def test_default_cycles_per_token(default_packages, record_property):
     """The throughput targets: <= 1000 cycles/token sustained over 1,000 greedy tokens from
-    1 token (the stream passes the context 7 times), within 5% of the 128-token figure."""
+    1 token (the ring wraps 31 times), within 5% of the 128-token figure."""
     from tritgpt.sim.verilator import bench_core
 
     path, p = default_packages["shipped"]
