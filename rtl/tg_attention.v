@@ -1,18 +1,22 @@
-// Causal attention with the KV cache in block RAM.
+// Attention over a ring-buffer KV cache in block RAM, with ALiBi distance penalties.
 //
-// K and V caches: D/4 banks of 32 bits side by side, so one position (d_model
-// bytes of K or V) is one address; address = {layer, position}. The new k and
-// v rows are written at the current position while the requantiser streams
-// them out, one bank word per 4 rows.
+// K and V caches: D/4 banks of 32 bits side by side, so one slot (d_model bytes
+// of K or V) is one address; address = {layer, slot}. The new k and v rows are
+// written at the current slot `pos` while the requantiser streams them out, one
+// bank word per 4 rows. Slots 0..pos are filled, or all of them once the ring
+// has wrapped (ring_full); slot j holds the token at distance (pos - j) mod CTX
+// and its score is q.k - (distance << alibi_shift[head]).
 //
-// Pass 1 (scores): two cached positions per pair of cycles, one head-half per
-// cycle. Slice i of the multiplier array gets a = k[p+1][j]*2^17 + (k[p][j]+128)
+// Pass 1 (scores): two cached slots per pair of cycles, one head-half per
+// cycle, oldest pair first, so the pair holding the current slot (which waits
+// for the new k row) comes last. Slice i of the multiplier array gets a = k[p+1][j]*2^17 + (k[p][j]+128)
 // and b = q[j] (j = c*D/2 + i), so one DSP48 yields both q[j]*(k[p][j]+128) (low
 // 17 bits, signed) and q[j]*k[p+1][j] (the rest, plus the sign borrow of the low
 // half). The +128 offset keeps a inside the 25-bit multiplier port (k = -128 in
 // the upper half would overflow it otherwise); it costs one subtraction of
 // 128 * sum(q) per head score. Two registered adder trees sum the products per
-// head; scores go to LUT RAM and a running maximum per head is kept.
+// head; the distance penalty is subtracted at the tree outputs; scores go to
+// LUT RAM and a running maximum per head is kept.
 //
 // Pass 2 (weights): one position per cycle for all heads. The integer softmax
 // (tg_softmax) turns each score into e = EXP[min(255, (smax - s) >> shift)] and
@@ -38,8 +42,10 @@ module tg_attention #(
     input  wire              clk,
     input  wire              rst,
     input  wire [KVAW-PAW-1:0] layer,
-    input  wire [PAW-1:0]    pos,          // current position (the last one attended)
+    input  wire [PAW-1:0]    pos,          // ring slot of the current token
+    input  wire              ring_full,    // every slot is filled
     input  wire [4:0]        att_shift,
+    input  wire [4*H-1:0]    alibi_shift,  // distance penalty shift per head
     // q, k, v rows from the requantiser
     input  wire              rq_valid,
     input  wire [2:0]        rq_dest,
@@ -66,7 +72,8 @@ module tg_attention #(
     localparam H2    = H / 2;         // heads per half (pass 1 cycle)
     localparam LH    = $clog2(HD);     // tree depth to a head score
     localparam KB    = D / 4;         // KV banks
-    localparam SW    = 17 + LH;       // score width
+    localparam TW    = 17 + LH;       // q.k width (tree output)
+    localparam SW    = (TW > PAW + 16 ? TW : PAW + 16) + 1;  // score width: q.k - (distance << 0..15)
     localparam SAW   = PAW - 1;       // score LUT RAM address bits (pair index)
     localparam KVD   = 1 << KVAW;
     localparam NOUT  = D / 8;
@@ -112,7 +119,9 @@ module tg_attention #(
     reg            p1_run;
     reg [SAW-1:0]  p1_pp;       // pair index
     reg            p1_c;        // head half
-    wire [SAW-1:0] npairs_m1 = pos[PAW-1:1];
+    wire [SAW-1:0] npairs_m1 = pos[PAW-1:1];    // last pair: the one holding the current slot
+    wire [SAW-1:0] p1_first  = ring_full ? npairs_m1 + 1'b1 : {SAW{1'b0}};
+    wire [PAW-1:0] plast     = ring_full ? {PAW{1'b1}} : pos;   // last slot pass 2 reads
     wire           k_ok;
     wire           p1_stall = p1_run && !p1_c && p1_pp == npairs_m1 && !k_ok;
     wire           p1_iss   = p1_run && !p1_stall;
@@ -120,7 +129,7 @@ module tg_attention #(
     always @(posedge clk) begin
         if (rst) p1_run <= 1'b0;
         else if (p1_start) begin
-            p1_run <= 1'b1; p1_pp <= {SAW{1'b0}}; p1_c <= 1'b0;
+            p1_run <= 1'b1; p1_pp <= p1_first; p1_c <= 1'b0;
         end else if (p1_iss) begin
             p1_c <= ~p1_c;
             if (p1_c) begin
@@ -131,7 +140,7 @@ module tg_attention #(
     end
     wire [PAW-1:0] p1_pos0 = {p1_pp, 1'b0};
     wire [PAW-1:0] p1_pos1 = {p1_pp, 1'b1};
-    wire           p1_v1   = p1_pos1 <= pos;
+    wire           p1_v1   = ring_full || p1_pos1 <= pos;
 
     // ------------------------------------------------------------ KV cache
     wire           k_we  = rq_valid && rq_dest == DST_K;
@@ -212,7 +221,7 @@ module tg_attention #(
             p2_run <= 1'b1; p2_p <= {PAW{1'b0}};
         end else if (p2_run) begin
             p2_p <= p2_p + 1'b1;
-            if (p2_p == pos) p2_run <= 1'b0;
+            if (p2_p == plast) p2_run <= 1'b0;
         end
     end
 
@@ -244,14 +253,14 @@ module tg_attention #(
     tg_softmax #(.H(H), .SW(SW), .EXP_INIT(EXP_INIT), .RECIP_INIT(RECIP_INIT)) u_softmax (
         .clk(clk), .rst(rst),
         .p1_start(p1_start), .s_valid(st_v), .s_v1(st_v1), .s_c(st_c), .s0(tree_s0), .s1(tree_s1),
-        .p2_valid(p2_run), .p2_first(p2_run && p2_p == 0), .p2_last(p2_run && p2_p == pos),
+        .p2_valid(p2_run), .p2_first(p2_run && p2_p == 0), .p2_last(p2_run && p2_p == plast),
         .p2_par(p2_p[0]), .rd0(s_rd0), .rd1(s_rd1), .att_shift(att_shift),
         .e(e_w), .esum_out(esum_w), .recip(rcp), .rshift(rsh), .ready(sm_ready));
 
     // pass 2 sideband at the array inputs (issue + 4): valid, first, last
     wire [2:0] p2_s4;
     tg_delay #(.W(3), .N(4)) u_p2s4 (.clk(clk), .rst(rst),
-        .d({p2_run, p2_run && p2_p == 0, p2_run && p2_p == pos}), .q(p2_s4));
+        .d({p2_run, p2_run && p2_p == 0, p2_run && p2_p == plast}), .q(p2_s4));
 
     // ------------------------------------------------- normalise issue
     reg            an_run;
@@ -379,15 +388,28 @@ module tg_attention #(
             end
         end
     end endgenerate
+    // sideband from the bank outputs (issue+2) to the tree outputs: 3 array + 1 unpack + LH;
+    // its last register stage also registers the distance penalties of the pair
+    wire [SAW+3:0] p1_sm;
+    tg_delay #(.W(SAW + 4), .N(3 + LH)) u_p1st (.clk(clk), .rst(rst), .d(p1_s2), .q(p1_sm));
+    reg  [SAW+3:0] p1_st_r;
+    always @(posedge clk) p1_st_r <= rst ? {(SAW+4){1'b0}} : p1_sm;
+    assign p1_st = p1_st_r;
+    wire [PAW-1:0] dist0 = pos - {p1_sm[SAW-1:0], 1'b0};
+    wire [PAW-1:0] dist1 = pos - {p1_sm[SAW-1:0], 1'b1};
     // head hh of the current half is node hh of level LH
     generate for (h = 0; h < H; h = h + 1) begin : g_hs
-        wire [SW-1:0] qc = {{(SW-14){qsum[h*14 + 13]}}, qsum[h*14 +: 14]} << 7;
-        assign tree_s0[h*SW +: SW] = t0[toff(LH) + (h % H2)*SW +: SW] - qc;
-        assign tree_s1[h*SW +: SW] = t1[toff(LH) + (h % H2)*SW +: SW] +
-                                     {{(SW-8){1'b0}}, bw_cnt_d[(h % H2)*8 +: 8]};
+        reg  [SW-1:0] pen0, pen1;
+        always @(posedge clk) begin
+            pen0 <= {{(SW-PAW){1'b0}}, dist0} << alibi_shift[h*4 +: 4];
+            pen1 <= {{(SW-PAW){1'b0}}, dist1} << alibi_shift[h*4 +: 4];
+        end
+        wire [TW-1:0] qc = {{(TW-14){qsum[h*14 + 13]}}, qsum[h*14 +: 14]} << 7;
+        wire [TW-1:0] s0 = t0[toff(LH) + (h % H2)*TW +: TW] - qc;
+        wire [TW-1:0] s1 = t1[toff(LH) + (h % H2)*TW +: TW] + {{(TW-8){1'b0}}, bw_cnt_d[(h % H2)*8 +: 8]};
+        assign tree_s0[h*SW +: SW] = {{(SW-TW){s0[TW-1]}}, s0} - pen0;
+        assign tree_s1[h*SW +: SW] = {{(SW-TW){s1[TW-1]}}, s1} - pen1;
     end endgenerate
-    // sideband from the bank outputs (issue+2) to the tree outputs: 3 array + 1 unpack + LH
-    tg_delay #(.W(SAW + 4), .N(4 + LH)) u_p1st (.clk(clk), .rst(rst), .d(p1_s2), .q(p1_st));
     assign p1_done = st_v && st_last;
 
     // ------------------------------------------------------ accumulators

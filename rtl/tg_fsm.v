@@ -1,12 +1,15 @@
 // Autoregressive control: the generation loop of model.generate and the
 // order of operations of one token step (KVCache.step).
 //
-//   hist = prompt[-context:] or ["\n"]; cache = empty
+//   hist = prompt[-context:] or ["\n"]; cache = empty ring of context slots
 //   until n tokens (or stop, checked after each delivered token):
 //       step every history token not yet in the cache (prefill; only the last
 //       step runs the final norm and LM head), sample, deliver the token,
-//       append it to the history; when the history exceeds the context, keep
-//       its last context/2 tokens and rebuild the cache from them (re-prefill)
+//       append it to the history (a window of at most context tokens)
+//
+// Token step n writes its k, v to ring slot n % context (`pos`) and attends to
+// every filled slot (`ring_full` once n >= context); positions are relative
+// (ALiBi), so nothing is ever re-prefilled.
 //
 // One step: embedding -> per layer [norm1 -> QKV -> attention pass 1 -> pass 2
 // -> normalise -> Wo (+ residual) -> norm2 -> W1 (ReLU) -> W2 (+ residual)]
@@ -14,7 +17,8 @@
 // previous one reports done; the units themselves are pipelined.
 //
 // The history is a 256-entry ring buffer of tokens (prompt writes go to
-// entries 0..prompt_len-1 before start). The consts memory (requantisation
+// entries 0..prompt_len-1 before start); the window slides by one entry per
+// generated token once it holds context tokens. The consts memory (requantisation
 // constants, shifts, model hash) is copied into registers after reset and at
 // every start.
 
@@ -25,6 +29,7 @@ module tg_fsm #(
     parameter DFF    = 256,
     parameter CTX    = 128,
     parameter NL     = 2,
+    parameter NH     = 2,
     parameter WAW    = 9,
     parameter CDEPTH = 32,
     parameter CAW    = 5,
@@ -56,11 +61,13 @@ module tg_fsm #(
     // constants for the datapath
     output wire [7*22-1:0]   rq,            // requant (S << 16 | M) of the current layer + LM head
     output wire [4:0]        att_shift,
+    output wire [4*NH-1:0]   alibi_shift,   // per head of the current layer
     output wire [2:0]        emb_shift,
     output reg  [15:0]       tinv,
     output reg  [31:0]       seed,
     output reg  [LW-1:0]     layer,
-    output reg  [7:0]        pos,
+    output reg  [7:0]        pos,           // KV ring slot of this step
+    output reg               ring_full,     // every slot holds a token (n >= context)
     // embedding
     output reg               emb_start,
     output reg  [6:0]        emb_token,
@@ -118,8 +125,8 @@ module tg_fsm #(
     localparam [LW-1:0] L_LAST = L_LAST_I[LW-1:0];
     localparam integer CTX9_I = CTX;
     localparam [8:0] CTX9 = CTX9_I[8:0];
-    localparam integer HALF_I = CTX / 2;
-    localparam [7:0] HALF = HALF_I[7:0];
+    localparam integer SLOT_LAST_I = CTX - 1;
+    localparam [7:0] SLOT_LAST = SLOT_LAST_I[7:0];
     localparam integer C_LAST_I = NC - 1;
     localparam [CAW-1:0] C_LAST = C_LAST_I[CAW-1:0];
     localparam TAG_QKV = 0, TAG_WO = 1, TAG_W1 = 2, TAG_W2 = 3, TAG_LM = 4;
@@ -145,9 +152,10 @@ module tg_fsm #(
     end
     assign model_hash = {cw[2], cw[3]};
     assign emb_shift  = cw[4][2:0];
-    // word 8 + 8 * layer + m (m = 0..5 matrices, 6 = att_shift); 8 + 8 * L: LM head
+    // word 8 + 8 * layer + m (m = 0..5 matrices, 6 = att_shift, 7 = ALiBi shifts); 8 + 8 * L: LM head
     wire [CAW:0] cbase = {{(CAW+1-LW-3){1'b0}}, layer, 3'b000} + 8;
     assign att_shift  = cw[cbase + 6][4:0];
+    assign alibi_shift = cw[cbase + 7][4*NH-1:0];
     genvar gm;
     generate for (gm = 0; gm < 6; gm = gm + 1) begin : g_rq
         assign rq[gm*22 +: 22] = cw[cbase + gm][21:0];
@@ -181,6 +189,8 @@ module tg_fsm #(
     reg        stop_req;
     reg [WAW-1:0] lbase;
     reg [1:0]  wt;
+    reg [7:0]  slot;       // ring slot of the next step
+    reg        filled;     // the ring has wrapped
     assign busy = st != S_IDLE;       // includes the consts load after reset
 
     wire rq_done_ffn = rq_last && rq_dest == DST_FFN;
@@ -227,6 +237,7 @@ module tg_fsm #(
                 S_INIT: begin
                     seed_load <= 1'b1;
                     clen <= 9'd0;
+                    slot <= 8'd0; filled <= 1'b0;
                     if (plen == 9'd0) begin
                         hb_we <= 1'b1; hb_addr <= 8'd0; hb_din <= 8'd10;
                         hstart <= 8'd0; hlen <= 9'd1;
@@ -249,7 +260,10 @@ module tg_fsm #(
                         emb_start <= 1'b1;
                         step_start <= 1'b1;
                         norm_arm <= 1'b1; norm_id <= 2'd0;
-                        pos <= clen[7:0];
+                        pos <= slot;
+                        ring_full <= filled;
+                        slot <= slot == SLOT_LAST ? 8'd0 : slot + 1'b1;
+                        if (slot == SLOT_LAST) filled <= 1'b1;
                         need <= clen + 1'b1 == hlen;
                         layer <= {LW{1'b0}};
                         lbase <= {WAW{1'b0}};
@@ -312,10 +326,8 @@ module tg_fsm #(
                     tok_count <= tok_count + 1'b1;
                     hb_we <= 1'b1; hb_addr <= hstart + hlen[7:0]; hb_din <= tok_data;
                     if (hlen_n > CTX9) begin
-                        // keep the last context/2 tokens, rebuild the cache
-                        hstart <= hstart + hlen_n[7:0] - HALF;
-                        hlen <= {1'b0, HALF};
-                        clen <= 9'd0;
+                        // the window slides; the ring cache already dropped the oldest token
+                        hstart <= hstart + 1'b1;
                     end else begin
                         hlen <= hlen_n;
                         clen <= clen + 1'b1;

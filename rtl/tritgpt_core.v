@@ -33,7 +33,7 @@ module tritgpt_core #(
     output wire [15:0] tok_count,
     output wire [63:0] model_hash,                 // consts words 2, 3
     input  wire        wr_en,
-    input  wire [5:0]  wr_mem,                     // 0..31 weight bank, 32 tok_emb, 33 pos_emb, 34 gains, 35 consts
+    input  wire [5:0]  wr_mem,                     // 0..31 weight bank, 32 tok_emb, 34 gains, 35 consts (33: unused)
     /* verilator lint_off UNUSEDSIGNAL */
     input  wire [15:0] wr_addr,                    // (deepest memory: 2^11 words for the default model)
     /* verilator lint_on UNUSEDSIGNAL */
@@ -50,14 +50,12 @@ module tritgpt_core #(
     localparam NS    = D / 2;
     localparam WAW   = $clog2(`TG_DEPTH_WT_BANK);
     localparam TAW   = $clog2(`TG_DEPTH_TOK_EMB);
-    localparam PEAW  = $clog2(`TG_DEPTH_POS_EMB);
     localparam GAW   = $clog2(`TG_DEPTH_GAINS);
     localparam CAW   = $clog2(`TG_DEPTH_CONSTS);
     localparam PAW   = $clog2(CTX);
     localparam LAW   = $clog2(NL) < 1 ? 1 : $clog2(NL);
     localparam KVAW  = LAW + PAW;
     localparam GW    = $clog2(D / 8) < 1 ? 1 : $clog2(D / 8);
-    localparam EAW   = TAW > PEAW ? TAW : PEAW;
 
     // configurations this RTL implements (generate-time check)
     generate
@@ -81,18 +79,21 @@ module tritgpt_core #(
     wire wr_ok     = wr_en && !busy;
     wire wr_wt     = wr_ok && wr_mem[5] == 1'b0;
     wire wr_tok    = wr_ok && wr_mem == 6'd32;
-    wire wr_pos    = wr_ok && wr_mem == 6'd33;
     wire wr_gain   = wr_ok && wr_mem == 6'd34;
     wire wr_const  = wr_ok && wr_mem == 6'd35;
 
     // ------------------------------------------------------------------ FSM
     wire [7*22-1:0] rq;
     wire [4:0]      att_shift;
+    wire [4*H-1:0]  alibi_shift;
+    wire            ring_full;
     wire [2:0]      emb_shift;
     wire [15:0]     tinv_r;
     wire [31:0]     seed_r;
     wire [LAW-1:0]  layer;
-    wire [7:0]      pos;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [7:0]      pos;                // ring slot; bits above log2(context) only in dumps
+    /* verilator lint_on UNUSEDSIGNAL */
     wire            emb_start;
     wire [6:0]      emb_token;
     wire [4:0]      gsel;
@@ -117,7 +118,7 @@ module tritgpt_core #(
     wire [6:0]      smp_token;
     wire            fsm_done;
 
-    tg_fsm #(.D(D), .DFF(DFF), .CTX(CTX), .NL(NL), .WAW(WAW), .CDEPTH(`TG_DEPTH_CONSTS), .CAW(CAW),
+    tg_fsm #(.D(D), .DFF(DFF), .CTX(CTX), .NL(NL), .NH(H), .WAW(WAW), .CDEPTH(`TG_DEPTH_CONSTS), .CAW(CAW),
              .CINIT({WEIGHTS_DIR, "consts.hex"})) u_fsm (
         .clk(clk), .rst(rst),
         .prompt_we(prompt_we), .prompt_addr(prompt_addr), .prompt_data(prompt_data),
@@ -125,7 +126,8 @@ module tritgpt_core #(
         .stop(stop), .busy(busy), .done(fsm_done), .tok_data(tok_data), .tok_valid(tok_valid),
         .tok_ready(tok_ready), .cycle_count(cycle_count), .tok_count(tok_count), .model_hash(model_hash),
         .wr_consts(wr_const), .wr_addr(wr_addr[CAW-1:0]), .wr_data(wr_data),
-        .rq(rq), .att_shift(att_shift), .emb_shift(emb_shift), .tinv(tinv_r), .seed(seed_r), .layer(layer), .pos(pos),
+        .rq(rq), .att_shift(att_shift), .alibi_shift(alibi_shift), .emb_shift(emb_shift), .tinv(tinv_r), .seed(seed_r),
+        .layer(layer), .pos(pos), .ring_full(ring_full),
         .emb_start(emb_start), .emb_token(emb_token),
         .gsel(gsel), .norm_ready(norm_ready), .norm_arm(norm_arm), .norm_done(norm_done_early), .norm_id(norm_id),
         .mv_valid(mv_valid), .mv_base(mv_base), .mv_words(mv_words), .mv_ff(mv_ff), .mv_tag(mv_tag),
@@ -141,10 +143,10 @@ module tritgpt_core #(
     wire            e_valid, e_first, e_last;
     wire [GW-1:0]   e_grp;
     wire [8*16-1:0] e_x;
-    tg_embedding #(.D(D), .GW(GW), .TDEPTH(`TG_DEPTH_TOK_EMB), .TAW(TAW), .PDEPTH(`TG_DEPTH_POS_EMB), .PAW(PEAW), .AWW(EAW),
-                   .TOK_INIT({WEIGHTS_DIR, "tok_emb.hex"}), .POS_INIT({WEIGHTS_DIR, "pos_emb.hex"})) u_emb (
-        .clk(clk), .rst(rst), .wr_tok(wr_tok), .wr_pos(wr_pos), .wr_addr(wr_addr[EAW-1:0]), .wr_data(wr_data),
-        .start(emb_start), .token(emb_token), .pos(pos), .emb_shift(emb_shift),
+    tg_embedding #(.D(D), .GW(GW), .TDEPTH(`TG_DEPTH_TOK_EMB), .TAW(TAW),
+                   .TOK_INIT({WEIGHTS_DIR, "tok_emb.hex"})) u_emb (
+        .clk(clk), .rst(rst), .wr_tok(wr_tok), .wr_addr(wr_addr[TAW-1:0]), .wr_data(wr_data),
+        .start(emb_start), .token(emb_token), .emb_shift(emb_shift),
         .out_valid(e_valid), .out_first(e_first), .out_last(e_last), .out_grp(e_grp), .out_x(e_x));
 
     // ------------------------------------------------ matrix-vector + requant
@@ -244,7 +246,8 @@ module tritgpt_core #(
     // ------------------------------------------------------------ attention
     tg_attention #(.D(D), .H(H), .RMAX(RMAX), .KVAW(KVAW), .PAW(PAW),
                    .EXP_INIT({TABLES_DIR, "exp.hex"}), .RECIP_INIT({TABLES_DIR, "recip.hex"})) u_att (
-        .clk(clk), .rst(rst), .layer(layer), .pos(pos[PAW-1:0]), .att_shift(att_shift),
+        .clk(clk), .rst(rst), .layer(layer), .pos(pos[PAW-1:0]), .ring_full(ring_full),
+        .att_shift(att_shift), .alibi_shift(alibi_shift),
         .rq_valid(rq_valid), .rq_dest(rq_dest), .rq_row0(rq_row0), .rq_y(rq_y),
         .p1_start(p1_start), .an_done_early(an_done_early), .an_done(an_done),
         .an_we(att_we), .an_group(att_group),

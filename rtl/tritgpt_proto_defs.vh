@@ -42,7 +42,6 @@
 
 // write-port memory ids (wr_mem): 0..31 weight banks, then
 `define TG_MEM_TOK_EMB         6'd32
-`define TG_MEM_POS_EMB         6'd33
 `define TG_MEM_GAINS           6'd34
 `define TG_MEM_CONSTS          6'd35
 `define TG_MEM_MAX             6'd35

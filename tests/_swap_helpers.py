@@ -277,7 +277,7 @@ def make_synthetic_build(work: Path, weights: Path, db_family: Path, tools_dir: 
     """A build directory of a made-up design holding every image of a tiny-config package.
 
     Cells: wt_bankNN in RAMB18 (SDP, 36 bits); tok_emb split over two RAMB36 at 18
-    bits (bits 0-17, 18-31); pos_emb in a RAMB36 at 72 bits, 64-bit words (upper half
+    bits (bits 0-17, 18-31); wt_bank15 in a RAMB36 at 72 bits, 64-bit words (upper half
     zero); gains over four RAMB18 at 9 bits; consts in a RAMB36 at 36 bits; a table
     ROM (not a weight) and a RAM without contents. Returns {"cells": ..., "tiles": ...}.
     """
@@ -298,15 +298,15 @@ def make_synthetic_build(work: Path, weights: Path, db_family: Path, tools_dir: 
 
     # (name, primitive, width, mode, contents)
     cells = []
-    for b in range(16):
+    for b in range(15):
         name = f"wt_bank{b:02d}.hex"
         cells.append((f"u_core.u_mv.g_bank[{b}].u_bank.mem.0.0", "RAMB18E1", 36, "SDP",
                       image_contents(imgs[name], 512, 0, 32)))
     tok = imgs["tok_emb.hex"]
     cells.append(("u_core.u_emb.u_tok.mem.0.0", "RAMB36E1", 18, "TDP", image_contents(tok, 2048, 0, 18)))
     cells.append(("u_core.u_emb.u_tok.mem.0.1", "RAMB36E1", 18, "TDP", image_contents(tok, 2048, 18, 14)))
-    cells.append(("u_core.u_emb.u_pos.mem.0.0", "RAMB36E1", 72, "SDP",
-                  image_contents(imgs["pos_emb.hex"], 512, 0, 32, pad_to=64)))
+    cells.append(("u_core.u_mv.g_bank[15].u_bank.mem.0.0", "RAMB36E1", 72, "SDP",
+                  image_contents(imgs["wt_bank15.hex"], 512, 0, 32, pad_to=64)))
     for i, (b0, nb) in enumerate(((0, 9), (9, 9), (18, 9), (27, 5))):
         cells.append((f"u_core.u_norm.u_gains.mem.0.{i}", "RAMB18E1", 9, "TDP",
                       image_contents(imgs["gains.hex"], 2048, b0, nb)))

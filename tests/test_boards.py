@@ -133,10 +133,11 @@ def test_bram_estimate_builtin_configs():
     est = boards.estimate_bram(Config.load("default"))
     items = est["items_ramb36"]
     assert items["weight banks"] == 8.0  # 16 banks of 512 x 32: one RAMB18 each
-    # 2 x 2 layers x 128 x 64 bytes in 16 banks: a RAMB36 (K, dual port) and a RAMB18 (V) each
+    # 2 x 2 layers x 32 x 64 bytes in 16 banks: a RAMB36 (K, dual port) and a RAMB18 (V) each
     assert items["KV cache"] == 24.0
-    assert est["bytes_kv_cache"] == 2 * 2 * 128 * 64
-    assert est["ramb36"] == 40  # what yosys makes of rtl/ with this config
+    assert est["bytes_kv_cache"] == 2 * 2 * 32 * 64
+    assert "position embedding" not in items              # positions are relative (ALiBi)
+    assert est["ramb36"] == 38  # what yosys makes of rtl/ with this config
 
 
 def test_fit_check_refuses_oversized_model():

@@ -94,7 +94,7 @@ def test_top_synthesis(name, weights, build_root):
     images = {c["image"]["image"] for c in mm["cells"] if c.get("image")}
     for n in range(16):
         assert f"wt_bank{n:02d}.hex" in images, (n, sorted(images))
-    assert {"tok_emb.hex", "pos_emb.hex"} <= images
+    assert {"tok_emb.hex", "gains.hex", "consts.hex"} <= images
 
 
 @pytest.mark.slow

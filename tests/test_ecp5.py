@@ -84,8 +84,10 @@ def test_ebr_estimate_and_fit():
     assert ecp5.dp16kd_for(1024, 32) == 2
     assert ecp5.dp16kd_for(512, 32, true_dual_port=True) == 2
     need = ecp5.estimate_ebr(Config.load("default"))["dp16kd"]
-    assert need == 89  # what synth_ecp5 makes of rtl/ with the default config
-    assert ecp5.estimate_ebr(Config.load("tiny"))["dp16kd"] == 55
+    # synth_ecp5 of the format-1 core (with the position table: 8 DP16KD for default, 2 for
+    # tiny) made exactly 89 and 55; the ALiBi core drops that table (not yet re-measured)
+    assert need == 89 - 8
+    assert ecp5.estimate_ebr(Config.load("tiny"))["dp16kd"] == 55 - 2
     for name in ECP5_BOARDS:
         assert ecp5.check_fit(boards.get_board(name), Config.load("default"))["dp16kd"] == need
     small = boards.dataclasses.replace(boards.get_board("ulx3s-45f"),
@@ -242,7 +244,7 @@ def test_swap_new_weights_and_back(built, tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     res = json.loads(proc.stdout[proc.stdout.index("{"):])
     assert res["verified"] and res["changed_cells"] > 0 and not res["identical_to_build"]
-    assert set(res["images_changed"]) >= {"wt_bank00.hex", "tok_emb.hex", "pos_emb.hex", "gains.hex"}
+    assert set(res["images_changed"]) >= {"wt_bank00.hex", "tok_emb.hex", "gains.hex"}
     print(f"\ntritgpt swap (tiny, ECP5): {secs:.1f} s, {res['seconds']}")
     assert new_bit.read_bytes() != (work / "tritgpt.bit").read_bytes()
     # decode independently of the swap: every weight image is in the new bitstream

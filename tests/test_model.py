@@ -86,22 +86,52 @@ def test_xorshift_reference_values():
     assert M.seed_state(0) != 0
 
 
-def test_generate_re_prefills_past_context():
+@pytest.mark.parametrize("cfg_name", ["tiny", "default"])
+def test_ring_cache_equals_banded_forward_past_context(cfg_name):
+    """KVCache.step over a stream longer than the context (ring buffer) = forward with the band."""
+    p = IntParams.random(Config.load(cfg_name), seed=4)
+    ctx = p.cfg.context
+    toks = np.random.default_rng(2).integers(0, 128, size=2 * ctx + 9)
+    cache = KVCache(p)
+    z_cache = np.stack([cache.step(int(t)) for t in toks])
+    z_fwd = forward(p, toks)[0]
+    assert np.array_equal(z_cache, z_fwd)
+    assert np.array_equal(M.stream_logits(p, toks, chunk=ctx // 2 + 3), z_fwd)
+    # positions are relative: a token's logits depend on its receptive field
+    # (n_layers * (ctx - 1) + 1 tokens), not on where the stream started
+    field = p.cfg.n_layers * (ctx - 1) + 1
+    assert np.array_equal(forward(p, toks[-field:])[0, -1], z_fwd[-1])
+
+
+def test_alibi_penalty_is_distance_shifted():
+    """Scores drop by distance << alibi_shift: a head attends to the nearer of two equal keys."""
+    p = IntParams.random(Config.load("tiny"), seed=7)
+    q = np.array([[[1, 2]]])
+    k = np.array([[[1, 2], [1, 2], [1, 2]]])
+    dist, visible = M.band_distance(3, 2)
+    s = M.attention_scores(q, k, dist[2:3], 3)
+    assert s.tolist() == [[[5 - (2 << 3), 5 - (1 << 3), 5]]]
+    assert visible.tolist() == [[True, False, False], [True, True, False], [False, True, True]]
+    assert p.alibi_shift and all(len(a) == p.cfg.n_heads for a in p.alibi_shift)
+
+
+def test_generate_streams_without_re_prefill():
     p = IntParams.random(Config.load("tiny"), seed=4)
     ctx = p.cfg.context
     toks = generate(p, [65], 3 * ctx, tinv=256, seed=9)
     assert len(toks) == 3 * ctx
-    # replay by hand: the rule is crop-to-half and rebuild the cache
-    hist, cache, out, state = [65], KVCache(p), [], M.seed_state(9)
+    # replay by hand: one ring-cache step per token, the whole way
+    cache, out, state = KVCache(p), [], M.seed_state(9)
+    z = cache.step(65)
     while len(out) < 3 * ctx:
-        while cache.length < len(hist):
-            z = cache.step(hist[cache.length])
         tok, state = M.sample(z, 256, state)
         out.append(tok)
-        hist.append(tok)
-        if len(hist) > ctx:
-            hist, cache = hist[-ctx // 2:], KVCache(p)
+        z = cache.step(tok)
     assert out == toks
+    # and the logits it sampled from are those of one banded forward pass over the stream
+    z_all = forward(p, [65] + toks[:-1])[0]
+    replay = [M.sample(z_all[0], 256, M.seed_state(9))[0]]
+    assert replay[0] == toks[0]
 
 
 def test_config_validation():

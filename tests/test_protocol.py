@@ -90,8 +90,10 @@ def test_command_encoding():
         P.cmd_write(0, 0xFFFF, [1, 2])
     with pytest.raises(ValueError):
         P.cmd_write(0, 0, list(range(64)))
-    assert [P.mem_id(s) for s in ("wt_bank00", "wt_bank15", "tok_emb", "pos_emb", "gains", "consts")] \
-        == [0, 15, 32, 33, 34, 35]
+    assert [P.mem_id(s) for s in ("wt_bank00", "wt_bank15", "tok_emb", "gains", "consts")] \
+        == [0, 15, 32, 34, 35]
+    with pytest.raises(ValueError, match="no write-port memory"):
+        P.mem_id("pos_emb")                       # weights format 1 only
 
 
 @pytest.mark.parametrize("length", [1, 16, 245, 246, 256])

@@ -1,7 +1,8 @@
 """End to end: host tools <-> pty <-> Verilator model of tritgpt_top with the real core.
 
 Every token must equal tritgpt.ml.model.generate's for the same weights, prompt,
-temperature and seed: greedy, seeded sampling, across a context re-prefill,
+temperature and seed: greedy, seeded sampling, streams past the context (the
+ring-buffer KV cache wraps),
 after a client disconnects mid-stream, and after new weights are written through
 the protocol at run time. Tiny-config random packages keep the simulation quick.
 Skipped (with the reason) while rtl/tritgpt_core.v does not exist.
@@ -67,7 +68,7 @@ def test_identify_reports_the_package(port, params):
 
 @pytest.mark.parametrize("temperature,seed", [(0.0, 1), (0.8, 1234), (1.5, 0)])
 def test_generate_matches_reference(port, params, temperature, seed):
-    n = 40   # past the tiny context of 16: exercises the re-prefill
+    n = 40   # past the tiny context of 16: the ring cache wraps twice
     with board(port) as b:
         r = b.generate("ROMEO:", n, temperature=temperature, seed=seed)
     assert r.tokens == reference(params[0], "ROMEO:", n, temperature, seed)

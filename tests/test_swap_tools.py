@@ -157,7 +157,7 @@ def test_fixture_memmap(fixture_build):
     assert any(p == "RAMB18E1" for p, _ in kinds) and any(p == "RAMB36E1" for p, _ in kinds)
     assert len({w for _, w in kinds}) >= 3
     assert by["table_rom.0.0"]["image"] is None and by["scratch.0.0"]["image"] is None
-    for name in ("wt_bank00.hex", "wt_bank01.hex", "wt_bank02.hex", "tok_emb.hex", "pos_emb.hex", "gains.hex",
+    for name in ("wt_bank00.hex", "wt_bank01.hex", "wt_bank02.hex", "tok_emb.hex", "wt_bank03.hex", "gains.hex",
                  "consts.hex"):
         assert mm["swap"]["coverage"][name]["bits_missing"] == 0, name
 

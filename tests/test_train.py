@@ -11,11 +11,11 @@ from tritgpt.ml.model import Config, IntParams, forward  # noqa: E402
 
 def _hw_from_int(p: IntParams) -> "T.HwGPT":
     """An HwGPT whose latents are exactly the integer parameters p."""
-    lat = {"tok_emb": p.tok_emb, "pos_emb": p.pos_emb, "gf": p.gf, "wlm": p.wlm}
+    lat = {"tok_emb": p.tok_emb, "gf": p.gf, "wlm": p.wlm}
     for i, L in enumerate(p.layers):
         for k, v in L.items():
             lat[f"{i}.{k}"] = v
-    calib = {"emb_shift": p.emb_shift, "requant": p.requant, "att_shift": p.att_shift,
+    calib = {"emb_shift": p.emb_shift, "requant": p.requant, "att_shift": p.att_shift, "alibi_shift": p.alibi_shift,
              "latent": {k: torch.tensor(np.asarray(v), dtype=torch.float64) for k, v in lat.items()}}
     return T.HwGPT(p.cfg, calib)
 
@@ -25,7 +25,8 @@ def test_hardware_mode_logits_equal_reference_on_random_weights(cfg_name, seed):
     p = IntParams.random(Config.load(cfg_name), seed=seed)
     hw = _hw_from_int(p)
     assert hw.to_int_params().digest() == p.digest()
-    x = np.random.default_rng(seed).integers(0, 128, size=(3, p.cfg.context))
+    # longer than the context: banded attention, as an endless stream sees it
+    x = np.random.default_rng(seed).integers(0, 128, size=(2, 2 * p.cfg.context + 3))
     with torch.no_grad():
         z_hw = hw(torch.from_numpy(x)).numpy()
     z_ref = forward(p, x)
@@ -101,3 +102,25 @@ def test_hardware_mode_equals_reference_on_shipped_weights():
     x = np.frombuffer(text, dtype=np.uint8).astype(np.int64)[None, : p.cfg.context]
     with torch.no_grad():
         assert np.array_equal(hw(torch.from_numpy(x)).numpy().astype(np.int64), forward(p, x))
+
+
+def test_warm_start_float_model_follows_the_integer_model(short_run):
+    """warm_start turns an integer model into a float model with (nearly) its function."""
+    import torch.nn.functional as F
+
+    p = T.int_params_from_checkpoint(short_run[0] / "ckpt.pt")
+    fm = T.FloatGPT(p.cfg)
+    T.warm_start(fm, p)
+    x = np.random.default_rng(3).integers(32, 127, size=(4, 2 * p.cfg.context))
+    with torch.no_grad():
+        pf = F.softmax(fm(torch.from_numpy(x)).double(), -1)
+    pi = F.softmax(torch.from_numpy(forward(p, x) / 16.0), -1)
+    # total variation between the two next-character distributions, averaged over positions
+    assert float((pf - pi).abs().sum(-1).mean()) / 2 < 0.15
+
+
+def test_old_checkpoint_format_is_named(tmp_path):
+    path = tmp_path / "old.pt"
+    torch.save({"format": 1, "config": {}}, path)
+    with pytest.raises(ValueError, match=r"checkpoint format 1 .*format 2 .*tritgpt train"):
+        T.load_checkpoint(path)

@@ -310,7 +310,7 @@ def estimate_bram(cfg, lanes: int | None = None) -> dict:
     """RAMB36 blocks a model needs on the FPGA, itemised, as rtl/ lays the memories out.
 
     - weight banks: LANES/16 banks of depth x 32 (one RAMB18 per 512 words);
-    - token and position embeddings (depth x 32, 4 int8 per word);
+    - the token embedding (depth x 32, 4 int8 per word; positions are relative: no table);
     - RMSNorm gains (depth x 32, read through both ports: a RAMB36 per 1024 words) and
       the constants (depth x 32);
     - the KV cache, 2 x n_layers x context x d_model bytes, kept as d_model/4 banks of
@@ -319,7 +319,7 @@ def estimate_bram(cfg, lanes: int | None = None) -> dict:
     - the fixed tables: EXP (softmax and sampler), RSQRT, RECIP and the sampler's
       histogram, a RAMB18 each.
     A RAMB18 counts as half a RAMB36. rtl/tritgpt_core.v with the default config
-    synthesises to exactly this (40 RAMB36).
+    synthesises to exactly this (38 RAMB36).
     """
     from ..ml import export
 
@@ -330,7 +330,6 @@ def estimate_bram(cfg, lanes: int | None = None) -> dict:
     items = {  # in RAMB18
         "weight banks": lay["banks"] * ramb18_for(dep["wt_bank"], 32),
         "token embedding": ramb18_for(dep["tok_emb"], 32),
-        "position embedding": ramb18_for(dep["pos_emb"], 32),
         "gains": 2 * math.ceil(dep["gains"] / 1024),
         "consts": ramb18_for(dep["consts"], 32),
         "KV cache": kv_banks * (2 * math.ceil(kv_depth / 1024) + ramb18_for(kv_depth, 32)),

@@ -127,7 +127,9 @@ def estimate_ebr(cfg, lanes: int | None = None) -> dict:
     Artix-7, as synth_ecp5 maps rtl/: the embeddings and the gains are read through two
     ports, which yosys gives a copy each; the K cache, read through both ports of one
     block, is true dual port (18 bits wide at most); the protocol engine's payload buffer
-    takes a block too. The default config synthesises to exactly this (89 DP16KD)."""
+    takes a block too. Checked against synth_ecp5 on the core with the position table
+    (format 1, context 128): 89 DP16KD for default, 55 for tiny, exactly; the ALiBi core
+    (no position table, context 32) is not yet re-measured."""
     from ..ml import export
 
     lay = export.layout(cfg, lanes or export.LANES)
@@ -137,7 +139,6 @@ def estimate_ebr(cfg, lanes: int | None = None) -> dict:
     items = {
         "weight banks": lay["banks"] * dp16kd_for(dep["wt_bank"], 32),
         "token embedding": 2 * dp16kd_for(dep["tok_emb"], 32),
-        "position embedding": 2 * dp16kd_for(dep["pos_emb"], 32),
         "gains": 2 * dp16kd_for(dep["gains"], 32),
         "consts": dp16kd_for(dep["consts"], 32),
         "KV cache": kv_banks * (dp16kd_for(kv_depth, 32, true_dual_port=True) + dp16kd_for(kv_depth, 32)),

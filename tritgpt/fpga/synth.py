@@ -46,7 +46,7 @@ LUTRAM_SITES = {"RAM32M": 4, "RAM64M": 4, "RAM32X1D": 2, "RAM64X1D": 2, "RAM128X
                 "RAM32X1S": 1, "RAM64X1S": 1, "RAM128X1S": 2, "RAM256X1S": 4,
                 "SRL16E": 1, "SRLC32E": 1}
 # memories that must end up in block RAM (instance paths contain these)
-BRAM_MEMORIES = ("u_mv.g_bank", "u_att.g_kv", "u_emb.u_tok", "u_emb.u_pos", "u_norm.u_gains")
+BRAM_MEMORIES = ("u_mv.g_bank", "u_att.g_kv", "u_emb.u_tok", "u_norm.u_gains")
 
 
 def _core_files() -> hdl.CoreFiles:

@@ -39,12 +39,12 @@ class Mem(enum.IntEnum):
     (wt_bankNN.hex), the rest named by their export.images() stem."""
 
     TOK_EMB = 32
-    POS_EMB = 33
+    # 33 held the format-1 position table
     GAINS = 34
     CONSTS = 35
 
 
-MEM_TOK_EMB, MEM_POS_EMB, MEM_GAINS, MEM_CONSTS = Mem.TOK_EMB, Mem.POS_EMB, Mem.GAINS, Mem.CONSTS
+MEM_TOK_EMB, MEM_GAINS, MEM_CONSTS = Mem.TOK_EMB, Mem.GAINS, Mem.CONSTS
 MAX_MEM = max(Mem)
 
 

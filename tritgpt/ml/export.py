@@ -5,7 +5,6 @@ A weights package is a directory:
     manifest.json          config, layout, sha256 of every file, format version
     wt_bank00.hex ..       ternary weight banks (LANES/16 banks of 32-bit words)
     tok_emb.hex            token embedding, 4 int8 per 32-bit word
-    pos_emb.hex            position embedding, same packing
     gains.hex              RMSNorm gains: g1, g2 per layer, then gf (4 int8 per word)
     consts.hex             requant constants, shifts, model hash (layout below)
     tritgpt_config.vh      Verilog header: model parameters and memory layout
@@ -24,6 +23,10 @@ consts.hex words:
     0: 0x54475054 ("TGPT")   1: format version   2,3: first 8 bytes of the model hash
     4: emb_shift             8+8i+m: requant of layer i matrix m (M | S << 16), m = 0..5
     8+8i+6: att_shift of layer i                 8+8L: requant of the LM head
+    8+8i+7: ALiBi shifts of layer i, head h in bits [4h+3:4h]
+
+Format versions: 1 had a learned position table (pos_emb.hex); 2 has none (ALiBi
+distance penalties, ring-buffer KV cache). A version-1 model cannot be converted.
 """
 
 from __future__ import annotations
@@ -39,7 +42,8 @@ import numpy as np
 
 from .model import MATRICES, Config, IntParams
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+FORMAT_HISTORY = {1: "learned position table, re-prefill past the context"}
 LANES = 256
 MAGIC = 0x54475054
 CODE = {1: 0b01, -1: 0b10, 0: 0b00}
@@ -82,7 +86,6 @@ def layout(cfg: Config, lanes: int = LANES) -> dict:
         "depth": {
             "wt_bank": next_pow2(addr),
             "tok_emb": next_pow2(cfg.vocab_size * d // 4),
-            "pos_emb": next_pow2(cfg.context * d // 4),
             "gains": next_pow2((2 * cfg.n_layers + 1) * d // 4),
             "consts": next_pow2(n_consts),
         },
@@ -136,6 +139,7 @@ def _consts_words(p: IntParams, depth: int) -> np.ndarray:
             mm, s = p.requant[f"{i}.{m}"]
             w[8 + 8 * i + j] = mm | (s << 16)
         w[8 + 8 * i + 6] = p.att_shift[i]
+        w[8 + 8 * i + 7] = sum(int(a) << (4 * h) for h, a in enumerate(p.alibi_shift[i]))
     mm, s = p.requant["lm"]
     w[8 + 8 * p.cfg.n_layers] = mm | (s << 16)
     return w
@@ -154,7 +158,6 @@ def images(p: IntParams, lanes: int = LANES) -> dict[str, np.ndarray]:
 
     imgs = {f"wt_bank{b:02d}": w for b, w in enumerate(_bank_words(weight_stream(p, lanes), dep["wt_bank"]))}
     imgs["tok_emb"] = padded(_pack_int8(p.tok_emb), dep["tok_emb"])
-    imgs["pos_emb"] = padded(_pack_int8(p.pos_emb), dep["pos_emb"])
     gains = np.concatenate([np.concatenate([L["g1"], L["g2"]]) for L in p.layers] + [p.gf])
     imgs["gains"] = padded(_pack_int8(gains), dep["gains"])
     imgs["consts"] = _consts_words(p, dep["consts"])
@@ -217,6 +220,7 @@ def write_package(p: IntParams, out_dir: Path, *, source: str = "", metrics: dic
             "codes": {"+1": "01", "-1": "10", "0": "00"},
             "emb_shift": p.emb_shift,
             "att_shift": p.att_shift,
+            "alibi_shift": p.alibi_shift,
             "requant": {k: list(v) for k, v in sorted(p.requant.items())},
             "files": files,
             "source": source,
@@ -269,8 +273,11 @@ def read_manifest(pkg: Path) -> dict:
     if not isinstance(manifest, dict) or manifest.get("format") != "tritgpt-weights":
         raise WeightsError(f"{mf} is not a tritgpt weights manifest (no \"format\": \"tritgpt-weights\"); "
                            f"re-export the package")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise WeightsError(f"{mf}: format version {manifest.get('format_version')}, this tritgpt reads {FORMAT_VERSION}")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        what = f" ({FORMAT_HISTORY[version]})" if version in FORMAT_HISTORY else ""
+        raise WeightsError(f"{mf}: weights format version {version}{what}; this tritgpt reads version {FORMAT_VERSION}: "
+                           f"train and export a new model (`tritgpt train`, then `tritgpt export CKPT -o {pkg}`)")
     for key, kind in (("config", dict), ("files", dict), ("layout", dict), ("model_hash", str)):
         if not isinstance(manifest.get(key), kind):
             what = "missing" if key not in manifest else f"not a {'JSON object' if kind is dict else 'string'}"
@@ -347,7 +354,6 @@ def load_package(pkg: Path, verify: bool = True) -> IntParams:
         mats[name] = stream[m["base"]: m["base"] + m["words"]].reshape(m["out"], m["in"])
     d = cfg.d_model
     tok = _unpack_int8(_read_hex(pkg / "tok_emb.hex", dep["tok_emb"], note), cfg.vocab_size * d).reshape(-1, d)
-    pos = _unpack_int8(_read_hex(pkg / "pos_emb.hex", dep["pos_emb"], note), cfg.context * d).reshape(-1, d)
     gains = _unpack_int8(_read_hex(pkg / "gains.hex", dep["gains"], note), (2 * cfg.n_layers + 1) * d).reshape(-1, d)
     consts = _read_hex(pkg / "consts.hex", dep["consts"], note)
     if int(consts[0]) != MAGIC:
@@ -359,6 +365,7 @@ def load_package(pkg: Path, verify: bool = True) -> IntParams:
     layers = []
     requant = {}
     att_shift = []
+    alibi_shift = []
     for i in range(cfg.n_layers):
         L = {m: mats[f"{i}.{m}"] for m in MATRICES}
         L["g1"], L["g2"] = gains[2 * i], gains[2 * i + 1]
@@ -366,9 +373,11 @@ def load_package(pkg: Path, verify: bool = True) -> IntParams:
         for j, m in enumerate(MATRICES):
             requant[f"{i}.{m}"] = rq(consts[8 + 8 * i + j])
         att_shift.append(int(consts[8 + 8 * i + 6]))
+        alibi_shift.append([(int(consts[8 + 8 * i + 7]) >> (4 * h)) & 0xF for h in range(cfg.n_heads)])
     requant["lm"] = rq(consts[8 + 8 * cfg.n_layers])
-    p = IntParams(cfg=cfg, tok_emb=tok, pos_emb=pos, emb_shift=int(consts[4]), layers=layers,
-                  gf=gains[2 * cfg.n_layers], wlm=mats["lm"], requant=requant, att_shift=att_shift)
+    p = IntParams(cfg=cfg, tok_emb=tok, emb_shift=int(consts[4]), layers=layers,
+                  gf=gains[2 * cfg.n_layers], wlm=mats["lm"], requant=requant, att_shift=att_shift,
+                  alibi_shift=alibi_shift)
     try:
         p.check()
     except ValueError as exc:

@@ -6,17 +6,24 @@ Verilog core (rtl/) and the training's hardware mode (tritgpt/ml/train.py) are
 tested against it bit for bit.
 
 Model: character-level GPT, vocabulary = 128 ASCII codes.
-    x   = (tok_emb[t] + pos_emb[p]) << emb_shift              int16 residual
+    x   = tok_emb[t] << emb_shift                              int16 residual
     for each block:
         h   = rmsnorm(x, g1)                                   int8
         q,k,v = requant(Wq h), requant(Wk h), requant(Wv h)    int8, ternary W
-        o   = causal softmax attention over the KV cache       int8
+        o   = softmax attention over the last `context` tokens  int8
+              score = q.k - (distance << alibi_shift[head])     (ALiBi, no positions)
         x   = sat16(x + requant(Wo o))
         h   = rmsnorm(x, g2)
         a   = clip(requant(W1 h), 0, 127)                      ReLU, int8
         x   = sat16(x + requant(W2 a))
     z = sat16(requant(Wlm rmsnorm(x, gf)))                     logits, 1/16 nat
     next token = argmax z, or a sample from exp((z - zmax) / (16 T))
+
+Positions are relative only: a token attends to itself and the context-1 tokens
+before it, each score lowered by its distance times a power-of-two slope per head
+(ALiBi with integer shifts). So a stream of any length is one banded-causal
+forward pass (`forward`), the KV cache is a ring of the last `context` tokens
+(`KVCache`) and every new token costs the same: nothing is ever re-prefilled.
 
 Integer primitives (all exact):
     rshift_round(v, s) = (v + 2**(s-1)) >> s      arithmetic shift, s >= 1
@@ -41,6 +48,8 @@ import numpy as np
 from ..paths import CONFIG_DIR
 NORM_SHIFT = 2  # rmsnorm output = (x / rms) * g / 4: lets int8 gains use their full range
 EXP_BITS = 4  # softmax argument d is in units of 2**-EXP_BITS nat
+ALIBI_SHIFT_MAX = 15  # penalty = distance << shift, shift in 0..15 (4 bits per head in consts)
+MAX_HEADS = 8  # eight 4-bit ALiBi shifts per layer fill one consts word
 
 
 # ----------------------------------------------------------------------------
@@ -75,6 +84,8 @@ class Config:
             raise ValueError("d_model must be divisible by n_heads")
         if self.n_layers < 1:
             raise ValueError("n_layers must be at least 1")
+        if self.n_heads > MAX_HEADS:
+            raise ValueError(f"n_heads must be at most {MAX_HEADS} (one 4-bit ALiBi shift per head)")
         if self.context > 256:
             raise ValueError("context must be at most 256 (8-bit positions in the RTL)")
 
@@ -207,25 +218,25 @@ class IntParams:
 
     requant[name] = (M, S) per matrix; layer matrices are named f"{i}.{mat}".
     att_shift[i]  = shift that turns score differences into 1/16-nat steps.
+    alibi_shift[i][h] = distance penalty of head h in layer i: score -= distance << shift.
     """
 
     cfg: Config
     tok_emb: np.ndarray  # (V, d) int8
-    pos_emb: np.ndarray  # (T, d) int8
     emb_shift: int
     layers: list  # per layer: dict g1, g2 (d,) int8; wq.. w2 ternary
     gf: np.ndarray
     wlm: np.ndarray  # (V, d) ternary
     requant: dict  # name -> (M, S)
     att_shift: list
+    alibi_shift: list  # per layer: one shift per head
 
     def check(self) -> None:
         """Raise ValueError naming the first parameter of the wrong shape or range."""
         c = self.cfg
-        d, f, v, t = c.d_model, c.d_ff, c.vocab_size, c.context
+        d, f, v = c.d_model, c.d_ff, c.vocab_size
         expect = {
             "tok_emb": (self.tok_emb, (v, d), 8),
-            "pos_emb": (self.pos_emb, (t, d), 8),
             "gf": (self.gf, (d,), 8),
             "wlm": (self.wlm, (v, d), 2),
         }
@@ -257,6 +268,10 @@ class IntParams:
                 raise ValueError(f"{name}: requant (M={m}, S={s}) outside 0<M<2^15, 1<=S<=47")
         if len(self.att_shift) != c.n_layers or not all(0 <= s <= 24 for s in self.att_shift):
             raise ValueError("att_shift: one shift in 0..24 per layer expected")
+        if (len(self.alibi_shift) != c.n_layers
+                or not all(len(a) == c.n_heads and all(0 <= int(s) <= ALIBI_SHIFT_MAX for s in a)
+                           for a in self.alibi_shift)):
+            raise ValueError(f"alibi_shift: per layer, one shift in 0..{ALIBI_SHIFT_MAX} per head expected")
         if not 0 <= self.emb_shift <= 7:
             raise ValueError("emb_shift must be in 0..7")
 
@@ -269,13 +284,12 @@ class IntParams:
         h.update(json.dumps(self.cfg.to_dict(), sort_keys=True).encode())
         for arr in self.arrays():
             h.update(np.ascontiguousarray(arr, dtype=np.int8).tobytes())
-        h.update(json.dumps([self.emb_shift, self.att_shift,
+        h.update(json.dumps([self.emb_shift, self.att_shift, [list(map(int, a)) for a in self.alibi_shift],
                              sorted((k, list(v)) for k, v in self.requant.items())]).encode())
         return h.hexdigest()
 
     def arrays(self):
         yield self.tok_emb
-        yield self.pos_emb
         for layer in self.layers:
             for key in ("g1", "wq", "wk", "wv", "wo", "g2", "w1", "w2"):
                 yield layer[key]
@@ -302,9 +316,13 @@ class IntParams:
                                 int(rng.integers(6, 12) if m in ("wo", "w2") else rng.integers(10, 17)))
                    for i in range(cfg.n_layers) for m in MATRICES}
         requant["lm"] = (int(rng.integers(1 << 12, 1 << 15)), int(rng.integers(8, 14)))
-        p = cls(cfg=cfg, tok_emb=i8(v, d), pos_emb=i8(cfg.context, d), emb_shift=int(rng.integers(0, 4)),
+        att_shift = [int(rng.integers(4, 10)) for _ in range(cfg.n_layers)]
+        # shifts around att_shift put distance penalties where they change the softmax
+        alibi_shift = [[int(rng.integers(max(0, a - 2), min(ALIBI_SHIFT_MAX, a + 4) + 1))
+                        for _ in range(cfg.n_heads)] for a in att_shift]
+        p = cls(cfg=cfg, tok_emb=i8(v, d), emb_shift=int(rng.integers(0, 4)),
                 layers=layers, gf=i8(d), wlm=tern(v, d), requant=requant,
-                att_shift=[int(rng.integers(4, 10)) for _ in range(cfg.n_layers)])
+                att_shift=att_shift, alibi_shift=alibi_shift)
         p.check()
         return p
 
@@ -314,10 +332,28 @@ class IntParams:
 # ----------------------------------------------------------------------------
 
 
-def forward(p: IntParams, tokens, dump: dict | None = None):
-    """Integer forward pass over whole sequences (positions 0..T-1, causal).
+def band_distance(t: int, context: int):
+    """(distance, visible) of every query/key pair of a t-token stream.
 
-    tokens: int array (..., T). Returns int64 logits (..., T, V) in 1/16 nat.
+    distance[i, j] = i - j; query i sees key j when 0 <= i - j < context: itself and
+    the context-1 tokens before it (what the ring-buffer KV cache holds).
+    """
+    idx = np.arange(t)
+    dist = idx[:, None] - idx[None, :]
+    return dist, (dist >= 0) & (dist < context)
+
+
+def attention_scores(q, k, dist, alibi_shift: int):
+    """q.k - (distance << alibi_shift): the integer score of each visible pair."""
+    return imatmul_batched(q, k) - (np.asarray(dist, np.int64) << int(alibi_shift))
+
+
+def forward(p: IntParams, tokens, dump: dict | None = None):
+    """Integer forward pass over whole streams (any length, banded causal attention).
+
+    tokens: int array (..., T). Returns int64 logits (..., T, V) in 1/16 nat. Token i
+    attends to tokens i-context+1..i, so the logits of a stream of any length equal
+    those of generating it token by token through the ring-buffer KV cache.
     If dump is a dict, every intermediate vector is stored in it by name
     (e.g. "0.q", "1.x_out", "logits"), each of shape (..., T, width).
     """
@@ -326,8 +362,6 @@ def forward(p: IntParams, tokens, dump: dict | None = None):
     if tokens.ndim == 1:
         tokens = tokens[None]
     b, t = tokens.shape
-    if t > c.context:
-        raise ValueError(f"sequence of {t} tokens exceeds the context of {c.context}")
     if tokens.min() < 0 or tokens.max() >= c.vocab_size:
         raise ValueError("token outside the vocabulary")
     log2_d = c.d_model.bit_length() - 1
@@ -338,9 +372,9 @@ def forward(p: IntParams, tokens, dump: dict | None = None):
             dump[name] = val.copy()
         return val
 
-    x = (p.tok_emb[tokens] + p.pos_emb[:t][None]) << p.emb_shift
+    x = p.tok_emb[tokens] << p.emb_shift
     keep("x_emb", x)
-    causal = np.tril(np.ones((t, t), dtype=bool))
+    dist, visible = band_distance(t, c.context)
     for i, L in enumerate(p.layers):
         rq = lambda m, acc: requant(acc, *p.requant[f"{i}.{m}"])  # noqa: E731
         h = keep(f"{i}.h1", rmsnorm_int(x, L["g1"], log2_d))
@@ -350,10 +384,10 @@ def forward(p: IntParams, tokens, dump: dict | None = None):
         heads = []
         for hh in range(c.n_heads):
             sl = slice(hh * hd, (hh + 1) * hd)
-            s = imatmul_batched(q[..., sl], k[..., sl])  # (b, t, t)
-            s = np.where(causal, s, np.iinfo(np.int64).min // 4)
+            s = attention_scores(q[..., sl], k[..., sl], dist, p.alibi_shift[i][hh])  # (b, t, t)
+            s = np.where(visible, s, np.iinfo(np.int64).min // 4)
             smax = s.max(axis=-1, keepdims=True)
-            e = np.where(causal, softmax_weights(np.where(causal, s, smax), smax, p.att_shift[i]), 0)
+            e = np.where(visible, softmax_weights(np.where(visible, s, smax), smax, p.att_shift[i]), 0)
             acc = np.rint(e.astype(np.float64) @ v[..., sl].astype(np.float64)).astype(np.int64)
             heads.append(normalise_attention(acc, e.sum(axis=-1, keepdims=True)))
         o = keep(f"{i}.att", np.concatenate(heads, axis=-1))
@@ -365,6 +399,22 @@ def forward(p: IntParams, tokens, dump: dict | None = None):
         x = keep(f"{i}.x_out", sat(x + y, 16))
     h = keep("hf", rmsnorm_int(x, p.gf, log2_d))
     return keep("logits", sat(requant(imatmul(h, p.wlm), *p.requant["lm"]), 16))
+
+
+def stream_logits(p: IntParams, tokens, chunk: int = 512):
+    """forward(p, tokens) of one long stream, computed in chunks (same integers, less memory).
+
+    A position's logits depend on the 1 + n_layers*(context-1) tokens up to it, so each
+    chunk is run with that much history in front and only its own rows are kept.
+    """
+    tokens = np.asarray(tokens, dtype=np.int64)
+    halo = p.cfg.n_layers * (p.cfg.context - 1)
+    out = []
+    for start in range(0, len(tokens), chunk):
+        lo = max(0, start - halo)
+        z = forward(p, tokens[lo: start + chunk])[0]
+        out.append(z[start - lo:])
+    return np.concatenate(out) if out else np.zeros((0, p.cfg.vocab_size), np.int64)
 
 
 def imatmul_batched(a, b):
@@ -417,7 +467,12 @@ def sample(logits, tinv: int, state: int) -> tuple[int, int]:
 
 
 class KVCache:
-    """One-token-at-a-time forward with a KV cache: the order the hardware computes in."""
+    """One-token-at-a-time forward with a ring-buffer KV cache: the order the hardware computes in.
+
+    Token n (counting from the reset) writes its k, v to slot n % context; its
+    attention reads every filled slot, slot j holding the token at distance
+    (n - j) % context. The stream never has to be cropped or re-prefilled.
+    """
 
     def __init__(self, p: IntParams):
         self.p = p
@@ -431,9 +486,9 @@ class KVCache:
 
     def step(self, token: int, dump: dict | None = None) -> np.ndarray:
         p, c = self.p, self.p.cfg
-        pos = self.length
-        if pos >= c.context:
-            raise ValueError("KV cache full")
+        slot = self.length % c.context
+        filled = min(self.length + 1, c.context)
+        dist = (slot - np.arange(filled)) % c.context
         log2_d = c.d_model.bit_length() - 1
         hd = c.head_dim
 
@@ -442,19 +497,19 @@ class KVCache:
                 dump[name] = val.copy()
             return val
 
-        x = keep("x_emb", (p.tok_emb[token] + p.pos_emb[pos]) << p.emb_shift)
+        x = keep("x_emb", p.tok_emb[token] << p.emb_shift)
         for i, L in enumerate(p.layers):
             rq = lambda m, acc: requant(acc, *p.requant[f"{i}.{m}"])  # noqa: E731
             h = keep(f"{i}.h1", rmsnorm_int(x, L["g1"], log2_d))
             q = keep(f"{i}.q", sat(rq("wq", L["wq"] @ h), 8))
-            self.k[i, pos] = keep(f"{i}.k", sat(rq("wk", L["wk"] @ h), 8))
-            self.v[i, pos] = keep(f"{i}.v", sat(rq("wv", L["wv"] @ h), 8))
+            self.k[i, slot] = keep(f"{i}.k", sat(rq("wk", L["wk"] @ h), 8))
+            self.v[i, slot] = keep(f"{i}.v", sat(rq("wv", L["wv"] @ h), 8))
             heads = []
             for hh in range(c.n_heads):
                 sl = slice(hh * hd, (hh + 1) * hd)
-                s = self.k[i, : pos + 1, sl] @ q[sl]
+                s = self.k[i, :filled, sl] @ q[sl] - (dist << p.alibi_shift[i][hh])
                 e = softmax_weights(s, s.max(), p.att_shift[i])
-                heads.append(normalise_attention(e @ self.v[i, : pos + 1, sl], e.sum()))
+                heads.append(normalise_attention(e @ self.v[i, :filled, sl], e.sum()))
             o = keep(f"{i}.att", np.concatenate(heads))
             x = keep(f"{i}.x_mid", sat(x + keep(f"{i}.att_out", sat(rq("wo", L["wo"] @ o), 16)), 16))
             h = keep(f"{i}.h2", rmsnorm_int(x, L["g2"], log2_d))
@@ -478,24 +533,24 @@ def generate(p: IntParams, prompt: list[int], n: int, tinv: int = 0, seed: int =
              on_token=None) -> list[int]:
     """Autoregressive generation exactly as the on-chip FSM does it.
 
-    The prompt is cropped to its last `context` tokens. When the history grows past
-    the context, it is cropped to its last context/2 tokens and the KV cache is
-    rebuilt from them (re-prefill), so generation never stops for length.
+    The prompt is cropped to its last `context` tokens (empty: "\n") and streamed
+    through the ring-buffer KV cache; every generated token follows it through the
+    same cache, so generation never stops or re-prefills for length.
     """
     c = p.cfg
     hist = list(prompt)[-c.context:] or [ord("\n")]
     cache = KVCache(p)
     state = seed_state(seed)
     out: list[int] = []
-    while len(out) < n:
-        while cache.length < len(hist):
-            logits = cache.step(hist[cache.length])
+    if n <= 0:
+        return out
+    for tok in hist:
+        logits = cache.step(tok)
+    while True:
         tok, state = sample(logits, tinv, state)
         out.append(tok)
-        hist.append(tok)
         if on_token is not None:
             on_token(tok)
-        if len(hist) > c.context:
-            hist = hist[-(c.context // 2):]
-            cache.reset()
-    return out
+        if len(out) >= n:
+            return out
+        logits = cache.step(tok)

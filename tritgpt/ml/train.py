@@ -33,7 +33,22 @@ from . import model as M
 from .corpus import min_chars_for
 from .model import Config, IntParams
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: ALiBi distance penalties, no position table
+
+
+def alibi_slope_log2(n_heads: int) -> list[int]:
+    """Distance penalty of each head, log2 of 1/16-nat steps per token: 1/2 nat, 1/16 nat, ...
+
+    A steep head for the last few characters, gentler heads for the rest of the context.
+    """
+    return [3 - 3 * h for h in range(n_heads)]
+
+
+def band_mask_distance(t: int, context: int):
+    """(distance, visible) of a t-token stream: query i sees keys i-context+1..i."""
+    idx = torch.arange(t)
+    dist = (idx[:, None] - idx[None, :]).double()
+    return dist, (dist >= 0) & (dist < context)
 
 
 # ----------------------------------------------------------------------------
@@ -58,7 +73,8 @@ class FloatGPT(nn.Module):
         self.cfg = cfg
         d, f, v = cfg.d_model, cfg.d_ff, cfg.vocab_size
         self.tok_emb = nn.Parameter(torch.randn(v, d) * 0.3)
-        self.pos_emb = nn.Parameter(torch.randn(cfg.context, d) * 0.1)
+        # slopes in nats per token of distance (fixed, as in ALiBi)
+        self.register_buffer("slopes", torch.tensor([2.0 ** (s - M.EXP_BITS) for s in alibi_slope_log2(cfg.n_heads)]))
         self.layers = nn.ModuleList()
         for _ in range(cfg.n_layers):
             L = nn.ParameterDict({
@@ -78,8 +94,9 @@ class FloatGPT(nn.Module):
         cfg = self.cfg
         b, t = idx.shape
         hd = cfg.head_dim
-        x = self.tok_emb[idx] + self.pos_emb[:t]
-        mask = torch.ones(t, t, dtype=torch.bool, device=idx.device).tril()
+        x = self.tok_emb[idx]
+        dist, mask = band_mask_distance(t, cfg.context)
+        bias = -self.slopes[:, None, None] * dist.float()  # (heads, t, t)
 
         def rec(name, val):
             if record is not None:
@@ -96,7 +113,7 @@ class FloatGPT(nn.Module):
             q = q.view(b, t, cfg.n_heads, hd).transpose(1, 2)
             k = k.view(b, t, cfg.n_heads, hd).transpose(1, 2)
             v = v.view(b, t, cfg.n_heads, hd).transpose(1, 2)
-            att = (q @ k.transpose(-1, -2)) / math.sqrt(hd)
+            att = (q @ k.transpose(-1, -2)) / math.sqrt(hd) + bias
             att = att.masked_fill(~mask, float("-inf")).softmax(-1)
             o = (att @ v).transpose(1, 2).reshape(b, t, cfg.d_model)
             x = rec(f"{i}.x_mid", x + o @ ternarise(L["wo"]).T)
@@ -104,6 +121,47 @@ class FloatGPT(nn.Module):
             a = rec(f"{i}.ffn_act", F.relu(h @ ternarise(L["w1"]).T))
             x = rec(f"{i}.x_out", x + a @ ternarise(L["w2"]).T)
         return rmsnorm(x, self.gf) @ ternarise(self.wlm).T
+
+
+@torch.no_grad()
+def warm_start(fm: FloatGPT, p: IntParams) -> None:
+    """Set the float model to the function of integer model p (calibration run backwards).
+
+    Real units chosen: x = x_int * 2**-(5 + emb_shift), norm outputs h_int / 16, q, k, v
+    and ffn activations / 16 (q scaled so q.k / sqrt(hd) is the score in nats). Each
+    ternary latent is W_int * gamma / mean|W_int|, so absmean ternarisation gives back
+    W_int with the per-matrix scale gamma the requantisation constants imply.
+    """
+    cfg = fm.cfg
+    hd = cfg.head_dim
+    s_res = 2.0 ** -(5 + p.emb_shift)
+    s_kv = s_a = 1 / 16
+
+    def t(a):
+        return torch.as_tensor(np.asarray(a, np.float64), dtype=torch.float32)
+
+    def mat(latent, w_int, gamma):
+        w = np.asarray(w_int, np.float64)
+        latent.copy_(t(w * gamma / max(np.abs(w).mean(), 1e-6)))
+
+    def ratio(name):
+        m, s = p.requant[name]
+        return m / 2.0**s
+
+    fm.tok_emb.copy_(t(p.tok_emb) / 32)
+    for i, L in enumerate(fm.layers):
+        P = p.layers[i]
+        s_q = math.sqrt(hd) * 2.0 ** -(p.att_shift[i] + M.EXP_BITS) / s_kv
+        L["g1"].copy_(t(P["g1"]) / 64)
+        L["g2"].copy_(t(P["g2"]) / 64)
+        mat(L["wq"], P["wq"], 16 * s_q * ratio(f"{i}.wq"))
+        mat(L["wk"], P["wk"], 16 * s_kv * ratio(f"{i}.wk"))
+        mat(L["wv"], P["wv"], 16 * s_kv * ratio(f"{i}.wv"))
+        mat(L["wo"], P["wo"], s_res * ratio(f"{i}.wo") / s_kv)
+        mat(L["w1"], P["w1"], 16 * s_a * ratio(f"{i}.w1"))
+        mat(L["w2"], P["w2"], s_res * ratio(f"{i}.w2") / s_a)
+    fm.gf.copy_(t(p.gf) / 64)
+    mat(fm.wlm, p.wlm, ratio("lm"))
 
 
 # ----------------------------------------------------------------------------
@@ -138,7 +196,7 @@ def calibrate(fm: FloatGPT, batch: torch.Tensor, pct: float = 99.99) -> dict:
     def gamma(w):
         return float(w.abs().mean().clamp(min=1e-8))
 
-    emb_max = float(max(fm.tok_emb.abs().max(), fm.pos_emb.abs().max()))
+    emb_max = float(fm.tok_emb.abs().max())
     s_emb = emb_max / 127
     res_max = max([amax("x")] + [amax(f"{i}.x_mid") for i in range(cfg.n_layers)]
                   + [amax(f"{i}.x_out") for i in range(cfg.n_layers)])
@@ -150,10 +208,9 @@ def calibrate(fm: FloatGPT, batch: torch.Tensor, pct: float = 99.99) -> dict:
     def gain_scale(g):
         return float(g.abs().max().clamp(min=1e-6)) / 127  # s_g; norm output scale = 4 s_g
 
-    out = {"emb_shift": emb_shift, "requant": {}, "att_shift": [], "latent": {}}
+    out = {"emb_shift": emb_shift, "requant": {}, "att_shift": [], "alibi_shift": [], "latent": {}}
     lat = out["latent"]
     lat["tok_emb"] = (fm.tok_emb / s_emb).clone()
-    lat["pos_emb"] = (fm.pos_emb / s_emb).clone()
     for i, L in enumerate(fm.layers):
         s_g1, s_g2 = gain_scale(L["g1"]), gain_scale(L["g2"])
         s_h1, s_h2 = 4 * s_g1, 4 * s_g2
@@ -169,6 +226,8 @@ def calibrate(fm: FloatGPT, batch: torch.Tensor, pct: float = 99.99) -> dict:
         sa = max(0, min(24, sa))
         s_q = 2.0**-sa * math.sqrt(cfg.head_dim) / (2**M.EXP_BITS * s_k)
         out["att_shift"].append(sa)
+        # 2**sa score units are 1/16 nat, so the float slopes become exact shifts
+        out["alibi_shift"].append([max(0, min(M.ALIBI_SHIFT_MAX, sa + sl)) for sl in alibi_slope_log2(cfg.n_heads)])
         s_a = amax(f"{i}.ffn_act") / 127
         rq = out["requant"]
         rq[f"{i}.wq"] = _requant_const(gamma(L["wq"]) * s_h1 / s_q)
@@ -230,6 +289,7 @@ class HwGPT(nn.Module):
         self.emb_shift = calib["emb_shift"]
         self.requant = {k: tuple(v) for k, v in calib["requant"].items()}
         self.att_shift = list(calib["att_shift"])
+        self.alibi_shift = [list(a) for a in calib["alibi_shift"]]
         self.lat = nn.ParameterDict({k.replace(".", "_"): nn.Parameter(v.double())
                                      for k, v in calib["latent"].items()})
 
@@ -263,10 +323,9 @@ class HwGPT(nn.Module):
         cfg = self.cfg
         b, t = idx.shape
         hd = cfg.head_dim
-        causal = torch.ones(t, t, dtype=torch.bool).tril()
+        dist, visible = band_mask_distance(t, cfg.context)
         tok = self._int("tok_emb", 8)
-        pos = self._int("pos_emb", 8)
-        x = (tok[idx] + pos[:t]) * 2**self.emb_shift
+        x = tok[idx] * 2**self.emb_shift
         for i in range(cfg.n_layers):
             W = {m: self._int(f"{i}.{m}", 2) for m in M.MATRICES}
             h = self._norm(x, self._int(f"{i}.g1", 8))
@@ -276,7 +335,8 @@ class HwGPT(nn.Module):
             heads = []
             for hh in range(cfg.n_heads):
                 sl = slice(hh * hd, (hh + 1) * hd)
-                heads.append(self._attention(q[..., sl], k[..., sl], v[..., sl], causal, self.att_shift[i]))
+                penalty = dist * 2.0 ** self.alibi_shift[i][hh]
+                heads.append(self._attention(q[..., sl], k[..., sl], v[..., sl], visible, penalty, self.att_shift[i]))
             o = torch.cat(heads, -1)
             x = _sat(x + self._requant(o @ W["wo"].T, f"{i}.wo", -32768, 32767), 16)
             h = self._norm(x, self._int(f"{i}.g2", 8))
@@ -286,8 +346,8 @@ class HwGPT(nn.Module):
         return self._requant(h @ self._int("wlm", 2).T, "lm", -32768, 32767)
 
     @staticmethod
-    def _attention(q, k, v, causal, shift):
-        s = q @ k.transpose(-1, -2)
+    def _attention(q, k, v, causal, penalty, shift):
+        s = q @ k.transpose(-1, -2) - penalty
         sd = s.detach()
         neg = torch.tensor(-2.0**40, dtype=torch.float64)
         smax = torch.where(causal, sd, neg).amax(-1, keepdim=True)
@@ -316,9 +376,10 @@ class HwGPT(nn.Module):
             L["g1"] = get(f"{i}.g1", 8)
             L["g2"] = get(f"{i}.g2", 8)
             layers.append(L)
-        p = IntParams(cfg=cfg, tok_emb=get("tok_emb", 8), pos_emb=get("pos_emb", 8),
+        p = IntParams(cfg=cfg, tok_emb=get("tok_emb", 8),
                       emb_shift=self.emb_shift, layers=layers, gf=get("gf", 8), wlm=get("wlm", 2),
-                      requant=dict(self.requant), att_shift=list(self.att_shift))
+                      requant=dict(self.requant), att_shift=list(self.att_shift),
+                      alibi_shift=[list(a) for a in self.alibi_shift])
         p.check()
         return p
 
@@ -364,16 +425,27 @@ def load_checkpoint(path: Path) -> dict:
         state = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:  # torch raises many types for a corrupt file
         raise ValueError(f"checkpoint {path} is not a readable tritgpt checkpoint ({exc.__class__.__name__})") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+    if not isinstance(state, dict) or "format" not in state:
         raise ValueError(f"checkpoint {path} is not a tritgpt checkpoint (format {CHECKPOINT_FORMAT})")
+    if state["format"] != CHECKPOINT_FORMAT:
+        raise ValueError(f"checkpoint {path} has checkpoint format {state['format']} (learned position table); "
+                         f"this tritgpt reads format {CHECKPOINT_FORMAT} (ALiBi): train a new model with `tritgpt train`")
     return state
 
 
 def train(corpus: Path, out_dir: Path, cfg: Config, *, float_steps: int, hw_steps: int,
           batch: int = 32, lr: float = 3e-3, hw_lr: float = 0.02, seed: int = 1337,
           eval_every: int = 250, eval_batches: int = 8, threads: int | None = None,
-          resume: bool = True, progress=None, log=print) -> dict:
-    """Train to out_dir/ckpt.pt (resumable), writing loss.json and loss.png as it goes."""
+          hw_batch: int | None = None, hw_seq_len: int | None = None, init: IntParams | None = None,
+          warmup: int = 200, resume: bool = True, progress=None, log=print) -> dict:
+    """Train to out_dir/ckpt.pt (resumable), writing loss.json and loss.png as it goes.
+
+    The float phase trains on context-long windows (a token sees everything before
+    it). The hardware phase trains on hw_seq_len tokens (default 2 x context) with
+    banded attention, so the second half of each sequence is exactly the steady state
+    of an endless stream through the ring-buffer KV cache. `init` starts the float
+    phase from an integer model (warm_start) instead of random weights.
+    """
     if threads:
         torch.set_num_threads(threads)
     out_dir = Path(out_dir)
@@ -405,11 +477,15 @@ def train(corpus: Path, out_dir: Path, cfg: Config, *, float_steps: int, hw_step
     history = state["history"] if state else {"step": [], "phase": [], "train": [], "val": [], "tok_s": []}
     step = state["step"] if state else 0
     hw = None
+    if state and "float_model" in state:
+        fm.load_state_dict(state["float_model"])
     if state and state["phase"] == "hw":
         hw = HwGPT(cfg, state["calib"])
         hw.load_state_dict(state["model"])
     elif state:
         fm.load_state_dict(state["model"])
+    elif init is not None:
+        warm_start(fm, init)
 
     def make_opt(module, phase):
         if phase == "float":
@@ -421,13 +497,18 @@ def train(corpus: Path, out_dir: Path, cfg: Config, *, float_steps: int, hw_step
     if state and "opt" in state and state.get("opt_phase") == phase:
         opt.load_state_dict(state["opt"])
     total = float_steps + hw_steps
+    hw_seq_len = hw_seq_len or 2 * cfg.context
+    hw_batch = hw_batch or batch
+
+    def shape(ph):
+        return (batch, cfg.context) if ph == "float" else (hw_batch, hw_seq_len)
 
     @torch.no_grad()
     def evaluate(module):
         egen = np.random.default_rng(0)
         losses = []
         for _ in range(eval_batches):
-            x, y = get_batch(val_data, batch, cfg.context, egen)
+            x, y = get_batch(val_data, *shape(phase), egen)
             z = module(x)
             if phase == "hw":
                 z = z / 2**M.EXP_BITS
@@ -438,9 +519,10 @@ def train(corpus: Path, out_dir: Path, cfg: Config, *, float_steps: int, hw_step
         module = hw if phase == "hw" else fm
         st = {"format": CHECKPOINT_FORMAT, "config": cfg.to_dict(), "phase": phase, "step": step,
               "model": module.state_dict(), "opt": opt.state_dict(), "opt_phase": phase,
-              "history": history, "seed": seed}
+              "history": history, "seed": seed, "float_model": fm.state_dict()}
         if hw is not None:
             st["calib"] = {"emb_shift": hw.emb_shift, "requant": hw.requant, "att_shift": hw.att_shift,
+                           "alibi_shift": hw.alibi_shift,
                            "latent": {k.replace("_", "."): v.detach() for k, v in hw.lat.items()}}
         save_checkpoint(ckpt_path, st)
         plot_history(history, out_dir / "loss.png")
@@ -459,13 +541,13 @@ def train(corpus: Path, out_dir: Path, cfg: Config, *, float_steps: int, hw_step
         module = hw if phase == "hw" else fm
         if phase == "float":
             frac = step / max(1, float_steps)
-            cur_lr = lr * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+            cur_lr = lr * min(1.0, (step + 1) / max(1, warmup)) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
         else:
             frac = (step - float_steps) / max(1, hw_steps)
             cur_lr = hw_lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
         for g in opt.param_groups:
             g["lr"] = cur_lr
-        x, y = get_batch(train_data, batch, cfg.context, gen)
+        x, y = get_batch(train_data, *shape(phase), gen)
         z = module(x)
         if phase == "hw":
             z = z / 2**M.EXP_BITS
@@ -533,7 +615,7 @@ def plot_history(history: dict, path: Path) -> None:
     hw_from = history.get("hw_from")
     if hw_from is not None:
         ax.axvline(hw_from, color="grey", ls="--", lw=0.8, label="hardware mode from here")
-    ax.axhline(2.0, color="red", ls=":", lw=0.8, label="2.00 nats/char target")
+    ax.axhline(1.9, color="red", ls=":", lw=0.8, label="1.90 nats/char target")
     ax.set_xlabel("step")
     ax.set_ylabel("loss (nats/char)")
     ax.set_title("tritgpt training")

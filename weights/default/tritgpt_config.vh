@@ -6,14 +6,13 @@
 `define TG_N_HEADS 2
 `define TG_HEAD_DIM 32
 `define TG_D_FF 256
-`define TG_CONTEXT 128
+`define TG_CONTEXT 32
 `define TG_N_LAYERS 2
 `define TG_LANES 256
 `define TG_WT_BANKS 16
 `define TG_WT_WORDS 416
 `define TG_DEPTH_WT_BANK 512
 `define TG_DEPTH_TOK_EMB 2048
-`define TG_DEPTH_POS_EMB 2048
 `define TG_DEPTH_GAINS 128
 `define TG_DEPTH_CONSTS 32
 `define TG_BASE_0_WQ 0
@@ -29,5 +28,5 @@
 `define TG_BASE_1_W1 256
 `define TG_BASE_1_W2 320
 `define TG_BASE_LM 384
-`define TG_MODEL_HASH 64'h5b631e8d1207b322
+`define TG_MODEL_HASH 64'h273957950a5e72c6
 `endif
