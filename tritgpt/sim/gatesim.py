@@ -19,13 +19,11 @@ library, the testbench and the Verilator command line.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import threading
-import time
 import tty
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from ..errors import UserError
 from ..ml.model import Config
 from ..paths import RTL_DIR, build_root
 from ..tools import require_tool
+from .verilate import VerilatorModel
 from .verilator import TESTBENCH, CoreSim
 
 MODELS_DIR = RTL_DIR / "sim" / "xilinx"
@@ -71,46 +70,17 @@ def model_files() -> list[Path]:
 
 def verilate(name: str, top: str, netlist: Path, harness: Path, *, jobs: int = 2, log=None) -> Path:
     """Build (or reuse) a Verilator model of a gate-level netlist with the cell models
-    and a C++ harness; returns the executable. Netlists, unlike RTL, are not lint-clean (yosys names,
-    unused cell outputs), so this build keeps its own warning flags; the tool comes from
-    tritgpt.tools like every other build."""
-    tool = require_tool("verilator")
-    cmd, env = list(tool.command), tool.env
-    cells = yosys_cells_sim()
-    sources = model_files() + [Path(netlist).resolve()]
-    flags = ["--cc", "--exe", "--build", "-j", str(jobs), "--top-module", top, "-O3",
-             "--x-assign", "fast", "--x-initial", "fast", "--noassert", "--no-timing",
-             "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-SPECIFYIGN", "-Wno-MULTIDRIVEN",
-             "-MAKEFLAGS", f"CFG_CXXFLAGS_PCH_I=-include OPT_FAST={OPT_FAST} OPT_SLOW=-O0 OPT_GLOBAL=-O1"]
-    h = hashlib.sha256()
-    for f in sources + [cells, harness]:
-        h.update(f.name.encode())
-        h.update(f.read_bytes())
-    h.update(" ".join(flags).encode())
-    h.update(subprocess.run(cmd + ["--version"], env=env, capture_output=True, text=True).stdout.encode())
-    key = h.hexdigest()[:16]
-    root = build_root() / "gatesim"
-    out = root / f"{name}-{key}"
-    exe = out / "obj" / name
-    if (out / "complete").exists() and exe.exists():
-        return exe
-    if log:
-        log(f"building the gate-level model '{name}' with Verilator in {out} (minutes) ...")
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    args = cmd + flags + ["--Mdir", str(out / "obj"), "-o", name,
-                          *map(str, sources), "-v", str(cells), str(harness)]
-    t0 = time.monotonic()
-    with open(out / "build.log", "w") as fh:
-        fh.write(" ".join(args) + "\n")
-        fh.flush()
-        r = subprocess.run(args, cwd=out, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    if r.returncode != 0 or not exe.exists():
-        tail = "".join((out / "build.log").read_text(errors="replace").splitlines(True)[-30:])
-        raise UserError(f"Verilator build of the gate-level '{name}' failed (log {out / 'build.log'}):\n{tail}")
-    (out / "build_seconds").write_text(f"{time.monotonic() - t0:.1f}\n")
-    (out / "complete").write_text(key + "\n")
-    return exe
+    and a C++ harness; returns the executable. It is built by the one Verilator service
+    (tritgpt.sim.verilate), with warnings a netlist cannot be clean of (yosys names, unused
+    cell outputs) turned off, and yosys' cell library read as a library (-v)."""
+    model = VerilatorModel(
+        name, top=top, sources=[*model_files(), Path(netlist).resolve(), Path(harness)],
+        libraries=[yosys_cells_sim()],
+        options=["-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert", "--no-timing",
+                 "-Wno-lint", "-Wno-style", "-Wno-SPECIFYIGN", "-Wno-MULTIDRIVEN"],
+        make_flags={"OPT_FAST": OPT_FAST, "OPT_SLOW": "-O0", "OPT_GLOBAL": "-O1"},
+        root=build_root() / "gatesim")
+    return model.build(jobs=jobs, log=log)
 
 
 def build_seconds(exe: Path) -> float | None:

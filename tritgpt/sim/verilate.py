@@ -85,13 +85,14 @@ class VerilatorModel:
     parameters: dict = dataclasses.field(default_factory=dict)  # -G top parameters ({out} allowed)
     options: Sequence[str] = ()                 # more verilator options (-O3, -D..., --trace-fst)
     make_flags: dict = dataclasses.field(default_factory=dict)  # OPT_FAST etc.
+    libraries: Sequence[Path] = ()              # Verilog libraries (-v: only the modules used are read)
     key_files: Sequence[Path] = ()              # other inputs the model depends on (tables, weights)
     key_text: str = ""                          # and anything else (e.g. a generated header)
     root: Path | None = None                    # default: BUILD_ROOT/verilator
 
     @property
     def key(self) -> str:
-        return cache_key([*self.sources, *self.key_files], verilator_version(), self.top,
+        return cache_key([*self.sources, *self.libraries, *self.key_files], verilator_version(), self.top,
                          repr(sorted(self.parameters.items())), repr(list(self.options)),
                          repr(sorted(self.make_flags.items())), repr(WARNING_FLAGS), self.key_text,
                          repr([str(d) for d in self.include_dirs]),
@@ -121,6 +122,7 @@ class VerilatorModel:
             *(f"-I{fill(d)}" for d in self.include_dirs),
             *(f"-G{k}={fill(v)}" for k, v in self.parameters.items()),
             *map(str, self.sources),
+            *(a for lib in self.libraries for a in ("-v", str(lib))),
         ]
 
     def build(self, *, prepare: Callable[[Path], None] | None = None, jobs: int = 2,
