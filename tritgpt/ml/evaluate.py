@@ -25,8 +25,6 @@ def validation_loss(p: IntParams, corpus: Path, chunk: int = 512) -> dict:
     """
     from .corpus import min_chars_for
 
-    if batch < 1:
-        raise ValueError(f"batch must be >= 1 (got {batch})")
     data = load_text_tokens(corpus, min_chars_for(p.cfg.context))
     val = data[int(0.9 * len(data)):]
     if len(val) < 2:
