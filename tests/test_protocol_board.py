@@ -189,7 +189,7 @@ def test_serve_prints_port_and_stops_on_ctrl_c(port, packages):
         with Board(served, timeout=5.0) as b:
             assert b.identify().context == 16
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=15) == 0
+        assert proc.wait(timeout=60) == 0
     finally:
         if proc.poll() is None:
             proc.kill()

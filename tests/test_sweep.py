@@ -291,14 +291,17 @@ def test_cli_ctrl_c_cancels_cleanly(counter, tmp_path):
     """Ctrl-C mid-sweep: exit 130 with one line, the tools stopped, the cluster closed, sweep.json written."""
     out = tmp_path / "build"
     proc = subprocess.Popen([str(BIN / "tritgpt"), "sweep", "--netlist", str(counter["netlist"]), "--constraints",
-                             str(counter["lpf"]), "--freq", str(TARGET_MHZ), "--seeds", "1-6", "--workers", "2",
+                             str(counter["lpf"]), "--freq", str(TARGET_MHZ), "--seeds", "1-12", "--workers", "2",
                              "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     seen = []
     for line in proc.stderr:
         seen.append(line)
         if "running 2" in line:
             break
-    time.sleep(1.0)
+    # interrupt while a tool runs (poll: the progress line and the tools' start race)
+    deadline = time.monotonic() + 60
+    while not _our_tool_processes() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert _our_tool_processes(), "no nextpnr run to interrupt"
     proc.send_signal(signal.SIGINT)
     rest = proc.stderr.read()
@@ -308,7 +311,7 @@ def test_cli_ctrl_c_cancels_cleanly(counter, tmp_path):
     assert not _our_tool_processes()
     summary = json.loads((out / "sweep.json").read_text())
     statuses = [t["status"] for t in summary["tasks"]]
-    assert len(statuses) == 6 and set(statuses) <= {"ok", "cancelled"} and "cancelled" in statuses
+    assert len(statuses) == 12 and set(statuses) <= {"ok", "cancelled"} and "cancelled" in statuses
 
 
 def test_cli_unreachable_scheduler(counter, tmp_path):
