@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import os
 import dataclasses
 import re
 
 import pytest
 
 import _build_helpers as H
+from conftest import SHARED
 from tritgpt.fpga import boards
 from tritgpt.errors import UserError
 from tritgpt.ml.model import Config
@@ -94,7 +96,11 @@ def test_board_core_matches_boards():
 def _package_pins(part):
     from tritgpt.fpga import toolchain
 
-    tc = toolchain.discover()
+    env = dict(os.environ)
+    shared_db = SHARED / "prjxray-db" / "artix7"   # the verification database beside the checkout (CI has it)
+    if "PRJXRAY_DB_DIR" not in env and shared_db.is_dir():
+        env["PRJXRAY_DB_DIR"] = str(shared_db)
+    tc = toolchain.discover(env=env)
     fam = tc.db_family_dir(part)
     if not fam:
         pytest.skip(f"prjxray-db with {part} not found (set PRJXRAY_DB_DIR) to check the pins against the package")
