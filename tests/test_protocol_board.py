@@ -179,8 +179,11 @@ def test_serve_prints_port_and_stops_on_ctrl_c(port, packages):
 
     code = ("import sys; from pathlib import Path; from tritgpt.sim.simboard import serve, board_sources;"
             "serve(sys.argv[1], sources=board_sources(core=[Path(sys.argv[2])]))")
+    # Ctrl-C as a terminal sends it: SIGINT at its default in the child even when this run
+    # inherited it ignored (a shell's background job), or Python would never raise KeyboardInterrupt
     proc = subprocess.Popen([sys.executable, "-c", code, str(packages[0]), str(ROOT / "tests/rtl/fake_core.v")],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         # the build is cached (same sources and weights as the `port` fixture's)
         assert select.select([proc.stdout], [], [], 300)[0], "serve printed no port within 300 s"

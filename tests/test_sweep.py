@@ -292,7 +292,9 @@ def test_cli_ctrl_c_cancels_cleanly(counter, tmp_path):
     out = tmp_path / "build"
     proc = subprocess.Popen([str(BIN / "tritgpt"), "sweep", "--netlist", str(counter["netlist"]), "--constraints",
                              str(counter["lpf"]), "--freq", str(TARGET_MHZ), "--seeds", "1-12", "--workers", "2",
-                             "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+                             "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                            # SIGINT at its default in the child even if this run inherited it ignored
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     for line in proc.stderr:
         seen.append(line)
