@@ -73,7 +73,29 @@ PORT = Annotated[Optional[str], typer.Option(
     "--port", help="Serial port of the board, e.g. /dev/ttyUSB1 (or the /dev/pts/N of `tritgpt serve-sim`).")]
 BAUD = Annotated[Optional[int], typer.Option(
     "--baud", callback=_int_range("--baud", MIN_BAUD, MAX_BAUD),
-    help="UART baud rate: the bitstream's BAUD parameter (build: default the top level's 115200).")]
+    help="UART baud rate: the bitstream's BAUD parameter (build: default the board's [uart] baud, "
+         "e.g. 2000000; 115200 also works; talking to a board: see --build).")]
+LINK_BUILD = Annotated[Optional[Path], typer.Option(
+    "--build", help="The board's build directory (or its report.json): use the baud rate it was built "
+                    "for. Default without --baud: the reference board's rate (arty-a7-35t, 2000000).")]
+
+
+def link_baud(baud: Optional[int], build: Optional[Path]) -> Optional[int]:
+    """The rate to open a board's port at: --baud, else the one --build's report.json records
+    (uart.baud), else None (tritgpt.link.host.default_baud())."""
+    import json
+
+    if baud is not None or build is None:
+        return baud
+    report = build / "report.json" if build.is_dir() else build
+    try:
+        value = json.loads(report.read_text())["uart"]["baud"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise UserError(f"--build {build}: no report.json with the UART rate (uart.baud) there; give the "
+                        f"directory of a finished `tritgpt build`, or --baud") from None
+    if not isinstance(value, int) or not MIN_BAUD <= value <= MAX_BAUD:
+        raise UserError(f"--build {build}: report.json's uart.baud is {value!r}, not a baud rate; give --baud")
+    return value
 SERIAL_TIMEOUT = Annotated[float, typer.Option(
     "--timeout", callback=_positive_seconds("--timeout"), help="Seconds to wait for the board to answer a command.")]
 JSON = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]

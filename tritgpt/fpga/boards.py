@@ -36,6 +36,9 @@ from ..paths import DEFAULT_WEIGHTS, WEIGHTS_DIR, ROOT as PROJECT_ROOT
 # Top-level ports of rtl/tritgpt_top.v
 PORT_CLK, PORT_RX, PORT_TX, PORT_LED = "clk", "uart_rx", "uart_tx", "led"
 MAX_CLK_DIV = 16  # rtl/tg_clock_divider.v
+# The board whose design clock and UART rate the simulations report against (and the
+# simulated board of `tritgpt serve-sim` is built for)
+REFERENCE_BOARD = "arty-a7-35t"
 # A board's default UART rate divides its design clock exactly into at least this many
 # cycles per bit (uart_rx samples each bit once at its middle; 8 cycles keep that within
 # 1/8 bit of the middle whatever the start edge's phase). The RTL itself needs 4.

@@ -9,7 +9,7 @@ from . import protocol as P
 from .host import Board
 
 
-def bench_port(port: str, n: int = 1000, *, baud: int = 115200, clock_hz: Optional[float] = None,
+def bench_port(port: str, n: int = 1000, *, baud: int | None = None, clock_hz: Optional[float] = None,
                prompt: str = "\n", temperature: float = 0.0, seed: int = 1,
                weights: Optional[Path] = None, timeout: float = 2.0) -> dict:
     """Run BENCH on the board at `port`.

@@ -198,15 +198,14 @@ def add_tokens_per_s(report: dict, req, manifest: dict, weights: Path, board, wo
 
     Also for an up-to-date build, so a bench run after the build still fills it in.
     The "uart" entry (the build's baud, the wire's characters/s, which of core or wire
-    limits a stream) is written with it. Returns whether the report changed."""
+    limits a stream) is written with it. Returns whether tokens/s changed."""
     baud = req.baud or board.baud
     bench, src = ({"cycles_per_token": req.cycles_per_token}, "--cycles-per-token") if req.cycles_per_token else \
         find_bench(manifest, bench_candidates(weights) + [work / "bench.json"])
     cpt = float(bench["cycles_per_token"]) if bench else None
     if not cpt:
-        changed = report.get("uart", {}).get("baud") != baud
-        report["uart"] = link_fields(baud, None, board.design_mhz)
-        return changed
+        report["uart"] = link_fields(baud, None, board.design_mhz)   # the wire's rate alone
+        return False
     if report.get("cycles_per_token", {}).get("value") == cpt and report.get("uart", {}).get("baud") == baud:
         return False
     report["cycles_per_token"] = {"value": cpt, "source": src, "runs": cycles_per_token_runs(bench)}
