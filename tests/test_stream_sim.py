@@ -102,7 +102,7 @@ def test_stream_rate_in_simulated_time(port, params):
     tokens/s (its own cycles) and the characters/s full TOKENS frames carry at the baud."""
     from tritgpt.link.protocol import stream_rate
 
-    n = 400
+    n = 1000   # a sustained stream: the first frames (one token, then a few) weigh little
     with board(port) as b:
         ident = b.identify()
         r = b.generate("ROMEO:", n)
