@@ -75,6 +75,12 @@ async def test_top_generate_and_leds(dut):
         sizes.append(len(r.tokens))
     assert bytes(toks) == bytes(fake_tokens(list(b"ROMEO:"), 150, 4))
     assert r.tokens == 150 and max(sizes) == P.MAX_BATCH
+    # END's span (design-clock cycles) holds every TOKENS byte at the UART's 10 bits of
+    # CLK_HZ / BAUD cycles, and at most the ACK and a cycle per byte more
+    byte_cycles = P.UART_BITS_PER_BYTE * CLK_HZ // BAUD
+    tok_bytes = len(toks) + P.TOKENS_FRAME_OVERHEAD * len(sizes)
+    ack_bytes = 5 + P.RESPONSE_LEN[P.Rsp.ACK]
+    assert tok_bytes * byte_cycles <= r.span_cycles <= (tok_bytes + ack_bytes + 2) * (byte_cycles + 1), r
     await ClockCycles(dut.clk, 200 * CLK_DIV)
     assert led(dut, 1) == 0 and led(dut, 0) == 1
 

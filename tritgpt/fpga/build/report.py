@@ -297,7 +297,9 @@ def print_report(report: dict, console: Console) -> None:
     tps = report.get("tokens_per_s")
     if tps:
         cpt = report["cycles_per_token"]
-        runs = ", ".join(f"{name.replace('_', ' ')} {val:,.1f}" for name, val in cpt.get("runs", {}).items())
+        runs = ", ".join(("first token" if name == "first" else name.replace("_", " "))
+                         + (f" {val:,}" if isinstance(val, int) else f" {val:,.1f}")
+                         for name, val in cpt.get("runs", {}).items())
         console.print(f"  cycles/token {cpt['value']:,.1f}" + (f" ({runs})" if runs else "")
                       + f" from {cpt['source']}", highlight=False)
         clock = tps.get("design_clock_mhz", report.get("target_mhz"))
