@@ -211,5 +211,18 @@ def test_cli_bench_sim_json(packages, tiny_sim):
     rep = json.loads(res.output[res.output.index("{"):])
     assert rep["matches_reference"] and rep["model_hash"] == p.digest()
     assert 0 < rep["first_token_cycles"] and rep["cycles_per_token"] > 0
+    # the wire: the reference board's rate, what it carries, which of core or wire is slower
+    from tritgpt.fpga.boards import REFERENCE_BOARD, get_board
+    from tritgpt.link.protocol import wire_tokens_per_second
+
+    link = rep["link"]
+    assert link["baud"] == get_board(REFERENCE_BOARD).baud
+    assert link["wire_chars_per_s"] == wire_tokens_per_second(link["baud"])
+    assert link["core_tokens_per_s"] == rep["tokens_per_second_at_clock"]
+    assert link["stream_chars_per_s"] == min(link["core_tokens_per_s"], link["wire_chars_per_s"])
+    res = CliRunner().invoke(app, ["bench", "--sim", "--no-synth", "--json", "--weights", str(path), "-n", "20",
+                                   "--baud", "115200"])
+    slow = json.loads(res.output[res.output.index("{"):])["link"]
+    assert (slow["baud"], slow["limit"]) == (115200, "wire")     # 9,700 characters/s: the wire limits
     res = CliRunner().invoke(app, ["bench"])
     assert res.exit_code != 0                            # neither --sim nor --port
