@@ -19,7 +19,7 @@ from ..errors import UserError
 from ..fpga.boards import REFERENCE_BOARD as CLOCK_REFERENCE_BOARD
 from ..paths import build_root
 from .options import (BAUD, CLOCK_MHZ, JSON, LINK_BUILD, PORT, PROMPT, SEED, SERIAL_TIMEOUT, TEMPERATURE, TOKENS,
-                      WEIGHTS, link_baud, weights_or_default)
+                      WEIGHTS, link_baud, read_build_report, weights_or_default)
 from .output import err, out
 
 BENCH_TOKENS = 1000  # past the context: the sustained rate of a stream
@@ -171,13 +171,23 @@ def bench(
                   "core_tokens_per_second": f"tokens/s at {rep['clock_hz'] / 1e6:g} MHz (board clock from IDENT)"
                   if not clock_mhz else f"tokens/s at {clock_mhz:g} MHz"}
         for k, v in rep.items():
-            if k != "tokens":
+            if k not in ("tokens", "link"):
                 t.add_row(labels.get(k, k), f"{v:,.1f}" if isinstance(v, float) else str(v))
+        link = rep["link"]
+        t.add_row(f"UART {link['baud']:,} baud (IDENT): characters/s the wire carries",
+                  f"{link['wire_chars_per_s']:,.0f}")
+        t.add_row("a stream is limited by", f"the {link['limit']} ({link['stream_chars_per_s']:,.0f} characters/s)")
         out.print(t)
         return
     n = n or BENCH_TOKENS
     clock_hz, clock_words = design_clock(clock_mhz)
     rep = run_bench(weights, n, synth, clock_hz, link_baud(baud, build))
+    if build is not None:
+        # the build's routed Fmax: what the core would make clocked at it
+        fmax = read_build_report(build).get("fmax_mhz")
+        if isinstance(fmax, (int, float)) and fmax > 0:
+            rep["fmax_mhz"] = fmax
+            rep["tokens_per_second_at_fmax"] = fmax * 1e6 * rep["tokens"] / rep["total_cycles"]
     dest = build_root() / "sim" / "bench.json"
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(rep, indent=2) + "\n")
@@ -194,6 +204,9 @@ def bench(
             t.add_row(f"cycles/token, {' '.join(run[:-1])} {run[-1]} tokens", f"{val:.1f}")
     t.add_row("cycles, last token", f"{rep['last_token_cycles']}")
     t.add_row(f"tokens/s at {clock_words}", f"{rep['tokens_per_second_at_clock']:,.0f}")
+    if "fmax_mhz" in rep:
+        t.add_row(f"tokens/s at Fmax {rep['fmax_mhz']:.2f} MHz ({build}'s report)",
+                  f"{rep['tokens_per_second_at_fmax']:,.0f}")
     link = rep["link"]
     t.add_row(f"UART {link['baud']:,} baud: characters/s the wire carries", f"{link['wire_chars_per_s']:,.0f}")
     t.add_row(f"a stream at {clock_words} is limited by", f"the {link['limit']} "

@@ -388,6 +388,7 @@ class Board:
             "stopped": end.stopped,
             "wall_seconds": wall,
             "clock_hz": ident.clk_hz,
+            "baud": ident.baud,
             "model_hash": ident.model_hash,
         }
 
