@@ -224,5 +224,14 @@ def test_cli_bench_sim_json(packages, tiny_sim):
                                    "--baud", "115200"])
     slow = json.loads(res.output[res.output.index("{"):])["link"]
     assert (slow["baud"], slow["limit"]) == (115200, "wire")     # 9,700 characters/s: the wire limits
+    # a build's report gives the rate and the routed Fmax
+    build = path.parent / "a_build"
+    build.mkdir(exist_ok=True)
+    (build / "report.json").write_text(json.dumps({"fmax_mhz": 64.78, "uart": {"baud": 1_000_000}}))
+    res = CliRunner().invoke(app, ["bench", "--sim", "--no-synth", "--json", "--weights", str(path), "-n", "20",
+                                   "--build", str(build)])
+    built = json.loads(res.output[res.output.index("{"):])
+    assert built["link"]["baud"] == 1_000_000 and built["fmax_mhz"] == 64.78
+    assert built["tokens_per_second_at_fmax"] == pytest.approx(64.78e6 * 20 / built["total_cycles"])
     res = CliRunner().invoke(app, ["bench"])
     assert res.exit_code != 0                            # neither --sim nor --port
