@@ -50,14 +50,13 @@ def stream(
     stream, and the host's wall-clock rate (for the simulated board: the simulator's speed).
     """
     from ..link.host import Board
+    from ..link.protocol import stream_rate
     from ..ml.model import temperature_to_tinv
 
     tinv = temperature_to_tinv(temperature)
     clock = clock_mhz * 1e6 if clock_mhz is not None else clock_hz
     if clock is not None and not (math.isfinite(clock) and clock > 0):
         raise UserError(f"--clock-mhz must be a frequency > 0 (got {clock_mhz if clock_mhz is not None else clock_hz})")
-    from ..link.protocol import stream_rate
-
     baud = link_baud(baud, build)
     with Board(port, baud, timeout=timeout, log=_log) as board:
         ident = board.identify()        # reach the board before printing anything
