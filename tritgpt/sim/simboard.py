@@ -6,7 +6,7 @@ and decodes the uart_tx waveform back into bytes. Clients of the binary protocol
 (docs/protocol.md) talk to it as to a board: `tritgpt stream --port /dev/pts/N`,
 tritgpt.link.host.Board; a raw terminal program shows only framed bytes.
 
-The simulated board is SIM_BOARD (constraints/SIM_BOARD.toml) as built: its design
+The simulated board is boards.REFERENCE_BOARD (constraints/arty-a7-35t.toml) as built: its design
 clock (CLK_HZ) and its UART rate (BAUD), with the harness timing each bit as the RTL
 does (CLK_HZ / BAUD cycles, fractional), so in simulated time the link carries what
 the board's link carries. The END frame's span (docs/protocol.md) lets a client
