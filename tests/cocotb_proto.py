@@ -186,10 +186,12 @@ async def test_backpressure(dut):
     assert toks == bytes(fake_tokens(list(b"ab"), n, 7))
     assert end.tokens == n and end.cycles == n * CYCLES_PER_TOKEN   # stalls not counted
     assert int(dut.core_stall.value) > 0
-    # the wire is the limit: the span covers every TOKENS byte at one per 300 cycles, stalls included
+    # the wire is the limit: the span covers the ACK and every TOKENS byte at one per 300
+    # cycles, stalls included
     check_span(host, end)
     tok_bytes = n + P.TOKENS_FRAME_OVERHEAD * nframes
-    assert end.span_cycles >= (tok_bytes - 1) * 300, (end, tok_bytes)
+    ack_bytes = 5 + P.RESPONSE_LEN[P.Rsp.ACK]
+    assert end.span_cycles >= (ack_bytes + tok_bytes - 1) * 300, (end, tok_bytes)
     assert nframes < n // 8, f"{nframes} frames for {n} tokens: no batching"
 
 

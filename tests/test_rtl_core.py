@@ -223,7 +223,7 @@ def test_cli_bench_sim_json(packages, tiny_sim):
     res = CliRunner().invoke(app, ["bench", "--sim", "--no-synth", "--json", "--weights", str(path), "-n", "20",
                                    "--baud", "115200"])
     slow = json.loads(res.output[res.output.index("{"):])["link"]
-    assert (slow["baud"], slow["limit"]) == (115200, "wire")     # 9,700 characters/s: the wire limits
+    assert (slow["baud"], slow["limit"]) == (115200, "wire")     # 9,452 characters/s: the wire limits
     # a build's report gives the rate and the routed Fmax
     build = path.parent / "a_build"
     build.mkdir(exist_ok=True)

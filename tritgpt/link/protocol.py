@@ -32,7 +32,7 @@ MAX_BATCH = 32                # tokens per TOKENS frame (device side)
 MAX_TOKENS = 0xFFFF           # n_tokens of GENERATE/BENCH is 16 bits
 DEVICE_TIMEOUT_S = 0.020      # partial frame discarded after 20 ms without a byte
 UART_BITS_PER_BYTE = 10       # 8N1: start bit, 8 data bits, stop bit
-TOKENS_FRAME_OVERHEAD = 6     # sync, type, len, seq:u16, crc:u16 around a TOKENS frame's tokens
+TOKENS_FRAME_OVERHEAD = 7     # sync, type, len, seq:u16, crc:u16 around a TOKENS frame's tokens
 
 
 
