@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -572,6 +573,9 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
         console.print(f"  cluster: {n_live} workers" + (f" ({sizing})" if n_workers else f" at {req.scheduler}")
                       + (f"; dashboard {cluster.dashboard}" if cluster.dashboard else ""), highlight=False)
         # each design's inputs once, as a task of their own: a copy lost with a worker is made again
+        # (Dask warns about any graph over 10 MB; a netlist is that large by nature and is sent
+        # exactly once, which is what the warning's advice would achieve, so it says nothing here)
+        warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
         inputs = {}
         for d in req.designs:
             inputs[d.board] = client.submit(_identity, d.inputs, key=f"inputs-{d.board}-{sweep_id}", pure=False)
