@@ -149,7 +149,7 @@ def test_cli_sweep_four_seeds(counter, tmp_path):
         assert t["fmax_mhz"] == _last_fmax(tdir / "pnr.log") > TARGET_MHZ
         assert "--seed" in (tdir / "pnr.log").read_text().splitlines()[0]
         assert t["utilisation"]["TRELLIS_FF"]["used"] == 40  # 24 + 16 flip-flops
-        assert t["elapsed_s"] > 0 and t["peak_rss_mb"] > 10
+        assert t["elapsed_s"] > 0 and t["peak_rss_mb"] > 10 and 0 < t["cpu_s"] < 10 * t["elapsed_s"]
         assert (tdir / "design.config").stat().st_size > 1000 and json.loads((tdir / "result.json").read_text()) == t
         workers.add(t["worker"])
     assert len(workers) == 2  # both workers ran tasks
@@ -159,6 +159,7 @@ def test_cli_sweep_four_seeds(counter, tmp_path):
     assert (out / "counter.config").read_bytes() == (best_dir / "design.config").read_bytes()
     assert (out / "nextpnr.log").read_bytes() == (best_dir / "pnr.log").read_bytes()
     assert summary["counts"] == {"ok": 4} and summary["wall_s"] > 0
+    assert summary["task_cpu_seconds_total"] == pytest.approx(sum(t["cpu_s"] for t in tasks), abs=0.01)
     assert (out / "sweep_fmax.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert best["name"] + " *" in cp.stderr  # the table marks the promoted run
 

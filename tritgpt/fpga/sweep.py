@@ -186,8 +186,8 @@ def run_pnr_task(task: PnrTask, inputs: dict[str, bytes], chipdb_bytes: bytes | 
     result = {"name": task.name, "board": task.board, "seed": task.seed, "options": dict(task.options),
               "tool": task.tool, "target_mhz": task.target_mhz, "time_limit_s": task.time_limit,
               "worker": f"{socket.gethostname()}:{os.getpid()}", "fmax_mhz": None, "fmax_per_clock_mhz": {},
-              "timing_met": False, "utilisation": {}, "peak_rss_mb": None, "returncode": None, "reason": None,
-              "files": {}}
+              "timing_met": False, "utilisation": {}, "peak_rss_mb": None, "cpu_s": None, "returncode": None,
+              "reason": None, "files": {}}
     with tempfile.TemporaryDirectory(prefix="tritgpt-pnr-") as tmp:
         work = Path(tmp)
         for name, data in inputs.items():
@@ -232,6 +232,9 @@ def run_pnr_task(task: PnrTask, inputs: dict[str, bytes], chipdb_bytes: bytes | 
         fmax = parsed["fmax_mhz"]
         result.update(returncode=proc.returncode, elapsed_s=round(elapsed, 2),
                       peak_rss_mb=round(usage.ru_maxrss / 1024, 1),  # kB on Linux
+                      # the tool's own CPU time: what the run costs one core however loaded the
+                      # worker was (wall time alone would blame the seed for its neighbours)
+                      cpu_s=round(usage.ru_utime + usage.ru_stime, 2),
                       fmax_per_clock_mhz=fmax, fmax_mhz=min(fmax.values()) if fmax else None,
                       utilisation=parsed["utilisation"])
         missing = [o for o in task.outputs if not (work / o).is_file()]
@@ -660,7 +663,7 @@ def _result_stub(task: PnrTask, status: str, reason: str) -> dict:
     return {"name": task.name, "board": task.board, "seed": task.seed, "options": dict(task.options),
             "tool": task.tool, "target_mhz": task.target_mhz, "time_limit_s": task.time_limit, "status": status,
             "reason": reason, "fmax_mhz": None, "fmax_per_clock_mhz": {}, "timing_met": False, "utilisation": {},
-            "elapsed_s": None, "peak_rss_mb": None, "worker": None, "files": {}}
+            "elapsed_s": None, "peak_rss_mb": None, "cpu_s": None, "worker": None, "files": {}}
 
 
 def _collect(fut, task: PnrTask) -> dict:
@@ -715,6 +718,8 @@ def _write_summary(req: SweepRequest, planned, results: dict, out_dir: Path, wal
         "time_limit_s": req.time_limit, "scheduler": req.scheduler or "local", "cluster": sizing,
         "dashboard": cluster.dashboard, "wall_s": round(wall, 2),
         "task_seconds_total": round(sum(r.get("elapsed_s") or 0 for r in tasks), 2),
+        # one run after another on an idle core takes at least this long: the sweep's speed-up
+        "task_cpu_seconds_total": round(sum(r.get("cpu_s") or 0 for r in tasks), 2),
         "counts": counts, "tasks": tasks, "promoted": promoted,
     }
     (out_dir / SWEEP_JSON).write_text(json.dumps(summary, indent=2) + "\n")
@@ -774,7 +779,7 @@ def print_table(summary: dict, console: Console) -> None:
                   f"{r['peak_rss_mb']:.0f}" if r.get("peak_rss_mb") else "-", (r.get("reason") or "")[:60])
     console.print(t)
     console.print(f"  * promoted; wall {summary['wall_s']:.1f} s for {summary['task_seconds_total']:.1f} s of "
-                  f"place and route; {summary['path']}" + (f", {summary['plot']}" if summary.get("plot") else ""),
+                  f"place and route ({summary['task_cpu_seconds_total']:.1f} s of CPU); {summary['path']}" + (f", {summary['plot']}" if summary.get("plot") else ""),
                   highlight=False)
 
 
