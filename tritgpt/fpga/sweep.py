@@ -32,6 +32,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 import warnings
@@ -256,6 +257,10 @@ def run_pnr_task(task: PnrTask, inputs: dict[str, bytes], chipdb_bytes: bytes | 
             result.update(timing_met=met, status=STATUS_OK if met else STATUS_TIMING)
             if not met:
                 result["reason"] = f"Fmax {result['fmax_mhz']:.2f} MHz < target {task.target_mhz:g} MHz"
+        if result["status"] not in (STATUS_OK, STATUS_TIMING):
+            # a run stopped or failed before routing finished has no post-route Fmax; the last
+            # figure in its log is the placer's estimate and must not read as a result
+            result.update(fmax_mhz=None, fmax_per_clock_mhz={})
         files = {TASK_LOG: log_path.read_bytes()}
         for name in task.outputs:
             if (work / name).is_file():
@@ -569,6 +574,7 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
                   f"{len(req.option_sets)} option set(s)), time limit {req.time_limit:g} s each", highlight=False)
     t0 = time.monotonic()
     cluster = Cluster(req.scheduler, n_workers or 0, max(peak, 1.0) if n_workers else 0)
+    restore_sigterm = _sigterm_interrupts()
     results: dict[str, dict] = {}
     try:
         client = cluster.client
@@ -612,8 +618,10 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
                                   highlight=False)
                 pending = set(pending)
                 progress.show(len(results), _running(client, pending), failed)
-        except KeyboardInterrupt:
-            console.print("[yellow]interrupted[/]: cancelling the remaining tasks", highlight=False)
+        except KeyboardInterrupt as stop:
+            signum = getattr(stop, "signum", signal.SIGINT)
+            console.print(f"[yellow]interrupted[/] ({signal.Signals(signum).name}): cancelling the remaining tasks",
+                          highlight=False)
             try:
                 Event(cancel_event, client=client).set()
             except Exception:  # noqa: BLE001
@@ -621,12 +629,14 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
             client.cancel(list(pending))
             for fut in pending:
                 design, task = futures[fut]
-                results[task.name] = _result_stub(task, STATUS_CANCELLED, "cancelled (Ctrl-C)")
+                results[task.name] = _result_stub(task, STATUS_CANCELLED,
+                                                  f"cancelled ({signal.Signals(signum).name})")
             summary = _write_summary(req, planned, results, out_dir, time.monotonic() - t0, cluster, sizing, {})
             raise UserError(f"sweep interrupted: {summary['counts'].get(STATUS_CANCELLED, 0)} tasks cancelled, the "
-                            f"others kept; see {summary['path']}", code=130) from None
+                            f"others kept; see {summary['path']}", code=128 + signum) from None
     finally:
         cluster.close()
+        restore_sigterm()
     wall = time.monotonic() - t0
     promoted = {}
     if req.promote:
@@ -635,6 +645,24 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
     summary = _write_summary(req, planned, results, out_dir, wall, cluster, sizing, promoted)
     print_table(summary, console)
     return summary
+
+
+class _Terminated(KeyboardInterrupt):
+    signum = signal.SIGTERM
+
+
+def _sigterm_interrupts() -> Callable[[], None]:
+    """SIGTERM (a batch scheduler's or CI's stop, `kill`) stops a sweep as Ctrl-C does: tasks
+    cancelled, tools stopped, sweep.json written. Returns the undo. Only the main thread
+    can take signals; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def terminate(signum, frame):
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def _identity(x):
