@@ -93,7 +93,7 @@ def test_local_cluster_never_oversubscribes_memory():
     from tritgpt.errors import UserError
     from tritgpt.fpga.sweep import local_workers, peak_memory_gb
 
-    assert peak_memory_gb("xc7a35tcsg324-1") == 3.0
+    assert peak_memory_gb("xc7a35tcsg324-1") == 2.0
     # 8 cores, 10 GB: 3 runs of 3 GB (90 % of memory), whatever the number of cores or tasks
     assert local_workers(3.0, 16, cores=8, memory_gb=10.0)[0] == 3
     assert local_workers(3.0, 16, cores=2, memory_gb=64.0)[0] == 2
