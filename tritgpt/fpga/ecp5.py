@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from . import boards as boards_mod
 from ..errors import UserError
@@ -410,49 +409,12 @@ def build(req, console: Console | None = None) -> dict:
 
 def _finish(report: dict, stage_times: dict, t_start: float, work: Path, console: Console,
             write_only: bool = False) -> dict:
-    report["stage_seconds"] = {k: round(v, 2) for k, v in stage_times.items()}
-    report["total_seconds"] = round(time.monotonic() - t_start, 2)
-    report["logs"] = sorted(str(p.relative_to(work)) for p in list(work.glob("*.log")) + list((work / "logs").glob("*.log")))
-    (work / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    if not write_only:
-        print_report(report, console)
-    return report
+    from .build import report as _report
+
+    return _report.finish(report, stage_times, t_start, work, console, write_only=write_only)
 
 
 def print_report(report: dict, console: Console) -> None:
-    t = Table(title=f"{report['board']} ({report['part']})", show_header=True, header_style="bold")
-    for col, justify in (("resource", "left"), ("used", "right"), ("available", "right"), ("%", "right")):
-        t.add_column(col, justify=justify)
-    util = report.get("utilisation", {})
-    names = util.get("names", {})
-    for key in ("lut", "ff", "ramb36", "dsp"):
-        u = util.get(key)
-        if not u:
-            continue
-        pct = 100.0 * u["used"] / u["available"] if u["available"] else 0
-        t.add_row(names.get(key, key), f"{u['used']:g}", f"{u['available']}",
-                  f"[red]{pct:.1f}[/]" if pct > 100 else f"{pct:.1f}")
-    console.print(t)
-    if util.get("source"):
-        console.print(f"  utilisation from {util['source']}", highlight=False)
-    if report.get("fmax_mhz") is not None:
-        mark = "[green]met[/]" if report.get("timing_met") else "[red]NOT met[/]"
-        console.print(f"  Fmax {report['fmax_mhz']:.2f} MHz vs target {report['target_mhz']:g} MHz: timing {mark}",
-                      highlight=False)
-    tps = report.get("tokens_per_s")
-    if tps:
-        cpt = report["cycles_per_token"]
-        line = f"  expected {tps['at_design_clock']:.1f} tokens/s at {report['target_mhz']:g} MHz"
-        if tps.get("at_fmax"):
-            line += f" ({tps['at_fmax']:.1f} at Fmax)"
-        console.print(line + f"; {cpt['value']:g} cycles/token from {cpt['source']}", highlight=False)
-    if report.get("bitstream"):
-        console.print(f"  bitstream {report['bitstream']['path']} ({report['bitstream']['bytes']:,} bytes)", highlight=False)
-    if report.get("memmap"):
-        mm = report["memmap"]
-        console.print(f"  memory map {mm['path']} ({mm['dp16kd']} DP16KD, {mm['matched_to_images']} holding "
-                      f"weights or tables)", highlight=False)
-    if report.get("stage_seconds"):
-        times = ", ".join(f"{k} {v:.0f} s" for k, v in report["stage_seconds"].items())
-        console.print(f"  time: {times}; total {report.get('total_seconds', 0):.0f} s", highlight=False)
-    console.print(f"  report {Path(report['build_dir']) / 'report.json'}", highlight=False)
+    from .build import report as _report
+
+    _report.print_report(report, console)

@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from .files import sha256_file
 
 MEMMAP_NAME = "memmap.json"
 CONFIG_NAME = "tritgpt.config"
@@ -54,11 +55,8 @@ BIT_NAME = "tritgpt.bit"
 ROUTED_NAME = "tritgpt.routed.json"
 BITS = 18432  # one DP16KD
 WORDS9 = 2048  # .bram_init words of 9 bits
-TABLES_PREFIX = "rtl/tables/"
 
 
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 # ----------------------------------------------------------------------------
@@ -305,13 +303,13 @@ def load_images(directory: Path, prefix: str = "") -> dict[str, np.ndarray]:
 def build_memmap(work: Path) -> dict:
     """memmap.json of an ECP5 build (after the bitstream)."""
     from ..ml import export
-    from .swap import ImageIndex
+    from . import memmap as memmap_mod
 
     work = Path(work)
     routed = json.loads((work / ROUTED_NAME).read_text())
     weights = load_images(work / "weights")
-    tables = load_images(work / "rtl" / "tables", prefix=TABLES_PREFIX) if (work / "rtl" / "tables").is_dir() else {}
-    index = ImageIndex({**weights, **tables})
+    tables = memmap_mod.load_tables(work)
+    index = memmap_mod.ImageIndex({**weights, **tables})
     cells, cands = [], {}
     for module in routed.get("modules", {}).values():
         for name, cell in module.get("cells", {}).items():
@@ -329,20 +327,13 @@ def build_memmap(work: Path) -> dict:
             cells.append(entry)
     resolve(cells, cands)
     cells.sort(key=lambda c: c["wid"])
-    held = {n: np.zeros((len(img), 32), bool) for n, img in weights.items()}
-    for c in cells:
-        m = c.get("image")
-        if m and m["image"] in held:
-            for b, _ in m["bits"]:
-                held[m["image"]][m["word_offset"]: m["word_offset"] + m["words"], b] = True
-    unmatched = sorted(n for n, h in held.items() if not h.all())
+    cov = memmap_mod.coverage(cells, weights)
+    unmatched = sorted(n for n, c in cov.items() if c["bits_missing"])
     manifest = export.read_manifest(work / "weights")
     return {
         "format": "tritgpt-memmap-ecp5", "format_version": 1,
         "cells": cells,
-        "coverage": {n: {"words": int(len(weights[n])), "bits_held": int(held[n].sum()),
-                         "cells": sum(1 for c in cells if (c.get("image") or {}).get("image") == n)}
-                     for n in sorted(weights)},
+        "coverage": cov,
         "unmatched_images": unmatched,
         "weights": {"config": manifest.get("config"), "layout": manifest.get("layout"),
                     "model_hash": manifest.get("model_hash"),
@@ -478,7 +469,7 @@ def swap(build_dir: Path, new_weights: Path, out: Path, *, verify: bool = True) 
                 m = c.get("image")
                 if m and m["image"] in images:
                     pos = lane_positions(c["width"])
-                    bits = words9_to_bits(got[c["wid"]][2])
+                    bits = words9_to_bits(got.get(c["wid"], zeros))
                     word = np.zeros(m["words"], np.uint64)
                     for b, lane in m["bits"]:
                         word |= bits[pos[: m["words"], lane]].astype(np.uint64) << np.uint64(b)
