@@ -224,7 +224,7 @@ def built(tmp_path_factory):
     # another package of the same config and layout, for the swap
     w1 = H.make_weights(d / "w1", config=export.read_manifest(w0)["config"]["name"], seed=1)
     work = build_root() / "tests" / f"ecp5-{BOARD}"
-    proc, secs = _tritgpt("build", "--board", BOARD, "--weights", w0, "--out", work, "--timeout", "1800")
+    proc, secs = _tritgpt("build", "--board", BOARD, "--weights", w0, "--out", work, "--timeout", "3600")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     rep = json.loads((work / "report.json").read_text())
     print(f"\ntritgpt build --board {BOARD} (shipped weights): {secs:.0f} s; stages {rep['stage_seconds']}")
