@@ -372,6 +372,7 @@ def build(req, console: Console | None = None) -> dict:
             for name in STAGE_OUTPUTS[stage]:
                 (work / name).unlink(missing_ok=True)
             stamps.pop(stage, None)
+            stamps.pop(f"{stage}_seconds", None)
     stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
     report_path.unlink(missing_ok=True)
 
@@ -383,8 +384,9 @@ def build(req, console: Console | None = None) -> dict:
 
     def run_stage(goal: str, label: str, tool_logs: list[str]) -> None:
         if stamps.get(goal) == hashes[goal] and all((work / f).exists() for f in STAGE_OUTPUTS[goal][:1]):
-            console.print(f"  [dim]=[/] {label:<10} {'':>8}    unchanged", highlight=False)
-            stage_times[label] = 0.0
+            # the report keeps the time the stage took when it was made
+            stage_times[label] = float(stamps.get(f"{goal}_seconds", 0.0))
+            console.print(f"  [dim]=[/] {label:<10} {stage_times[label]:>7.1f} s  unchanged", highlight=False)
             return
         ui = _stages.Ui(console)
         ui.start(label)
@@ -399,6 +401,7 @@ def build(req, console: Console | None = None) -> dict:
             raise _stages.stage_failure(label, work, detail)
         stage_times[label] = ui.done(True)
         stamps[goal] = hashes[goal]
+        stamps[f"{goal}_seconds"] = round(stage_times[label], 2)
         stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
 
     report = {
