@@ -398,6 +398,18 @@ def new_contents(mm: dict, blocks: dict[int, tuple[int, int, list[int]]], images
     return out
 
 
+def unpacked_build_config(build_dir: Path, bit_sha256: str, tmp: Path) -> str:
+    """The build's bitstream decoded by ecpunpack (what a swapped one is compared with),
+    kept in the build directory under the bitstream's hash: decoded once, not per swap."""
+    cached = build_dir / f"tritgpt.bit.{bit_sha256[:16]}.config"
+    if not cached.exists():
+        shutil.copyfile(build_dir / BIT_NAME, tmp / "build.bit")
+        _run(_tool("ecpunpack") + ["build.bit", "build.config"], tmp, "ecpunpack")
+        shutil.copyfile(tmp / "build.config", cached.with_name(cached.name + ".tmp"))
+        cached.with_name(cached.name + ".tmp").replace(cached)
+    return cached.read_text()
+
+
 def swap(build_dir: Path, new_weights: Path, out: Path, *, verify: bool = True) -> SwapResult:
     from ..ml import export
 
@@ -453,9 +465,8 @@ def swap(build_dir: Path, new_weights: Path, out: Path, *, verify: bool = True) 
         times["ecppack"] = time.monotonic() - t
         if verify:
             t = time.monotonic()
-            shutil.copyfile(build_dir / BIT_NAME, tmp / "build.bit")
             _run(_tool("ecpunpack") + ["swap.bit", "unpacked.config"], tmp, "ecpunpack")
-            _run(_tool("ecpunpack") + ["build.bit", "build.config"], tmp, "ecpunpack")
+            build_text = unpacked_build_config(build_dir, mm["files"]["bit"], tmp)
             got_text = (tmp / "unpacked.config").read_text()
             got = {w: v[2] for w, v in parse_bram_inits(got_text).items()}
             want = {w: changed.get(w, v[2]) for w, v in blocks.items()}
@@ -463,7 +474,7 @@ def swap(build_dir: Path, new_weights: Path, out: Path, *, verify: bool = True) 
             bad = [w for w in sorted(set(got) | set(want)) if got.get(w, zeros) != want.get(w, zeros)]
             if bad:
                 raise UserError(f"ecpunpack of the new bitstream: block RAMs (WID) {bad[:8]} do not hold what was written")
-            if strip_bram_inits(got_text) != strip_bram_inits((tmp / "build.config").read_text()):
+            if strip_bram_inits(got_text) != strip_bram_inits(build_text):
                 raise UserError("ecpunpack: the new bitstream differs from the build's outside the block RAM contents")
             for c in mm["cells"]:
                 m = c.get("image")
