@@ -289,7 +289,7 @@ def test_build_report(built):
         assert cov["bits_held"] == 32 * cov["words"], name
     # an unchanged build does nothing
     proc, secs = _tritgpt("build", "--board", BOARD, "--weights", built["w0"], "--out", work)
-    assert proc.returncode == 0 and "up to date" in proc.stdout, proc.stdout[-2000:]
+    assert proc.returncode == 0 and "up to date" in proc.stdout + proc.stderr, proc.stdout[-2000:] + proc.stderr[-2000:]
 
 
 @pytest.mark.slow
