@@ -177,6 +177,7 @@ def test_setup_writes_the_ecp5_makefile(tmp_path):
     ys = (tmp_path / "b" / "tritgpt.ys").read_text()
     assert "synth_ecp5" in ys and "verilog_defines -DTG_FAMILY_ECP5=1" in ys
     assert "CLK_HZ 25000000" in ys
+    assert f"BAUD {boards.get_board('ulx3s-85f').baud}" in ys  # the board's UART rate, as for Artix-7
     assert "$(PNR_PREFIX) $(NEXTPNR_ECP5) -l nextpnr.log --85k --package CABGA381 --speed 6" in mk
     assert "--freq 25 " in mk and "/ulx3s-85f.lpf" in mk and "--textcfg tritgpt.config" in mk
     assert "$(ECPPACK) tritgpt.config tritgpt.bit" in mk

@@ -320,8 +320,7 @@ def build(req, console: Console | None = None) -> dict:
     cmd += [boards_mod.BOARD_CORE_VLNV.rsplit(":", 1)[0]]
     cmd += [f"--CLK_HZ={board.clk_hz}", f"--CLK_DIV={board.clk_div}", f"--frequency={board.design_mhz:g}",
             "--WEIGHTS_DIR=weights/", f"--seed={req.seeds[0] if req.seeds else 1}"]
-    if req.baud:
-        cmd += [f"--BAUD={req.baud}"]
+    cmd += [f"--BAUD={req.baud or board.baud}"]   # the board's rate unless --baud
     rc = _stages.run_logged(cmd, PROJECT_ROOT, env, logs / "fusesoc.log")
     if rc != 0 or not (work / "Makefile").exists():
         ui.done(False)
@@ -338,7 +337,7 @@ def build(req, console: Console | None = None) -> dict:
                          + [work / "tritgpt.ys"], work),
         "flow": sha_files(_plan.flow_code("ecp5", "yosys_ys"), FLOWS_DIR),
         "weights": sha_files(weights_files, weights),
-        "board": {"clk_hz": board.clk_hz, "clk_div": board.clk_div, "baud": req.baud, "family": board.family},
+        "board": {"clk_hz": board.clk_hz, "clk_div": board.clk_div, "baud": req.baud or board.baud, "family": board.family},
         "yosys": versions.get("yosys"),
         "fixture": req.fixture,
     }

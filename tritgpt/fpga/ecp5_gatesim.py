@@ -49,7 +49,7 @@ def build(work: Path, which: str = "synth", *, log=None) -> Path:
 
 
 def simulate(work: Path, which: str, prompt: str, n: int, *, temperature: float = 0.0, seed: int = 1,
-             board: str | None = None, baud: int = 115200, log=None, token_timeout: float = 600.0) -> dict:
+             board: str | None = None, baud: int | None = None, log=None, token_timeout: float = 600.0) -> dict:
     """Generate n tokens on the gate-level netlist; returns tokens, reference tokens, timing."""
     from ..link.host import Board
     from ..ml.export import load_package
@@ -64,7 +64,8 @@ def simulate(work: Path, which: str, prompt: str, n: int, *, temperature: float 
         except (OSError, ValueError, KeyError):
             raise UserError(f"{work} has no build report naming its board; pass the board") from None
     b = boards_mod.get_board(board)
-    cycles_per_bit = b.clk_div * (b.clk_hz // baud)  # the netlist's own UART timing, in board cycles
+    baud = baud or b.baud                               # the build's: the board's [uart] baud
+    cycles_per_bit = b.clk_div * (b.clk_hz // baud)     # the netlist's own UART timing, in board cycles
     t0 = time.monotonic()
     exe = build(work, which, log=log)
     t_built = time.monotonic()
