@@ -56,6 +56,7 @@ REQUIRED_IN_CI = {
     "test_rtl_core", "test_rtl_units", "test_rtl_lint", "test_fusesoc_targets",   # core regressions, lint
     "test_uart_rtl", "test_uart_top", "test_protocol_rtl",                         # cocotb
     "test_protocol_board", "test_stream_sim",                                      # simulated board
+    "test_ecp5",                                   # ECP5 bitstream, gate level, swap: PyPI tools only
 }
 
 

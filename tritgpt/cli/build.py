@@ -114,6 +114,7 @@ def boards(
             t.add_row(b.name, b.part, f"{b.clock_mhz:g}/{b.design_mhz:g}", f"{b.budget.lut / 1000:.1f}k",
                       f"{b.budget.ff / 1000:.1f}k", str(b.budget.ramb36), str(b.budget.dsp), ",".join(b.fits))
         out.print(t)
+        _print_ecp5_parts()
     if tools:
         from ..fpga import toolchain
 
@@ -131,6 +132,20 @@ def boards(
         if tc.container:
             t.add_row("container", f"{tc.container['engine']} {tc.container['image']}", "config")
         out.print(t)
+
+
+def _print_ecp5_parts() -> None:
+    """Which LFE5U parts hold each shipped config (block RAM estimate, measured LUT4 and
+    multipliers): a board with another ECP5 part only needs a board file."""
+    from ..fpga import ecp5
+    from ..ml.model import Config
+
+    for name in ("tiny", "default"):
+        fits = ecp5.part_fits(Config.load(name))
+        ok = [p for p, short in fits.items() if short is None]
+        no = [f"{p} ({short})" for p, short in fits.items() if short is not None]
+        out.print(f"ECP5 parts for {name}: fits {', '.join(ok) or 'none'}"
+                  + (f"; not {', '.join(no)}" if no else ""), highlight=False, soft_wrap=True)
 
 
 def _positive(option: str, value: float) -> float:

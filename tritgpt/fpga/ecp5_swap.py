@@ -47,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UserError
+from .files import sha256_file
 
 MEMMAP_NAME = "memmap.json"
 CONFIG_NAME = "tritgpt.config"
@@ -54,11 +55,8 @@ BIT_NAME = "tritgpt.bit"
 ROUTED_NAME = "tritgpt.routed.json"
 BITS = 18432  # one DP16KD
 WORDS9 = 2048  # .bram_init words of 9 bits
-TABLES_PREFIX = "rtl/tables/"
 
 
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 # ----------------------------------------------------------------------------
@@ -305,13 +303,13 @@ def load_images(directory: Path, prefix: str = "") -> dict[str, np.ndarray]:
 def build_memmap(work: Path) -> dict:
     """memmap.json of an ECP5 build (after the bitstream)."""
     from ..ml import export
-    from .swap import ImageIndex
+    from . import memmap as memmap_mod
 
     work = Path(work)
     routed = json.loads((work / ROUTED_NAME).read_text())
     weights = load_images(work / "weights")
-    tables = load_images(work / "rtl" / "tables", prefix=TABLES_PREFIX) if (work / "rtl" / "tables").is_dir() else {}
-    index = ImageIndex({**weights, **tables})
+    tables = memmap_mod.load_tables(work)
+    index = memmap_mod.ImageIndex({**weights, **tables})
     cells, cands = [], {}
     for module in routed.get("modules", {}).values():
         for name, cell in module.get("cells", {}).items():
@@ -329,20 +327,13 @@ def build_memmap(work: Path) -> dict:
             cells.append(entry)
     resolve(cells, cands)
     cells.sort(key=lambda c: c["wid"])
-    held = {n: np.zeros((len(img), 32), bool) for n, img in weights.items()}
-    for c in cells:
-        m = c.get("image")
-        if m and m["image"] in held:
-            for b, _ in m["bits"]:
-                held[m["image"]][m["word_offset"]: m["word_offset"] + m["words"], b] = True
-    unmatched = sorted(n for n, h in held.items() if not h.all())
+    cov = memmap_mod.coverage(cells, weights)
+    unmatched = sorted(n for n, c in cov.items() if c["bits_missing"])
     manifest = export.read_manifest(work / "weights")
     return {
         "format": "tritgpt-memmap-ecp5", "format_version": 1,
         "cells": cells,
-        "coverage": {n: {"words": int(len(weights[n])), "bits_held": int(held[n].sum()),
-                         "cells": sum(1 for c in cells if (c.get("image") or {}).get("image") == n)}
-                     for n in sorted(weights)},
+        "coverage": cov,
         "unmatched_images": unmatched,
         "weights": {"config": manifest.get("config"), "layout": manifest.get("layout"),
                     "model_hash": manifest.get("model_hash"),
@@ -407,6 +398,18 @@ def new_contents(mm: dict, blocks: dict[int, tuple[int, int, list[int]]], images
     return out
 
 
+def unpacked_build_config(build_dir: Path, bit_sha256: str, tmp: Path) -> str:
+    """The build's bitstream decoded by ecpunpack (what a swapped one is compared with),
+    kept in the build directory under the bitstream's hash: decoded once, not per swap."""
+    cached = build_dir / f"tritgpt.bit.{bit_sha256[:16]}.config"
+    if not cached.exists():
+        shutil.copyfile(build_dir / BIT_NAME, tmp / "build.bit")
+        _run(_tool("ecpunpack") + ["build.bit", "build.config"], tmp, "ecpunpack")
+        shutil.copyfile(tmp / "build.config", cached.with_name(cached.name + ".tmp"))
+        cached.with_name(cached.name + ".tmp").replace(cached)
+    return cached.read_text()
+
+
 def swap(build_dir: Path, new_weights: Path, out: Path, *, verify: bool = True) -> SwapResult:
     from ..ml import export
 
@@ -462,9 +465,8 @@ def swap(build_dir: Path, new_weights: Path, out: Path, *, verify: bool = True) 
         times["ecppack"] = time.monotonic() - t
         if verify:
             t = time.monotonic()
-            shutil.copyfile(build_dir / BIT_NAME, tmp / "build.bit")
             _run(_tool("ecpunpack") + ["swap.bit", "unpacked.config"], tmp, "ecpunpack")
-            _run(_tool("ecpunpack") + ["build.bit", "build.config"], tmp, "ecpunpack")
+            build_text = unpacked_build_config(build_dir, mm["files"]["bit"], tmp)
             got_text = (tmp / "unpacked.config").read_text()
             got = {w: v[2] for w, v in parse_bram_inits(got_text).items()}
             want = {w: changed.get(w, v[2]) for w, v in blocks.items()}
@@ -472,13 +474,13 @@ def swap(build_dir: Path, new_weights: Path, out: Path, *, verify: bool = True) 
             bad = [w for w in sorted(set(got) | set(want)) if got.get(w, zeros) != want.get(w, zeros)]
             if bad:
                 raise UserError(f"ecpunpack of the new bitstream: block RAMs (WID) {bad[:8]} do not hold what was written")
-            if strip_bram_inits(got_text) != strip_bram_inits((tmp / "build.config").read_text()):
+            if strip_bram_inits(got_text) != strip_bram_inits(build_text):
                 raise UserError("ecpunpack: the new bitstream differs from the build's outside the block RAM contents")
             for c in mm["cells"]:
                 m = c.get("image")
                 if m and m["image"] in images:
                     pos = lane_positions(c["width"])
-                    bits = words9_to_bits(got[c["wid"]][2])
+                    bits = words9_to_bits(got.get(c["wid"], zeros))
                     word = np.zeros(m["words"], np.uint64)
                     for b, lane in m["bits"]:
                         word |= bits[pos[: m["words"], lane]].astype(np.uint64) << np.uint64(b)

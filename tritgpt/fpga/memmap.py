@@ -452,7 +452,7 @@ def held_mask(cells: list[dict], name: str, n_words: int) -> np.ndarray:
     for c in cells:
         m = c.get("image")
         if m and m["image"] == name:
-            mask = np.uint64(sum(1 << b for b, _, _ in m["bits"]))
+            mask = np.uint64(sum(1 << bit[0] for bit in m["bits"]))  # [image bit, where it is held...]
             held[m["word_offset"]: m["word_offset"] + m["words"]] |= mask
     return held
 

