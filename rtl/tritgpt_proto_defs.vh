@@ -4,7 +4,7 @@
 `define TRITGPT_PROTO_DEFS_VH
 
 `define TG_SYNC                8'hA5   // first byte of every frame
-`define TG_PROTO_VERSION       8'h01
+`define TG_PROTO_VERSION       8'h02
 
 // host -> device frame types
 `define TG_CMD_IDENTIFY        8'h01
@@ -35,7 +35,7 @@
 // payload lengths of the fixed-size responses
 `define TG_IDENT_LEN           8'd38
 `define TG_ACK_LEN             8'd5
-`define TG_END_LEN             8'd9
+`define TG_END_LEN             8'd13
 `define TG_ERROR_LEN           8'd2
 `define TG_MAX_BATCH           8'd32   // tokens per TOKENS frame
 `define TG_MAX_WRITE_WORDS     8'd63   // 32-bit words per WRITE frame

@@ -126,6 +126,10 @@ module tritgpt_proto_tx #(
     reg [31:0] end_cycles = 32'd0;
     reg [7:0]  end_status = 8'd0;
     reg [7:0]  tbyte;
+    // the run's span: cycles since it started, stalls included; latched when END's sync
+    // byte goes to the UART, i.e. once the last TOKENS frame's last bit has left
+    reg [31:0] run_span = 32'd0;
+    reg [31:0] end_span = 32'd0;
 
     wire [7:0] t_b0 = tent[39:32];
     wire [7:0] t_b1 = tent[31:24];
@@ -202,7 +206,11 @@ module tritgpt_proto_tx #(
             8'd5: pay_byte = end_cycles[23:16];
             8'd6: pay_byte = end_cycles[31:24];
             8'd7: pay_byte = tok_crc[7:0];
-            default: pay_byte = tok_crc[15:8];
+            8'd8: pay_byte = tok_crc[15:8];
+            8'd9: pay_byte = end_span[7:0];
+            8'd10: pay_byte = end_span[15:8];
+            8'd11: pay_byte = end_span[23:16];
+            default: pay_byte = end_span[31:24];
             endcase
         endcase
     end
@@ -240,6 +248,10 @@ module tritgpt_proto_tx #(
         end else begin
             if (run_start)
                 tok_seq <= 16'd0;
+            if (run_start)
+                run_span <= 32'd0;
+            else if (run)
+                run_span <= run_span + 32'd1;
             case (tstate)
             T_IDLE: begin
                 tidx <= 8'd0;
@@ -264,6 +276,8 @@ module tritgpt_proto_tx #(
                 end
             end
             T_SYNC: if (tx_take) begin
+                if (ttype == `TG_RSP_END)
+                    end_span <= run_span;
                 tcrc <= 16'hFFFF;
                 tstate <= T_TYPE;
             end

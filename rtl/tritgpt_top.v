@@ -15,8 +15,10 @@
 // Clock: `clk` is the board oscillator; everything runs on clk_design = clk /
 // CLK_DIV (tg_clock_divider), and CLK_HZ is that design clock's frequency.
 //
-// BAUD is a build-time choice: 115200 (default), 1000000, 3000000 or 12000000
-// work from a 50 MHz design clock (CLK_HZ / BAUD must be at least 4).
+// BAUD is a build-time choice: a board build sets its board's rate ([uart] baud in
+// constraints/NAME.toml: 2 Mbaud on the 100 MHz boards, 1 Mbaud on the 12 and 25 MHz
+// ones, so the UART carries the core's tokens/s; docs/protocol.md, "Choosing the
+// rate"); 115200 is the parameter's default. Any rate with CLK_HZ / BAUD >= 4 works.
 //
 // The model configuration (context length, widths) comes from the weights
 // package's tritgpt_config.vh, found on the include path (WEIGHTS_DIR).

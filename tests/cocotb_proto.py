@@ -14,6 +14,7 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.queue import Queue
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge, with_timeout
+from cocotb.utils import get_sim_time
 
 from fake_core_ref import CYCLES_PER_TOKEN, fake_tokens
 from tritgpt.link import protocol as P
@@ -30,6 +31,14 @@ class Host:
         self.frames: Queue = Queue()
         self.decoder = P.FrameDecoder()
         self.raw = bytearray()
+        self.times: list[int] = []      # the clock cycle each byte in raw went out
+        self.sent_cycle = 0             # when the host's last byte was taken
+        self.first_tokens_cycle = None  # when the run's first TOKENS frame began
+        self.end_cycle = None           # when the run's END frame began (its sync byte)
+
+    @staticmethod
+    def cycle() -> int:
+        return int(get_sim_time("ns")) // 10
 
     async def start(self, tx_period: int = 2):
         dut = self.dut
@@ -51,7 +60,13 @@ class Host:
             await ReadOnly()
             b = int(self.dut.tx_tdata.value)
             self.raw.append(b)
+            self.times.append(self.cycle())
             for f in self.decoder.feed(bytes([b])):
+                began = self.times[-(5 + len(f.payload))]
+                if f.type == P.Rsp.TOKENS and self.first_tokens_cycle is None:
+                    self.first_tokens_cycle = began
+                elif f.type == P.Rsp.END:
+                    self.end_cycle = began
                 self.frames.put_nowait(f)
 
     async def send(self, data: bytes, gap: int = 0):
@@ -64,6 +79,7 @@ class Host:
             dut.rx_tvalid.value = 1
             await FallingEdge(dut.clk)
             dut.rx_tvalid.value = 0
+            self.sent_cycle = self.cycle()
             if gap:
                 await ClockCycles(dut.clk, gap)
 
@@ -88,6 +104,7 @@ class Host:
 
     async def run(self, prompt: bytes, n: int, tinv: int = 0, seed: int = 1, bench: bool = False):
         """Start a run; collect tokens until END. Returns (tokens, end, frames_seen)."""
+        self.first_tokens_cycle = self.end_cycle = None
         for frame in P.prompt_frames(prompt, n, tinv, seed, bench):
             await self.send(frame)
             ack = await self.expect(P.Ack)
@@ -106,6 +123,14 @@ class Host:
                 return bytes(toks), r, nframes
             else:
                 raise AssertionError(f"unexpected {r}")
+
+
+def check_span(host, end):
+    """END's span ends when its sync byte goes out, and began after the run's command
+    arrived, before its first TOKENS frame."""
+    assert host.end_cycle is not None and host.first_tokens_cycle is not None
+    assert host.end_cycle - host.first_tokens_cycle <= end.span_cycles <= host.end_cycle - host.sent_cycle, \
+        (end, host.sent_cycle, host.first_tokens_cycle, host.end_cycle)
 
 
 def package():
@@ -144,6 +169,9 @@ async def test_generate(dut):
         assert (end.tokens, end.stopped, end.bench) == (n, False, False)
         assert end.cycles == n * CYCLES_PER_TOKEN
         assert end.token_crc == P.crc16(want)
+        check_span(host, end)
+        # the core is the limit here: the span is its cycles plus framing the last token
+        assert end.cycles <= end.span_cycles <= end.cycles + 200, end
     await ClockCycles(dut.clk, 10)
     assert int(dut.idle.value) == 1 and int(dut.running.value) == 0
 
@@ -158,6 +186,12 @@ async def test_backpressure(dut):
     assert toks == bytes(fake_tokens(list(b"ab"), n, 7))
     assert end.tokens == n and end.cycles == n * CYCLES_PER_TOKEN   # stalls not counted
     assert int(dut.core_stall.value) > 0
+    # the wire is the limit: the span covers the ACK and every TOKENS byte at one per 300
+    # cycles, stalls included
+    check_span(host, end)
+    tok_bytes = n + P.TOKENS_FRAME_OVERHEAD * nframes
+    ack_bytes = 5 + P.RESPONSE_LEN[P.Rsp.ACK]
+    assert end.span_cycles >= (ack_bytes + tok_bytes - 1) * 300, (end, tok_bytes)
     assert nframes < n // 8, f"{nframes} frames for {n} tokens: no batching"
 
 

@@ -66,6 +66,8 @@ async def test_top_generate_and_leds(dut):
     assert isinstance(ident, P.Ident) and (ident.clk_hz, ident.baud) == (CLK_HZ, BAUD)
     # 150 tokens at 32 cycles each outrun a 125 kbaud UART: batching and back-pressure
     await host.send(P.prompt_frames(b"ROMEO:", 150, 0, 4)[0])
+    await host.src.wait()
+    t_sent = get_sim_time("ns")        # the run starts after this: the GENERATE has arrived
     assert isinstance(await host.recv(), P.Ack)
     assert led(dut, 1) == 1 and led(dut, 0) == 0                         # busy
     toks, sizes = bytearray(), []
@@ -75,6 +77,17 @@ async def test_top_generate_and_leds(dut):
         sizes.append(len(r.tokens))
     assert bytes(toks) == bytes(fake_tokens(list(b"ROMEO:"), 150, 4))
     assert r.tokens == 150 and max(sizes) == P.MAX_BATCH
+    # END's span (design-clock cycles) holds the ACK and every TOKENS byte at the UART's
+    # 10 bits of CLK_HZ / BAUD cycles, and ends when END's first byte goes out: before the
+    # host has the other bytes of END
+    t_end = get_sim_time("ns")
+    byte_cycles = P.UART_BITS_PER_BYTE * CLK_HZ // BAUD
+    tok_bytes = len(toks) + P.TOKENS_FRAME_OVERHEAD * len(sizes)
+    ack_bytes = 5 + P.RESPONSE_LEN[P.Rsp.ACK]
+    end_bytes = 5 + P.RESPONSE_LEN[P.Rsp.END]
+    elapsed_cycles = (t_end - t_sent) * CLK_HZ / 1e9
+    assert (ack_bytes + tok_bytes) * byte_cycles <= r.span_cycles <= elapsed_cycles - (end_bytes - 1) * byte_cycles, \
+        (r, tok_bytes, elapsed_cycles)
     await ClockCycles(dut.clk, 200 * CLK_DIV)
     assert led(dut, 1) == 0 and led(dut, 0) == 1
 

@@ -184,12 +184,43 @@ def test_bad_board_file(tmp_path):
         bad.write_text(text.replace("design_mhz = 50.0", f"design_mhz = {design}"))
         with pytest.raises(UserError, match="divided by an integer 1..16"):
             boards.load_board_file(bad)
-    bad.write_text(text.replace("design_mhz = 50.0", "design_mhz = 25.0"))
+    bad.write_text(text.replace("design_mhz = 50.0", "design_mhz = 25.0").replace("baud = 2_000_000", "baud = 1_000_000"))
     assert boards.load_board_file(bad).clk_div == 4
+    for baud, why in (("3_000_000", "divide the 50 MHz design clock exactly"),    # 16.7 cycles per bit
+                      ("12_500_000", "at most 12000000 baud"),
+                      ("10_000_000", "at least 8 cycles per bit"),                # 5 cycles per bit
+                      ("1_562_500", "cannot make it exactly"),                    # 32 cycles, but 12 MHz / 7.68
+                      ("0", "at most")):
+        bad.write_text(text.replace("baud = 2_000_000", f"baud = {baud}"))
+        with pytest.raises(UserError, match=why):
+            boards.load_board_file(bad)
+    bad.write_text(text.replace('bridge = "FT2232H"', 'bridge = "CP2102"'))
+    with pytest.raises(UserError, match="bridge 'CP2102' is not one of"):
+        boards.load_board_file(bad)
     other = tmp_path / "other.toml"
     other.write_text(text)
     with pytest.raises(UserError, match="must match the file name"):
         boards.load_board_file(other)
+
+
+# The shipped core makes a token in about 800 cycles (`tritgpt bench --sim`: 794 over the first
+# 128, 805 sustained); 700 leaves room for a faster core.
+CORE_CYCLES_PER_TOKEN_FLOOR = 700
+
+
+@pytest.mark.parametrize("name", boards.board_names())
+def test_default_baud_carries_the_core(name):
+    """Each board's UART rate (docs/protocol.md, "Choosing the rate") divides its design clock
+    exactly into >= 8 cycles per bit, is one its bridge makes, and carries the core's tokens/s
+    even with the core on the board's full clock (CLK_DIV = 1), as characters/s over the wire."""
+    from tritgpt.link.protocol import wire_tokens_per_second
+
+    b = boards.get_board(name)
+    assert boards.baud_problem(b, b.baud) is None
+    assert b.clk_hz % b.baud == 0 and b.clk_hz // b.baud >= boards.MIN_CYCLES_PER_BIT
+    assert wire_tokens_per_second(b.baud) >= b.clock_mhz * 1e6 / CORE_CYCLES_PER_TOKEN_FLOOR
+    assert wire_tokens_per_second(115200) < b.clk_hz / CORE_CYCLES_PER_TOKEN_FLOOR or b.clk_hz < 10e6
+    assert f"BAUD={b.baud}," in (boards.BOARDS_DIR / "tritgpt_board.core").read_text().split(f"  {b.target}:")[1]
 
 
 def test_checkout_paths_are_the_package_paths():

@@ -393,8 +393,23 @@ def test_bench_stage_measures_cycles_per_token(tmp_path, tiny_weights):
     assert bench["matches_reference"] and bench["model_hash"] == manifest["model_hash"]
     assert build_report.add_tokens_per_s(report, req, manifest, tiny_weights, board, work)
     cpt = report["cycles_per_token"]
-    assert cpt == {"value": bench["cycles_per_token"], "source": str(work / "bench.json")}
-    assert report["tokens_per_s"]["at_design_clock"] == pytest.approx(50e6 / bench["cycles_per_token"])
+    assert cpt["value"] == bench["cycles_per_token"] and cpt["source"] == str(work / "bench.json")
+    assert cpt["runs"]["first"] == bench["first_token_cycles"]
+    assert cpt["runs"][f"sustained_{bench['tokens']}"] == bench["cycles_per_token"]
+    tps = report["tokens_per_s"]
+    assert tps["at_design_clock"] == pytest.approx(50e6 / bench["cycles_per_token"])
+    assert tps["design_clock_mhz"] == 50.0 and tps["at_fmax"] is None   # no place and route here
+    # the wire: the board's rate, what it carries, and which of core or wire is slower
+    link = report["uart"]
+    assert link["baud"] == board.baud and link["core_tokens_per_s"] == tps["at_design_clock"]
+    assert link["limit"] == ("core" if tps["at_design_clock"] < link["wire_chars_per_s"] else "wire")
+    assert link["stream_chars_per_s"] == min(tps["at_design_clock"], link["wire_chars_per_s"])
+    with_115200 = {}
+    assert build_report.add_tokens_per_s(with_115200, dataclasses.replace(req, baud=115200), manifest,
+                                         tiny_weights, board, work)
+    assert with_115200["uart"]["baud"] == 115200 and with_115200["uart"]["limit"] == "wire"
     # another model's bench does not count
     other = dict(manifest, model_hash="0" * 16)
-    assert not build_report.add_tokens_per_s({}, req, other, tiny_weights, board, work)
+    no_bench = {}
+    assert not build_report.add_tokens_per_s(no_bench, req, other, tiny_weights, board, work)
+    assert "tokens_per_s" not in no_bench and no_bench["uart"]["baud"] == board.baud   # the wire's rate alone

@@ -28,7 +28,6 @@ import _rtl_helpers
 from tritgpt.fpga import boards, flow
 from tritgpt.fpga import synth as core_synth
 from tritgpt.tools import require_tool
-from tritgpt.link import host
 from tritgpt.link import protocol as P
 from tritgpt.ml import export
 from tritgpt.ml.model import IntParams, encode, generate, temperature_to_tinv
@@ -179,7 +178,7 @@ class Uart:
 def test_top_answers_the_protocol_over_its_uart(top):
     exe, weights_dir, p = top
     board = boards.get_board(BOARD)
-    baud = host.DEFAULT_BAUD                     # the build's (the top level's default)
+    baud = board.baud                            # the build's (the board's [uart] baud)
     cycles_per_bit = board.clk_div * (board.clk_hz // baud)
     n = 2
     t0 = time.monotonic()

@@ -209,6 +209,8 @@ OTHER = [
     ("program-unknown-board", ["program", "--board", "nope"], ["unknown board 'nope'"]),
     ("serve-sim-bad-package", ["serve-sim", "--weights", "{w}/no_config"], ["no_config/manifest.json"]),
     ("load-weights-bad-package", ["load-weights", "{w}/gains_edited", "--port", NO_PORT], ["gains.hex", "sha256"]),
+    ("stream-build-without-report", ["stream", "--port", NO_PORT, "--build", "{w}"],
+     ["--build", "no report.json there", "or --baud"]),
     # checkpoints
     ("export-missing-checkpoint", ["export", "{w}/none.pt", "-o", "{w}/out1"], ["none.pt", "does not exist"]),
     ("export-garbage-checkpoint", ["export", "{w}/garbage.pt", "-o", "{w}/out2"],

@@ -122,10 +122,12 @@ def test_protocol_doc_example_dump_is_current():
     doc = (ROOT / "docs" / "protocol.md").read_text()
     examples = {
         "IDENTIFY": P.cmd_identify(),
+        "IDENT": P.encode_response(P.Ident(P.PROTO_VERSION, 0x0100, "6696e458d234d71d", 50_000_000, 2_000_000,
+                                           128, 2, 2, 64, 256, 128, 256, False, False, False, 63, 0, 0)),
         "GENERATE": P.cmd_generate(3, 0, 1, 6, b"ROMEO:"),
         "ACK": P.encode_response(P.Ack(P.Cmd.GENERATE, 0, 3, 0)),
         "TOKENS": P.encode_response(P.Tokens(0, b"\nTh")),
-        "END": P.encode_response(P.End(False, False, 3, 12345, P.crc16(b"\nTh"))),
+        "END": P.encode_response(P.End(False, False, 3, 12345, P.crc16(b"\nTh"), 14129)),
         "ERROR": P.encode_response(P.DeviceError(P.ErrorCode.BAD_CRC, P.Cmd.GENERATE)),
         "WRITE": P.cmd_write(35, 2, [0x01234567]),
     }
@@ -186,7 +188,7 @@ class ScriptedDevice:
         self.close()
 
 
-IDENT = P.Ident(1, 0x0100, "0123456789abcdef", 100_000_000, 115200, 128, 1, 2, 32, 64, 16, 256,
+IDENT = P.Ident(P.PROTO_VERSION, 0x0100, "0123456789abcdef", 100_000_000, 115200, 128, 1, 2, 32, 64, 16, 256,
                 False, False, False, 63, 0, 0)
 
 

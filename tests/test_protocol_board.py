@@ -8,6 +8,7 @@ and fast. tests/test_stream_sim.py repeats the end-to-end checks with the real c
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 
 from fake_core_ref import CYCLES_PER_TOKEN, fake_tokens
 from tritgpt.link import protocol as P
+from tritgpt.sim.simboard import sim_board
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,7 +68,9 @@ def test_long_prompt_is_cropped_to_context(port, packages):
     assert r.tokens == fake_tokens(list(prompt.encode()[-16:]), 10, 1)
 
 
-def test_cli_stream_and_info(port):
+def test_cli_stream_and_info(port, tmp_path):
+    import json
+
     from typer.testing import CliRunner
 
     from tritgpt.cli.app import app
@@ -75,10 +79,22 @@ def test_cli_stream_and_info(port):
     assert r.exit_code == 0, r.output
     text = "".join(chr(t) for t in fake_tokens(list(b"ROMEO:"), 64, 5))
     assert r.stdout.startswith("ROMEO:" + text)
-    assert "tokens/s over the wire" in r.stderr and "64" in r.stderr
-    r = CliRunner().invoke(app, ["info", "--port", port])
+    # the fake core makes a token in 32 cycles, far faster than the link: the wire limits
+    sb = sim_board()
+    clock = f"at {sb.design_mhz:g} MHz (the board's clock, from IDENT)"
+    core = f"{sb.clk_hz / CYCLES_PER_TOKEN:,.0f} tokens/s {clock}: {64 * CYCLES_PER_TOKEN:,} cycles for the 64-token run"
+    assert re.search(rf"^delivered [0-9,]+ characters/s {re.escape(clock)}: 64 characters in [0-9,]+ cycles",
+                     r.stderr, re.M), r.stderr
+    assert f"core {core} ({CYCLES_PER_TOKEN:.1f} cycles/token" in r.stderr
+    assert f"link {sb.baud:,} baud carries up to {P.wire_tokens_per_second(sb.baud):,.0f} characters/s: the wire limits this stream" in r.stderr
+    assert "host wall clock: 64 characters in " in r.stderr
+    # the rate a build recorded (report.json's uart.baud), or a clear refusal
+    (tmp_path / "report.json").write_text(json.dumps({"uart": {"baud": sb.baud}}))
+    r = CliRunner().invoke(app, ["info", "--port", port, "--build", str(tmp_path)])
     assert r.exit_code == 0, r.output
-    assert "d_model=32" in r.stdout and "protocol 1" in r.stdout
+    assert "d_model=32" in r.stdout and f"protocol {P.PROTO_VERSION}" in r.stdout
+    assert re.search(rf"baud\s+{sb.baud}\b", r.stdout), r.stdout
+    # (a --build without a report: tests/test_misuse.py)
 
 
 def test_disconnect_midstream_then_reconnect(port):
@@ -140,7 +156,7 @@ def test_bench_port(port, packages):
 
     r = bench_port(port, 200, prompt="Q", seed=9)
     assert r["tokens"] == 200 and r["cycles"] == 200 * CYCLES_PER_TOKEN
-    assert r["core_tokens_per_second"] == pytest.approx(100e6 / CYCLES_PER_TOKEN)
+    assert r["core_tokens_per_second"] == pytest.approx(sim_board().clk_hz / CYCLES_PER_TOKEN)
     assert r["token_crc"] == P.crc16(fake_tokens([ord("Q")], 200, 9))
 
 

@@ -211,5 +211,27 @@ def test_cli_bench_sim_json(packages, tiny_sim):
     rep = json.loads(res.output[res.output.index("{"):])
     assert rep["matches_reference"] and rep["model_hash"] == p.digest()
     assert 0 < rep["first_token_cycles"] and rep["cycles_per_token"] > 0
+    # the wire: the reference board's rate, what it carries, which of core or wire is slower
+    from tritgpt.fpga.boards import REFERENCE_BOARD, get_board
+    from tritgpt.link.protocol import wire_tokens_per_second
+
+    link = rep["link"]
+    assert link["baud"] == get_board(REFERENCE_BOARD).baud
+    assert link["wire_chars_per_s"] == wire_tokens_per_second(link["baud"])
+    assert link["core_tokens_per_s"] == rep["tokens_per_second_at_clock"]
+    assert link["stream_chars_per_s"] == min(link["core_tokens_per_s"], link["wire_chars_per_s"])
+    res = CliRunner().invoke(app, ["bench", "--sim", "--no-synth", "--json", "--weights", str(path), "-n", "20",
+                                   "--baud", "115200"])
+    slow = json.loads(res.output[res.output.index("{"):])["link"]
+    assert (slow["baud"], slow["limit"]) == (115200, "wire")     # 9,452 characters/s: the wire limits
+    # a build's report gives the rate and the routed Fmax
+    build = path.parent / "a_build"
+    build.mkdir(exist_ok=True)
+    (build / "report.json").write_text(json.dumps({"fmax_mhz": 64.78, "uart": {"baud": 1_000_000}}))
+    res = CliRunner().invoke(app, ["bench", "--sim", "--no-synth", "--json", "--weights", str(path), "-n", "20",
+                                   "--build", str(build)])
+    built = json.loads(res.output[res.output.index("{"):])
+    assert built["link"]["baud"] == 1_000_000 and built["fmax_mhz"] == 64.78
+    assert built["tokens_per_second_at_fmax"] == pytest.approx(64.78e6 * 20 / built["total_cycles"])
     res = CliRunner().invoke(app, ["bench"])
     assert res.exit_code != 0                            # neither --sim nor --port

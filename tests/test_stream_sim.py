@@ -10,13 +10,14 @@ Skipped (with the reason) while rtl/tritgpt_core.v does not exist.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
 from tritgpt.link import protocol as P
 from tritgpt.ml.model import Config, IntParams, encode, generate, temperature_to_tinv
-from tritgpt.sim.simboard import RTL_DIR, core_present
+from tritgpt.sim.simboard import RTL_DIR, core_present, sim_board
 
 pytestmark = pytest.mark.skipif(not core_present(),
                                 reason=f"{RTL_DIR / 'tritgpt_core.v'} not present yet (the core RTL)")
@@ -85,7 +86,39 @@ def test_cli_stream_matches_reference(port, params):
     assert r.exit_code == 0, r.output
     want = "".join(map(chr, reference(params[0], "To be", 24, 0.7, 7)))
     assert r.stdout == "To be" + want + "\n"
-    assert "tokens/s over the wire" in r.stderr and "tokens/s at 100 MHz" in r.stderr
+    board = sim_board()
+    clock = f"at {board.design_mhz:g} MHz (the board's clock, from IDENT)"
+    lines = r.stderr.splitlines()
+    assert lines[-4].startswith("delivered ") and f"characters/s {clock}: 24 characters in " in lines[-4]
+    assert lines[-3].startswith("core ") and f"tokens/s {clock}: " in lines[-3]
+    assert re.match(rf"link {board.baud:,} baud carries up to [0-9,]+ characters/s: the (core|wire) limits", lines[-2])
+    assert lines[-1].startswith("host wall clock: 24 characters in ")
+
+
+def test_stream_rate_in_simulated_time(port, params):
+    """Benchmark: the simulated board (the reference board's design clock and UART rate, bits
+    timed as the RTL times them) delivers at least 90 % of the rate the core and the link
+    allow, in simulated time: tokens over END's span, against the lesser of the core's
+    tokens/s (its own cycles) and the characters/s full TOKENS frames carry at the baud."""
+    from tritgpt.link.protocol import stream_rate
+
+    n = 1000   # a sustained stream: the first frames (one token, then a few) weigh little
+    with board(port) as b:
+        ident = b.identify()
+        r = b.generate("ROMEO:", n)
+    assert r.tokens == reference(params[0], "ROMEO:", n)
+    sb = sim_board()
+    assert (ident.clk_hz, ident.baud) == (sb.clk_hz, sb.baud)
+    core = r.core_tokens_per_second(ident.clk_hz)
+    allowed = stream_rate(core, ident.baud)
+    delivered = r.delivered_chars_per_second(ident.clk_hz)
+    print(f"\n{sb.name} simulated, {n} tokens at {sb.design_mhz:g} MHz and {ident.baud} baud: core "
+          f"{core:,.0f} tokens/s, wire {allowed['wire_chars_per_s']:,.0f} characters/s ({allowed['limit']} "
+          f"limits), delivered {delivered:,.0f} characters/s = {delivered / allowed['stream_chars_per_s']:.1%}")
+    # the span holds the core's cycles, the stalls and the frames: nothing beats the limit
+    assert r.end.span_cycles >= r.end.cycles
+    assert delivered <= allowed["stream_chars_per_s"] * (1 + 1e-9)
+    assert delivered >= 0.9 * allowed["stream_chars_per_s"]
 
 
 def test_disconnect_midstream_then_reconnect(port, params):

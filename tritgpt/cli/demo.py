@@ -53,8 +53,10 @@ def demo(
     expect = generate(p, encode(prompt), n, tinv=tinv, seed=seed)
     same = result.tokens == expect
     cycles_per_token = result.end.cycles / max(1, len(result.tokens))
-    console.print(f"{len(result.tokens)} tokens over the serial port in {result.wire_seconds:.1f} s "
-                  f"(simulated); the core took {result.end.cycles:,} cycles for the {len(result.tokens)}-token run "
+    console.print(f"{len(result.tokens)} tokens over the serial port in {result.wire_seconds:.1f} s of "
+                  f"wall-clock time (the simulator's speed); in the simulated board's time they arrived at "
+                  f"{result.delivered_chars_per_second(ident.clk_hz):,.0f} characters/s over its {ident.baud} baud "
+                  f"UART; the core took {result.end.cycles:,} cycles for the {len(result.tokens)}-token run "
                   f"= {cycles_per_token:,.0f} cycles/token on average = {ident.clk_hz / cycles_per_token:,.0f} "
                   f"tokens/s at {ident.clk_hz / 1e6:g} MHz (the simulated board's clock)", markup=False, highlight=False)
     if not same:

@@ -73,7 +73,44 @@ PORT = Annotated[Optional[str], typer.Option(
     "--port", help="Serial port of the board, e.g. /dev/ttyUSB1 (or the /dev/pts/N of `tritgpt serve-sim`).")]
 BAUD = Annotated[Optional[int], typer.Option(
     "--baud", callback=_int_range("--baud", MIN_BAUD, MAX_BAUD),
-    help="UART baud rate: the bitstream's BAUD parameter (build: default the top level's 115200).")]
+    help="UART baud rate: the bitstream's BAUD parameter (build: default the board's [uart] baud, "
+         "e.g. 2000000; 115200 also works; talking to a board: see --build).")]
+LINK_BUILD = Annotated[Optional[Path], typer.Option(
+    "--build", help="The board's build directory (or its report.json): use the baud rate it was built "
+                    "for (bench --sim: and its Fmax). Default without --baud: the reference board's rate "
+                    "(arty-a7-35t, 2000000).")]
+
+
+def read_build_report(build: Path) -> dict:
+    """--build DIR (or DIR/report.json) as the dict a finished `tritgpt build` wrote."""
+    import json
+
+    report = build / "report.json" if build.is_dir() else build
+    try:
+        data = json.loads(report.read_text())
+    except (OSError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        raise UserError(f"--build {build}: no report.json there; give the directory of a finished "
+                        f"`tritgpt build`, or --baud") from None
+    return data
+
+
+def link_baud(baud: Optional[int], build: Optional[Path]) -> Optional[int]:
+    """The rate to open a board's port at: --baud, else the one --build's report.json records
+    (uart.baud), else None (tritgpt.link.host.default_baud())."""
+    if baud is not None or build is None:
+        return baud
+    uart = read_build_report(build).get("uart")
+    value = uart.get("baud") if isinstance(uart, dict) else None
+    if value is None:
+        raise UserError(f"--build {build}: no report.json with the UART rate (uart.baud) there; give the "
+                        f"directory of a finished `tritgpt build`, or --baud")
+    if not isinstance(value, int) or not MIN_BAUD <= value <= MAX_BAUD:
+        raise UserError(f"--build {build}: report.json's uart.baud is {value!r}, not a baud rate; give --baud")
+    return value
+
+
 SERIAL_TIMEOUT = Annotated[float, typer.Option(
     "--timeout", callback=_positive_seconds("--timeout"), help="Seconds to wait for the board to answer a command.")]
 JSON = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]

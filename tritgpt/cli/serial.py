@@ -16,7 +16,8 @@ import typer
 from rich.table import Table
 
 from ..errors import UserError
-from .options import BAUD, CLOCK_MHZ, PORT, PROMPT, SEED, SERIAL_TIMEOUT, TEMPERATURE, TOKENS, WEIGHTS
+from .options import (BAUD, CLOCK_MHZ, LINK_BUILD, PORT, PROMPT, SEED, SERIAL_TIMEOUT, TEMPERATURE, TOKENS, WEIGHTS,
+                      link_baud)
 from .output import err, out
 
 
@@ -34,7 +35,8 @@ def stream(
     n: TOKENS = 200,
     temperature: TEMPERATURE = 0.0,
     seed: SEED = 1,
-    baud: BAUD = 115200,
+    baud: BAUD = None,
+    build: LINK_BUILD = None,
     clock_mhz: CLOCK_MHZ = None,
     clock_hz: Annotated[Optional[float], typer.Option(hidden=True, help="Core clock in Hz (use --clock-mhz).")] = None,
     weights: Annotated[Optional[Path], typer.Option(help="Check the board runs this weights package.")] = None,
@@ -42,15 +44,20 @@ def stream(
 ):
     """Generate on the board and print the text as it arrives.
 
-    The core's tokens/s is at the clock the board reports (IDENT), unless --clock-mhz.
+    Then, on stderr: the characters/s delivered (timed by the board's clock: END's span),
+    the core's tokens/s (its own cycles), both at the clock the board reports (IDENT)
+    unless --clock-mhz, what the link's baud rate carries and which of the two limits the
+    stream, and the host's wall-clock rate (for the simulated board: the simulator's speed).
     """
     from ..link.host import Board
+    from ..link.protocol import stream_rate
     from ..ml.model import temperature_to_tinv
 
     tinv = temperature_to_tinv(temperature)
     clock = clock_mhz * 1e6 if clock_mhz is not None else clock_hz
     if clock is not None and not (math.isfinite(clock) and clock > 0):
         raise UserError(f"--clock-mhz must be a frequency > 0 (got {clock_mhz if clock_mhz is not None else clock_hz})")
+    baud = link_baud(baud, build)
     with Board(port, baud, timeout=timeout, log=_log) as board:
         ident = board.identify()        # reach the board before printing anything
         if weights is not None:
@@ -68,31 +75,42 @@ def stream(
             sys.stdout.write("\n")
             err.print("[yellow]stopped[/]")
             raise typer.Exit(130)
-        link_baud = board.ident.baud   # the bitstream's rate (a simulated board ignores --baud)
+        wire_baud = board.ident.baud   # the bitstream's rate (a simulated board ignores --baud)
     sys.stdout.write("\n")
     sys.stdout.flush()
     if clock is None:
         clock, clock_words = ident.clk_hz, f"{ident.clk_hz / 1e6:g} MHz (the board's clock, from IDENT)"
     else:
         clock_words = f"{clock / 1e6:g} MHz"
+    n_tok = len(result.tokens)
     core = result.core_tokens_per_second(clock)
-    err.print(
-        f"{len(result.tokens)} tokens in {result.wire_seconds:.2f} s: "
-        f"{_rate(result.wire_tokens_per_second)} tokens/s over the wire ({link_baud} baud link); "
-        f"core {result.end.cycles:,} cycles for the {len(result.tokens)}-token run = {_rate(core)} tokens/s "
-        f"at {clock_words}", markup=False, highlight=False)
+    link = stream_rate(core, wire_baud)
+    lines = [
+        f"delivered {_rate(result.delivered_chars_per_second(clock))} characters/s at {clock_words}: {n_tok} "
+        f"characters in {result.end.span_cycles:,} cycles from the start of the run until the last left the "
+        f"board's UART (the board's clock, END's span)",
+        f"core {_rate(core)} tokens/s at {clock_words}: {result.end.cycles:,} cycles for the {n_tok}-token run "
+        f"({result.end.cycles / max(n_tok, 1):,.1f} cycles/token, stalls excluded)",
+        f"link {wire_baud:,} baud carries up to {_rate(link['wire_chars_per_s'])} characters/s: the {link['limit']} "
+        f"limits this stream",
+        f"host wall clock: {n_tok} characters in {result.wire_seconds:.2f} s = "
+        f"{_rate(result.wire_tokens_per_second)} characters/s as received here (from a simulated board: "
+        f"the simulator's speed, not the board's)",
+    ]
+    err.print("\n".join(lines), markup=False, highlight=False)
 
 
 def info(
     port: PORT,
-    baud: BAUD = 115200,
+    baud: BAUD = None,
+    build: LINK_BUILD = None,
     weights: Annotated[Optional[Path], typer.Option(help="Also check the board runs this weights package.")] = None,
     timeout: SERIAL_TIMEOUT = 2.0,
 ):
     """Identify the board: firmware, model hash and configuration, clock and baud."""
     from ..link.host import Board
 
-    with Board(port, baud, timeout=timeout) as board:
+    with Board(port, link_baud(baud, build), timeout=timeout) as board:
         ident = board.identify()
         if weights is not None:
             board.check_weights(weights)
@@ -116,7 +134,8 @@ def info(
 def load_weights(
     weights_dir: Annotated[Path, typer.Argument(help="Weights package directory (same config as the bitstream).")],
     port: PORT,
-    baud: BAUD = 115200,
+    baud: BAUD = None,
+    build: LINK_BUILD = None,
     timeout: SERIAL_TIMEOUT = 2.0,
 ):
     """Write a weights package into the running board's memories (no rebuild)."""
@@ -127,7 +146,7 @@ def load_weights(
 
     load_package(weights_dir)          # a broken package is refused before the board is touched
     t0 = time.monotonic()
-    with Board(port, baud, timeout=timeout, log=_log) as board:
+    with Board(port, link_baud(baud, build), timeout=timeout, log=_log) as board:
         with Progress(TextColumn("writing weights"), BarColumn(), TextColumn("{task.completed}/{task.total} words"),
                       TimeRemainingColumn(), console=err, transient=True) as bar:
             task = bar.add_task("write", total=None)
@@ -154,9 +173,14 @@ def serve_sim(
     if build_dir is not None and build_dir.exists() and not build_dir.is_dir():
         raise UserError(f"--build-dir {build_dir} is a file; give a directory")
 
+    from ..sim.simboard import sim_board
+
+    board = sim_board()
+
     def ready(port: str) -> None:
         print(port, flush=True)
-        err.print(f"simulated board on {port} (Ctrl-C to stop); try: tritgpt stream --port {port}",
-                  markup=False, highlight=False)
+        err.print(f"simulated board on {port} (Ctrl-C to stop): {board.name} as built, {board.design_mhz:g} MHz "
+                  f"design clock, {board.baud} baud, UART bits timed as the RTL times them; "
+                  f"try: tritgpt stream --port {port}", markup=False, highlight=False)
 
     serve(weights, build_root=build_dir, on_ready=ready, log=_log)

@@ -16,13 +16,13 @@ import typer
 from rich.table import Table
 
 from ..errors import UserError
+from ..fpga.boards import REFERENCE_BOARD as CLOCK_REFERENCE_BOARD
 from ..paths import build_root
-from .options import (BAUD, CLOCK_MHZ, JSON, PORT, PROMPT, SEED, SERIAL_TIMEOUT, TEMPERATURE, TOKENS, WEIGHTS,
-                      weights_or_default)
+from .options import (BAUD, CLOCK_MHZ, JSON, LINK_BUILD, PORT, PROMPT, SEED, SERIAL_TIMEOUT, TEMPERATURE, TOKENS,
+                      WEIGHTS, link_baud, read_build_report, weights_or_default)
 from .output import err, out
 
 BENCH_TOKENS = 1000  # past the context: the sustained rate of a stream
-CLOCK_REFERENCE_BOARD = "arty-a7-35t"
 
 
 def _package(weights: Optional[Path]):
@@ -56,8 +56,11 @@ def _sim(cfg, **kw):
         return CoreSim(cfg, **kw)
 
 
-def run_bench(weights: Path, n: int = BENCH_TOKENS, synth: bool = True, clock_hz: Optional[float] = None) -> dict:
-    """cycles/token of the core (greedy, 1-token prompt), tokens/s at clock_hz, yosys resources."""
+def run_bench(weights: Path, n: int = BENCH_TOKENS, synth: bool = True, clock_hz: Optional[float] = None,
+              baud: Optional[int] = None) -> dict:
+    """cycles/token of the core (greedy, 1-token prompt), tokens/s at clock_hz, what a UART at
+    `baud` (default the reference board's) carries and which limits a stream, yosys resources."""
+    from ..link.protocol import stream_rate
     from ..sim.verilator import bench_core
 
     weights, p = _package(weights)
@@ -68,6 +71,11 @@ def run_bench(weights: Path, n: int = BENCH_TOKENS, synth: bool = True, clock_hz
     rep.pop("tokens_per_second_at_100mhz", None)   # replaced by the figure at the stated clock
     rep["clock_hz"] = clock_hz
     rep["tokens_per_second_at_clock"] = clock_hz * rep["tokens"] / rep["total_cycles"]
+    if baud is None:
+        from ..fpga.boards import get_board
+
+        baud = get_board(CLOCK_REFERENCE_BOARD).baud
+    rep["link"] = stream_rate(rep["tokens_per_second_at_clock"], baud)
     if synth:
         from ..fpga.synth import synthesize
 
@@ -131,7 +139,8 @@ def bench(
     n: TOKENS = None,
     synth: Annotated[bool, typer.Option("--synth/--no-synth", help="Include yosys resource counts (--sim).")] = True,
     json_out: JSON = False,
-    baud: BAUD = 115200,
+    baud: BAUD = None,
+    build: LINK_BUILD = None,
     timeout: SERIAL_TIMEOUT = 2.0,
     clock_mhz: CLOCK_MHZ = None,
 ):
@@ -150,7 +159,7 @@ def bench(
         # with --weights, the board must run that package and the tokens are checked against it
         if weights is not None:
             _package(weights)
-        rep = bench_port(port, n or 1000, baud=baud, timeout=timeout,
+        rep = bench_port(port, n or 1000, baud=link_baud(baud, build), timeout=timeout,
                          clock_hz=clock_mhz * 1e6 if clock_mhz else None, weights=weights)
         if json_out:
             print(json.dumps(rep, indent=2, default=str))
@@ -162,13 +171,23 @@ def bench(
                   "core_tokens_per_second": f"tokens/s at {rep['clock_hz'] / 1e6:g} MHz (board clock from IDENT)"
                   if not clock_mhz else f"tokens/s at {clock_mhz:g} MHz"}
         for k, v in rep.items():
-            if k != "tokens":
+            if k not in ("tokens", "link"):
                 t.add_row(labels.get(k, k), f"{v:,.1f}" if isinstance(v, float) else str(v))
+        link = rep["link"]
+        t.add_row(f"UART {link['baud']:,} baud (IDENT): characters/s the wire carries",
+                  f"{link['wire_chars_per_s']:,.0f}")
+        t.add_row("a stream is limited by", f"the {link['limit']} ({link['stream_chars_per_s']:,.0f} characters/s)")
         out.print(t)
         return
     n = n or BENCH_TOKENS
     clock_hz, clock_words = design_clock(clock_mhz)
-    rep = run_bench(weights, n, synth, clock_hz)
+    rep = run_bench(weights, n, synth, clock_hz, link_baud(baud, build))
+    if build is not None:
+        # the build's routed Fmax: what the core would make clocked at it
+        fmax = read_build_report(build).get("fmax_mhz")
+        if isinstance(fmax, (int, float)) and fmax > 0:
+            rep["fmax_mhz"] = fmax
+            rep["tokens_per_second_at_fmax"] = fmax * 1e6 * rep["tokens"] / rep["total_cycles"]
     dest = build_root() / "sim" / "bench.json"
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(rep, indent=2) + "\n")
@@ -185,6 +204,13 @@ def bench(
             t.add_row(f"cycles/token, {' '.join(run[:-1])} {run[-1]} tokens", f"{val:.1f}")
     t.add_row("cycles, last token", f"{rep['last_token_cycles']}")
     t.add_row(f"tokens/s at {clock_words}", f"{rep['tokens_per_second_at_clock']:,.0f}")
+    if "fmax_mhz" in rep:
+        t.add_row(f"tokens/s at Fmax {rep['fmax_mhz']:.2f} MHz ({build}'s report)",
+                  f"{rep['tokens_per_second_at_fmax']:,.0f}")
+    link = rep["link"]
+    t.add_row(f"UART {link['baud']:,} baud: characters/s the wire carries", f"{link['wire_chars_per_s']:,.0f}")
+    t.add_row(f"a stream at {clock_words} is limited by", f"the {link['limit']} "
+              f"({link['stream_chars_per_s']:,.0f} characters/s)")
     t.add_row("Verilator model, tokens/s (wall clock)", f"{rep['sim_tokens_per_second']:,.1f}")
     t.add_row("matches the reference", "yes" if rep["matches_reference"] else "[red]NO[/]")
     if "resources" in rep:

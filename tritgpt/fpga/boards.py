@@ -36,6 +36,16 @@ from ..paths import DEFAULT_WEIGHTS, WEIGHTS_DIR, ROOT as PROJECT_ROOT
 # Top-level ports of rtl/tritgpt_top.v
 PORT_CLK, PORT_RX, PORT_TX, PORT_LED = "clk", "uart_rx", "uart_tx", "led"
 MAX_CLK_DIV = 16  # rtl/tg_clock_divider.v
+# The board whose design clock and UART rate the simulations report against (and the
+# simulated board of `tritgpt serve-sim` is built for)
+REFERENCE_BOARD = "arty-a7-35t"
+# A board's default UART rate divides its design clock exactly into at least this many
+# cycles per bit (uart_rx samples each bit once at its middle; 8 cycles keep that within
+# 1/8 bit of the middle whatever the start edge's phase). The RTL itself needs 4.
+MIN_CYCLES_PER_BIT = 8
+# USB-UART bridges: reference clock and fastest rate. FTDI chips make ref / d with d
+# a whole number plus eighths (d >= 1).
+UART_BRIDGES = {"FT2232H": (12_000_000, 12_000_000), "FT231X": (3_000_000, 3_000_000)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +71,8 @@ class Board:
     design_mhz: float
     uart_tx: str
     uart_rx: str
+    baud: int            # the build's default BAUD ([uart] baud; tritgpt build --baud overrides)
+    uart_bridge: str     # the board's USB-UART chip, a key of UART_BRIDGES
     led_pins: tuple[str, ...]
     led_active_low: tuple[bool, ...]
     budget: Budget
@@ -175,6 +187,8 @@ def load_board_file(path: Path) -> Board:
         design_mhz=_get(clock, "design_mhz", where + " [clock]", float),
         uart_tx=_get(uart, "tx", where + " [uart]"),
         uart_rx=_get(uart, "rx", where + " [uart]"),
+        baud=_get(uart, "baud", where + " [uart]", int),
+        uart_bridge=_get(uart, "bridge", where + " [uart]"),
         led_pins=pins,
         led_active_low=active_low,
         budget=Budget(**{field: int(_get(budget, key, where + " [budget]", int))
@@ -203,7 +217,27 @@ def load_board_file(path: Path) -> Board:
     if not (1 <= round(div) <= MAX_CLK_DIV and abs(div - round(div)) < 1e-9):
         raise UserError(f"{where}: design_mhz must be the board clock ({board.clock_mhz:g} MHz) divided by an "
                         f"integer 1..{MAX_CLK_DIV} (rtl/tg_clock_divider.v), not {board.design_mhz:g} MHz")
+    problem = baud_problem(board, board.baud)
+    if problem:
+        raise UserError(f"{where}: [uart] baud {board.baud}: {problem}")
     return board
+
+
+def baud_problem(board: Board, baud: int) -> str | None:
+    """Why `baud` cannot be this board's default UART rate, or None (docs/protocol.md,
+    "Choosing the rate"): an exact divisor of the design clock with at least
+    MIN_CYCLES_PER_BIT cycles per bit, made exactly by the board's bridge."""
+    if board.uart_bridge not in UART_BRIDGES:
+        return f"bridge '{board.uart_bridge}' is not one of {', '.join(UART_BRIDGES)}"
+    ref, fastest = UART_BRIDGES[board.uart_bridge]
+    if not 0 < baud <= fastest:
+        return f"the {board.uart_bridge} runs at most {fastest} baud"
+    if board.clk_hz % baud or board.clk_hz // baud < MIN_CYCLES_PER_BIT:
+        return (f"must divide the {board.design_mhz:g} MHz design clock exactly into at least "
+                f"{MIN_CYCLES_PER_BIT} cycles per bit")
+    if (ref * 8) % baud:
+        return f"the {board.uart_bridge} cannot make it exactly ({ref} Hz / n, n in eighths)"
+    return None
 
 
 def board_names() -> list[str]:
@@ -473,7 +507,7 @@ def board_core(boards: list[Board] | None = None) -> str:
             family_params = ""
         out += [
             f"    filesets: [top{extra_fs}, {_fileset(b)}]",
-            f"    parameters: [CLK_HZ={b.clk_hz}, CLK_DIV={b.clk_div}, BAUD, WEIGHTS_DIR{family_params}]",
+            f"    parameters: [CLK_HZ={b.clk_hz}, CLK_DIV={b.clk_div}, BAUD={b.baud}, WEIGHTS_DIR{family_params}]",
             "    toplevel: tritgpt_top",
         ]
     return "\n".join(out) + "\n"

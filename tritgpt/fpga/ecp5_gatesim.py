@@ -76,7 +76,7 @@ def write_netlist_verilog(work: Path, which: str) -> Path:
 
 
 def simulate(work: Path, which: str, prompt: str, n: int, *, temperature: float = 0.0, seed: int = 1,
-             board: str | None = None, baud: int = 115200, log=None, token_timeout: float = 600.0) -> dict:
+             board: str | None = None, baud: int | None = None, log=None, token_timeout: float = 600.0) -> dict:
     """Generate n tokens on the gate-level netlist; returns tokens, reference tokens, timing."""
     import time
 
@@ -93,6 +93,7 @@ def simulate(work: Path, which: str, prompt: str, n: int, *, temperature: float 
             board = json.loads((work / "report.json").read_text())["board"]
         except (OSError, ValueError, KeyError):
             raise UserError(f"{work} has no build report naming its board; pass the board") from None
+    baud = baud or boards_mod.get_board(board).baud                # the build's: the board's [uart] baud
     cycles_per_bit = boards_mod.get_board(board).clk_hz // baud  # the netlist's own UART timing
     netlist = write_netlist_verilog(work, which)
     share = yosys_share() / "ecp5"

@@ -192,8 +192,7 @@ def _setup(req: BuildRequest, board, work: Path, env: dict, console: Console, ti
     cmd += [f"--CLK_HZ={board.clk_hz}", f"--CLK_DIV={board.clk_div}", f"--frequency={board.design_mhz:g}"]
     cmd += ["--WEIGHTS_DIR=weights/", f"--seeds={','.join(map(str, req.seeds))}",
             f"--seed_policy={req.seed_policy}", f"--timeout={int(req.timeout)}"]
-    if req.baud:
-        cmd += [f"--BAUD={req.baud}"]
+    cmd += [f"--BAUD={req.baud or board.baud}"]   # the board's rate unless --baud
     if req.allow_timing_fail:
         cmd += ["--timing_allow_fail"]
     log = work / "logs" / "fusesoc.log"

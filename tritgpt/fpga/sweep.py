@@ -32,8 +32,10 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+import warnings
 from pathlib import Path
 from typing import Callable
 
@@ -51,8 +53,9 @@ TASK_LOG = "pnr.log"
 
 # Peak resident memory of one place-and-route run, by part, measured with this flow
 # (`peak_rss_mb` in sweep.json); the LocalCluster never runs more at once than fit in RAM.
-# xc7a35t: the default model's real top level (docs/build.md: about 3 GB).
-PEAK_MEMORY_GB = {"xc7a35t": 3.0, "xc7a50t": 3.0, "xc7a100t": 5.0, "xc7a200t": 8.0}
+# xc7a35t: the default model's real top level, seed 8 routed at 1.36 GB and seed 3 at 1.22 GB
+# when stopped (docs/build.md, "Sweeps"); 2.0 keeps a margin. The larger parts are estimates.
+PEAK_MEMORY_GB = {"xc7a35t": 2.0, "xc7a50t": 2.5, "xc7a100t": 5.0, "xc7a200t": 8.0}
 # a part not listed: assume the largest known, to err on the side of fewer workers
 DEFAULT_PEAK_MEMORY_GB = max(PEAK_MEMORY_GB.values())
 
@@ -185,8 +188,8 @@ def run_pnr_task(task: PnrTask, inputs: dict[str, bytes], chipdb_bytes: bytes | 
     result = {"name": task.name, "board": task.board, "seed": task.seed, "options": dict(task.options),
               "tool": task.tool, "target_mhz": task.target_mhz, "time_limit_s": task.time_limit,
               "worker": f"{socket.gethostname()}:{os.getpid()}", "fmax_mhz": None, "fmax_per_clock_mhz": {},
-              "timing_met": False, "utilisation": {}, "peak_rss_mb": None, "returncode": None, "reason": None,
-              "files": {}}
+              "timing_met": False, "utilisation": {}, "peak_rss_mb": None, "cpu_s": None, "returncode": None,
+              "reason": None, "files": {}}
     with tempfile.TemporaryDirectory(prefix="tritgpt-pnr-") as tmp:
         work = Path(tmp)
         for name, data in inputs.items():
@@ -231,6 +234,9 @@ def run_pnr_task(task: PnrTask, inputs: dict[str, bytes], chipdb_bytes: bytes | 
         fmax = parsed["fmax_mhz"]
         result.update(returncode=proc.returncode, elapsed_s=round(elapsed, 2),
                       peak_rss_mb=round(usage.ru_maxrss / 1024, 1),  # kB on Linux
+                      # the tool's own CPU time: what the run costs one core however loaded the
+                      # worker was (wall time alone would blame the seed for its neighbours)
+                      cpu_s=round(usage.ru_utime + usage.ru_stime, 2),
                       fmax_per_clock_mhz=fmax, fmax_mhz=min(fmax.values()) if fmax else None,
                       utilisation=parsed["utilisation"])
         missing = [o for o in task.outputs if not (work / o).is_file()]
@@ -252,6 +258,10 @@ def run_pnr_task(task: PnrTask, inputs: dict[str, bytes], chipdb_bytes: bytes | 
             result.update(timing_met=met, status=STATUS_OK if met else STATUS_TIMING)
             if not met:
                 result["reason"] = f"Fmax {result['fmax_mhz']:.2f} MHz < target {task.target_mhz:g} MHz"
+        if result["status"] not in (STATUS_OK, STATUS_TIMING):
+            # a run stopped or failed before routing finished has no post-route Fmax; the last
+            # figure in its log is the placer's estimate and must not read as a result
+            result.update(fmax_mhz=None, fmax_per_clock_mhz={})
         files = {TASK_LOG: log_path.read_bytes()}
         for name in task.outputs:
             if (work / name).is_file():
@@ -565,6 +575,7 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
                   f"{len(req.option_sets)} option set(s)), time limit {req.time_limit:g} s each", highlight=False)
     t0 = time.monotonic()
     cluster = Cluster(req.scheduler, n_workers or 0, max(peak, 1.0) if n_workers else 0)
+    restore_sigterm = _sigterm_interrupts()
     results: dict[str, dict] = {}
     try:
         client = cluster.client
@@ -572,6 +583,9 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
         console.print(f"  cluster: {n_live} workers" + (f" ({sizing})" if n_workers else f" at {req.scheduler}")
                       + (f"; dashboard {cluster.dashboard}" if cluster.dashboard else ""), highlight=False)
         # each design's inputs once, as a task of their own: a copy lost with a worker is made again
+        # (Dask warns about any graph over 10 MB; a netlist is that large by nature and is sent
+        # exactly once, which is what the warning's advice would achieve, so it says nothing here)
+        warnings.filterwarnings("ignore", message="Sending large graph", category=UserWarning)
         inputs = {}
         for d in req.designs:
             inputs[d.board] = client.submit(_identity, d.inputs, key=f"inputs-{d.board}-{sweep_id}", pure=False)
@@ -605,8 +619,10 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
                                   highlight=False)
                 pending = set(pending)
                 progress.show(len(results), _running(client, pending), failed)
-        except KeyboardInterrupt:
-            console.print("[yellow]interrupted[/]: cancelling the remaining tasks", highlight=False)
+        except KeyboardInterrupt as stop:
+            signum = getattr(stop, "signum", signal.SIGINT)
+            console.print(f"[yellow]interrupted[/] ({signal.Signals(signum).name}): cancelling the remaining tasks",
+                          highlight=False)
             try:
                 Event(cancel_event, client=client).set()
             except Exception:  # noqa: BLE001
@@ -614,12 +630,14 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
             client.cancel(list(pending))
             for fut in pending:
                 design, task = futures[fut]
-                results[task.name] = _result_stub(task, STATUS_CANCELLED, "cancelled (Ctrl-C)")
+                results[task.name] = _result_stub(task, STATUS_CANCELLED,
+                                                  f"cancelled ({signal.Signals(signum).name})")
             summary = _write_summary(req, planned, results, out_dir, time.monotonic() - t0, cluster, sizing, {})
             raise UserError(f"sweep interrupted: {summary['counts'].get(STATUS_CANCELLED, 0)} tasks cancelled, the "
-                            f"others kept; see {summary['path']}", code=130) from None
+                            f"others kept; see {summary['path']}", code=128 + signum) from None
     finally:
         cluster.close()
+        restore_sigterm()
     wall = time.monotonic() - t0
     promoted = {}
     if req.promote:
@@ -628,6 +646,24 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
     summary = _write_summary(req, planned, results, out_dir, wall, cluster, sizing, promoted)
     print_table(summary, console)
     return summary
+
+
+class _Terminated(KeyboardInterrupt):
+    signum = signal.SIGTERM
+
+
+def _sigterm_interrupts() -> Callable[[], None]:
+    """SIGTERM (a batch scheduler's or CI's stop, `kill`) stops a sweep as Ctrl-C does: tasks
+    cancelled, tools stopped, sweep.json written. Returns the undo. Only the main thread
+    can take signals; elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def terminate(signum, frame):
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def _identity(x):
@@ -656,7 +692,7 @@ def _result_stub(task: PnrTask, status: str, reason: str) -> dict:
     return {"name": task.name, "board": task.board, "seed": task.seed, "options": dict(task.options),
             "tool": task.tool, "target_mhz": task.target_mhz, "time_limit_s": task.time_limit, "status": status,
             "reason": reason, "fmax_mhz": None, "fmax_per_clock_mhz": {}, "timing_met": False, "utilisation": {},
-            "elapsed_s": None, "peak_rss_mb": None, "worker": None, "files": {}}
+            "elapsed_s": None, "peak_rss_mb": None, "cpu_s": None, "worker": None, "files": {}}
 
 
 def _collect(fut, task: PnrTask) -> dict:
@@ -711,6 +747,8 @@ def _write_summary(req: SweepRequest, planned, results: dict, out_dir: Path, wal
         "time_limit_s": req.time_limit, "scheduler": req.scheduler or "local", "cluster": sizing,
         "dashboard": cluster.dashboard, "wall_s": round(wall, 2),
         "task_seconds_total": round(sum(r.get("elapsed_s") or 0 for r in tasks), 2),
+        # one run after another on an idle core takes at least this long: the sweep's speed-up
+        "task_cpu_seconds_total": round(sum(r.get("cpu_s") or 0 for r in tasks), 2),
         "counts": counts, "tasks": tasks, "promoted": promoted,
     }
     (out_dir / SWEEP_JSON).write_text(json.dumps(summary, indent=2) + "\n")
@@ -770,7 +808,7 @@ def print_table(summary: dict, console: Console) -> None:
                   f"{r['peak_rss_mb']:.0f}" if r.get("peak_rss_mb") else "-", (r.get("reason") or "")[:60])
     console.print(t)
     console.print(f"  * promoted; wall {summary['wall_s']:.1f} s for {summary['task_seconds_total']:.1f} s of "
-                  f"place and route; {summary['path']}" + (f", {summary['plot']}" if summary.get("plot") else ""),
+                  f"place and route ({summary['task_cpu_seconds_total']:.1f} s of CPU); {summary['path']}" + (f", {summary['plot']}" if summary.get("plot") else ""),
                   highlight=False)
 
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from . import protocol as P
 from ..errors import UserError
 
-DEFAULT_BAUD = 115200
 RETRIABLE = {P.ErrorCode.BAD_CRC, P.ErrorCode.BAD_TYPE, P.ErrorCode.BAD_LENGTH, P.ErrorCode.TIMEOUT,
              P.ErrorCode.OVERRUN, P.ErrorCode.FRAMING, P.ErrorCode.GARBAGE}
 WRITE_WINDOW = 4          # WRITE frames in flight before waiting for acknowledgements
@@ -28,6 +27,14 @@ WRITE_WINDOW = 4          # WRITE frames in flight before waiting for acknowledg
 
 class BoardError(UserError):
     """A board that cannot be reached or that answers wrongly."""
+
+
+def default_baud() -> int:
+    """The rate a host assumes when told none: the reference board's ([uart] baud of
+    constraints/REFERENCE_BOARD.toml, the rate of the 100 MHz boards)."""
+    from ..fpga import boards
+
+    return boards.get_board(boards.REFERENCE_BOARD).baud
 
 
 @dataclasses.dataclass
@@ -42,10 +49,19 @@ class GenerateResult:
         return "".join(chr(t) for t in self.tokens)
 
     def core_tokens_per_second(self, clock_hz: float) -> float:
+        """The core's own rate: tokens over its cycles (stalls excluded) at clock_hz."""
         return len(self.tokens) * clock_hz / self.end.cycles if self.end.cycles else 0.0
+
+    def delivered_chars_per_second(self, clock_hz: float) -> float:
+        """Characters/s that reached the host, timed by the board: tokens over END's span
+        (the run's start until its last token had left the UART) at clock_hz. On the
+        simulated board this is simulated time."""
+        return len(self.tokens) * clock_hz / self.end.span_cycles if self.end.span_cycles else 0.0
 
     @property
     def wire_tokens_per_second(self) -> float:
+        """Tokens/s as received here, by the host's wall clock (for a simulated board:
+        the simulator's speed, not the board's)."""
         return len(self.tokens) / self.wire_seconds if self.wire_seconds > 0 else 0.0
 
 
@@ -82,10 +98,10 @@ def _available_ports() -> str:
 class Board:
     """A tritgpt board on a serial port."""
 
-    def __init__(self, port: str, baud: int = DEFAULT_BAUD, *, timeout: float = 2.0,
+    def __init__(self, port: str, baud: int | None = None, *, timeout: float = 2.0,
                  token_timeout: float = 30.0, log=None):
         self.port = port
-        self.baud = baud
+        self.baud = baud or default_baud()
         self.timeout = timeout              # for replies to commands
         self.token_timeout = token_timeout  # longest silence while a run is in progress
         self.log = log or (lambda msg: None)
@@ -94,7 +110,7 @@ class Board:
         self._ident: P.Ident | None = None
         self._synced = False
         self._pending: list = []
-        self.ser = open_serial(port, baud)
+        self.ser = open_serial(port, self.baud)
         self._flush_input()
 
     # -- plumbing -------------------------------------------------------------
@@ -157,7 +173,8 @@ class Board:
         return BoardError(
             f"the board on {self.port} is not answering ({what}: nothing within {self.timeout:g} s at "
             f"{self.baud} baud): check that it is programmed with a tritgpt bitstream, that this is its "
-            f"UART port, and that --baud matches the bitstream (default {DEFAULT_BAUD})")
+            f"UART port, and that --baud matches the bitstream (or --build names its build directory; "
+            f"default {default_baud()})")
 
     def _flush_input(self, settle: float = 0.0) -> None:
         if settle:
@@ -371,6 +388,7 @@ class Board:
             "stopped": end.stopped,
             "wall_seconds": wall,
             "clock_hz": ident.clk_hz,
+            "baud": ident.baud,
             "model_hash": ident.model_hash,
         }
 

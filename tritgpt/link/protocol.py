@@ -23,7 +23,7 @@ import struct
 from collections.abc import Iterable
 
 SYNC = 0xA5
-PROTO_VERSION = 1
+PROTO_VERSION = 2             # 2: END carries the run's span (cycles until its last token was on the wire)
 MAX_PAYLOAD = 255
 MAX_WRITE_WORDS = 63          # 3 + 4 * 63 = 255 payload bytes
 MAX_INLINE_PROMPT = MAX_PAYLOAD - 10
@@ -31,6 +31,8 @@ MAX_PROMPT_CHUNK = MAX_PAYLOAD - 1
 MAX_BATCH = 32                # tokens per TOKENS frame (device side)
 MAX_TOKENS = 0xFFFF           # n_tokens of GENERATE/BENCH is 16 bits
 DEVICE_TIMEOUT_S = 0.020      # partial frame discarded after 20 ms without a byte
+UART_BITS_PER_BYTE = 10       # 8N1: start bit, 8 data bits, stop bit
+TOKENS_FRAME_OVERHEAD = 7     # sync, type, len, seq:u16, crc:u16 around a TOKENS frame's tokens
 
 
 
@@ -212,6 +214,28 @@ class FrameDecoder:
 
 
 # ----------------------------------------------------------------------------
+# what a link carries
+# ----------------------------------------------------------------------------
+
+
+def wire_tokens_per_second(baud: float) -> float:
+    """The most tokens (= characters) per second a link at `baud` carries: full TOKENS
+    frames (MAX_BATCH tokens each) back to back, 8N1."""
+    return baud / UART_BITS_PER_BYTE * MAX_BATCH / (MAX_BATCH + TOKENS_FRAME_OVERHEAD)
+
+
+def stream_rate(core_tokens_per_second: float, baud: float) -> dict:
+    """What a stream delivers: the core's tokens/s against the wire's characters/s at `baud`.
+
+    limit is "core" when the core is slower than the wire (tokens then leave in small
+    frames as they are made, and the stream runs at the core's rate), else "wire"."""
+    wire = wire_tokens_per_second(baud)
+    return {"baud": int(baud), "wire_chars_per_s": wire, "core_tokens_per_s": core_tokens_per_second,
+            "stream_chars_per_s": min(wire, core_tokens_per_second),
+            "limit": "core" if core_tokens_per_second <= wire else "wire"}
+
+
+# ----------------------------------------------------------------------------
 # commands (host -> device)
 # ----------------------------------------------------------------------------
 
@@ -280,7 +304,7 @@ def mem_id(stem: str) -> int:
 
 _IDENT = struct.Struct("<BH8sIIBBBHHHHBBHI")
 _ACK = struct.Struct("<BBHB")
-_END = struct.Struct("<BHIH")
+_END = struct.Struct("<BHIHI")
 IDENT_LEN = _IDENT.size
 # payload lengths of the fixed-size responses (TOKENS: 2 + 1..MAX_BATCH)
 RESPONSE_LEN = {Rsp.IDENT: _IDENT.size, Rsp.ACK: _ACK.size, Rsp.END: _END.size, Rsp.ERROR: 2}
@@ -360,6 +384,8 @@ class End:
     tokens: int          # tokens produced (mod 65536)
     cycles: int          # core cycles of the run, excluding back-pressure stalls
     token_crc: int       # crc16 over all tokens produced
+    span_cycles: int = 0  # cycles from the run's start until its last TOKENS frame had left the UART
+                          # (stalls included): the board's own clock on how fast the stream arrived
 
     @property
     def status(self) -> int:
@@ -367,8 +393,8 @@ class End:
 
 
 def parse_end(payload: bytes) -> End:
-    status, n, cyc, tcrc = _END.unpack(payload)
-    return End(bool(status & 1), bool(status & 2), n, cyc, tcrc)
+    status, n, cyc, tcrc, span = _END.unpack(payload)
+    return End(bool(status & 1), bool(status & 2), n, cyc, tcrc, span)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -408,7 +434,8 @@ def encode_response(obj) -> bytes:
     if isinstance(obj, Tokens):
         return encode_frame(Rsp.TOKENS, struct.pack("<H", obj.seq) + obj.tokens)
     if isinstance(obj, End):
-        return encode_frame(Rsp.END, _END.pack(obj.status, obj.tokens, obj.cycles, obj.token_crc))
+        return encode_frame(Rsp.END, _END.pack(obj.status, obj.tokens, obj.cycles, obj.token_crc,
+                                                 obj.span_cycles))
     if isinstance(obj, DeviceError):
         return encode_frame(Rsp.ERROR, bytes([obj.code, obj.detail]))
     raise TypeError(f"not a response: {obj!r}")

@@ -3,8 +3,11 @@
 //
 // Bytes read from the pty are driven onto uart_rx as 8N1 bit waveforms; the
 // uart_tx waveform is sampled at mid-bit and decoded back into bytes that are
-// written to the pty. Both sides use --cycles-per-bit (CLK_HZ / BAUD of the
-// build), so the DUT's own uart_rx / uart_tx RTL is what talks.
+// written to the pty. Both sides time the bits as rtl/uart_tx.v and uart_rx.v do:
+// a bit lasts CLK_HZ / BAUD cycles, kept exact on average by the same 1/256-cycle
+// accumulator (--clk-hz and --baud of the build; --cycles-per-bit N for a whole
+// number), so the link runs at the build's real rate in simulated time and the
+// DUT's own uart_rx / uart_tx RTL is what talks.
 //
 // When the design is idle (led[0]) and no byte is in flight, the simulation
 // waits in poll() instead of burning clock cycles; simulated time then stands
@@ -36,15 +39,21 @@ static const size_t TX_LIMIT = 1 << 20;
 
 int main(int argc, char** argv) {
     int fd = -1;
-    int cpb = 8;
+    unsigned long long cpb = 8, clk_hz = 0, baud = 0;
     unsigned long long max_cycles = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--fd") && i + 1 < argc) fd = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--cycles-per-bit") && i + 1 < argc) cpb = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--cycles-per-bit") && i + 1 < argc) cpb = strtoull(argv[++i], nullptr, 10);
+        else if (!strcmp(argv[i], "--clk-hz") && i + 1 < argc) clk_hz = strtoull(argv[++i], nullptr, 10);
+        else if (!strcmp(argv[i], "--baud") && i + 1 < argc) baud = strtoull(argv[++i], nullptr, 10);
         else if (!strcmp(argv[i], "--max-cycles") && i + 1 < argc) max_cycles = strtoull(argv[++i], nullptr, 10);
     }
-    if (fd < 0 || cpb < 4) {
-        fprintf(stderr, "usage: %s --fd PTY_MASTER_FD [--cycles-per-bit N] [--max-cycles N]\n", argv[0]);
+    // bit period in 1/256 cycles, rounded to nearest: rtl/uart_tx.v's PERIOD_Q8
+    const unsigned long long ONE = 256;
+    const unsigned long long period = (clk_hz && baud) ? (ONE * clk_hz + baud / 2) / baud : ONE * cpb;
+    if (fd < 0 || period < 4 * ONE || (!clk_hz != !baud)) {
+        fprintf(stderr, "usage: %s --fd PTY_MASTER_FD [--clk-hz HZ --baud BAUD | --cycles-per-bit N] "
+                        "[--max-cycles N]   (CLK_HZ / BAUD >= 4)\n", argv[0]);
         return 2;
     }
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -64,10 +73,15 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> txbuf;   // DUT -> pty
     unsigned long long cycle = 0, bytes_in = 0, bytes_out = 0, dropped = 0, framing = 0;
 
-    int drv_bit = -1, drv_cnt = 0;
+    // both sides count down a 1/256-cycle accumulator as the RTL does: the cycle on
+    // which it is below 2 * ONE is the last of a bit (tx) or the sampling point (rx)
+    int drv_bit = -1;
+    unsigned long long drv_acc = 0;
     unsigned drv_shift = 0;
-    int dec_active = 0, dec_cnt = 0, dec_bit = 0;
+    int dec_active = 0, dec_bit = 0;
+    unsigned long long dec_acc = 0;
     unsigned dec_byte = 0;
+    unsigned long long tx_first = 0, tx_last = 0;  // cycles of the first and last byte out
 
     uint8_t buf[4096];
     auto read_input = [&]() {
@@ -90,7 +104,7 @@ int main(int argc, char** argv) {
         }
     };
 
-    printf("READY cycles_per_bit=%d\n", cpb);
+    printf("READY period_q8=%llu cycles_per_bit=%.3f\n", period, period / 256.0);
     fflush(stdout);
 
     while (!g_stop && !ctx->gotFinish()) {
@@ -114,13 +128,15 @@ int main(int argc, char** argv) {
             drv_shift = ((unsigned)rxq.front() << 1) | 0x200u;
             rxq.pop_front();
             drv_bit = 0;
-            drv_cnt = 0;
+            drv_acc = period;
         }
         if (drv_bit >= 0) {
             top->uart_rx = (drv_shift >> drv_bit) & 1;
-            if (++drv_cnt == cpb) {
-                drv_cnt = 0;
+            if (drv_acc < 2 * ONE) {
+                drv_acc = drv_acc - ONE + period;
                 if (++drv_bit == 10) drv_bit = -1;
+            } else {
+                drv_acc -= ONE;
             }
         } else {
             top->uart_rx = 1;
@@ -132,22 +148,31 @@ int main(int argc, char** argv) {
         top->eval();
         cycle++;
 
-        // decode uart_tx: sample each bit in its middle
+        // decode uart_tx: sample each bit in its middle (the start edge is seen on the
+        // cycle it happens: no synchroniser here, so half a bit from now is mid-start-bit)
         if (!dec_active) {
             if (!top->uart_tx) {
                 dec_active = 1;
-                dec_cnt = 0;
-                dec_bit = 0;
+                dec_bit = -1;
                 dec_byte = 0;
+                dec_acc = period / 2;
             }
-        } else if (++dec_cnt == cpb / 2 + (dec_bit + 1) * cpb) {
-            if (dec_bit < 8) {
+        } else if (dec_acc >= 2 * ONE) {
+            dec_acc -= ONE;
+        } else {
+            dec_acc = dec_acc - ONE + period;
+            if (dec_bit < 0) {
+                if (top->uart_tx) dec_active = 0;   // a glitch, not a start bit
+                else dec_bit = 0;
+            } else if (dec_bit < 8) {
                 dec_byte |= (unsigned)(top->uart_tx & 1) << dec_bit;
                 dec_bit++;
             } else {
                 if (top->uart_tx) {
                     if (txbuf.size() < TX_LIMIT) {
                         txbuf.push_back((uint8_t)dec_byte);
+                        if (!bytes_out) tx_first = cycle;
+                        tx_last = cycle;
                         bytes_out++;
                     } else {
                         dropped++;
@@ -163,8 +188,8 @@ int main(int argc, char** argv) {
     }
     flush_output();
     top->final();
-    fprintf(stderr, "simboard: %llu cycles, %llu bytes in, %llu bytes out, %llu dropped, %llu framing errors\n",
-            cycle, bytes_in, bytes_out, dropped, framing);
+    fprintf(stderr, "simboard: %llu cycles, %llu bytes in, %llu bytes out (cycles %llu..%llu), %llu dropped, "
+            "%llu framing errors\n", cycle, bytes_in, bytes_out, tx_first, tx_last, dropped, framing);
     delete top;
     delete ctx;
     return 0;

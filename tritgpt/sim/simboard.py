@@ -6,9 +6,12 @@ and decodes the uart_tx waveform back into bytes. Clients of the binary protocol
 (docs/protocol.md) talk to it as to a board: `tritgpt stream --port /dev/pts/N`,
 tritgpt.link.host.Board; a raw terminal program shows only framed bytes.
 
-The simulated UART runs at BAUD = CLK_HZ / 8 (8 clock cycles per bit) to keep
-simulation fast; it is still the real uart_rx / uart_tx RTL. The baud rate a
-client sets on the pty is ignored.
+The simulated board is boards.REFERENCE_BOARD (constraints/arty-a7-35t.toml) as built: its design
+clock (CLK_HZ) and its UART rate (BAUD), with the harness timing each bit as the RTL
+does (CLK_HZ / BAUD cycles, fractional), so in simulated time the link carries what
+the board's link carries. The END frame's span (docs/protocol.md) lets a client
+measure the delivered characters/s in that time. The baud rate a client sets on the
+pty is ignored.
 
 Builds (tritgpt.sim.verilate) are cached in BUILD_ROOT/simboard/simboard-KEY, KEY a
 hash of the RTL sources (listed by the FuseSoC cores), the harness, the weights
@@ -37,8 +40,13 @@ from ..paths import build_root as default_build_root
 from .verilate import VerilatorModel
 
 HARNESS = Path(__file__).resolve().parent / "simboard.cpp"
-SIM_CLK_HZ = 100_000_000
-CYCLES_PER_BIT = 8
+
+
+def sim_board():
+    """The board the simulated board is (its clock and UART rate): boards.REFERENCE_BOARD."""
+    from ..fpga import boards
+
+    return boards.get_board(boards.REFERENCE_BOARD)
 
 
 def core_present() -> bool:
@@ -78,7 +86,8 @@ def model(weights_dir: Path, sources: list[Path], build_root: Path, opt: str, *,
           verilator_args: tuple[str, ...] = ()) -> VerilatorModel:
     """The simulated board for a weights package: the model plus a copy of the package it reads.
     A synthesised netlist has its parameters fixed in it, so none are set for one."""
-    parameters = {} if netlist else {"CLK_HZ": SIM_CLK_HZ, "BAUD": SIM_CLK_HZ // CYCLES_PER_BIT,
+    board = sim_board()
+    parameters = {} if netlist else {"CLK_HZ": board.clk_hz, "BAUD": board.baud,
                                      "WEIGHTS_DIR": '"{out}/weights/"'}
     return VerilatorModel(
         "simboard_netlist" if netlist else "simboard", top="tritgpt_top", sources=[HARNESS, *sources],
@@ -131,11 +140,11 @@ class SimBoard:
 
     def __init__(self, weights_dir: str | Path = DEFAULT_WEIGHTS, *, sources: list[Path] | None = None,
                  build_root: str | Path | None = None, log=None, ready_timeout: float = 60.0,
-                 cycles_per_bit: int = CYCLES_PER_BIT, netlist: bool = False,
+                 cycles_per_bit: int | None = None, netlist: bool = False,
                  verilator_args: tuple[str, ...] = ()):
         self.weights_dir = Path(weights_dir)
         self.sources = sources
-        self.cycles_per_bit = cycles_per_bit
+        self.cycles_per_bit = cycles_per_bit   # None: the RTL build's CLK_HZ / BAUD (sim_board())
         self.netlist = netlist
         self.verilator_args = tuple(verilator_args)
         self.build_root = build_root
@@ -153,9 +162,14 @@ class SimBoard:
         tty.setraw(slave)
         self._slave = slave  # kept open: the pty survives clients coming and going
         self.port = os.ttyname(slave)
+        if self.cycles_per_bit is None:
+            board = sim_board()
+            timing = ["--clk-hz", str(board.clk_hz), "--baud", str(board.baud)]
+        else:
+            timing = ["--cycles-per-bit", str(self.cycles_per_bit)]
         try:
             self.proc = subprocess.Popen(
-                [str(binary), "--fd", str(master), "--cycles-per-bit", str(self.cycles_per_bit)],
+                [str(binary), "--fd", str(master), *timing],
                 cwd=binary.parent.parent, pass_fds=(master,), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True,
                 start_new_session=True)  # Ctrl-C goes to us; we stop the simulation

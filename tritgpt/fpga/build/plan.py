@@ -150,7 +150,7 @@ def stage_hashes(req, inputs: Inputs, work: Path, weights_files: list[Path], ver
         "flow": sha_files(flow_code("openxc7", "yosys_ys"), FLOWS_DIR),
         "weights": sha_files(weights_files, inputs.weights),
         # not the part: synthesis does not depend on it (boards with the same clock share it)
-        "board": {"clk_hz": board.clk_hz, "clk_div": board.clk_div, "baud": req.baud},
+        "board": {"clk_hz": board.clk_hz, "clk_div": board.clk_div, "baud": req.baud or board.baud},
         "yosys": versions.get("yosys"),
         "fixture": req.fixture,
     }

@@ -2,8 +2,10 @@
 
 report.json (format tritgpt-build-report 1) holds the board and part, the weights, the
 stage hashes, tool versions, utilisation (yosys before placement, nextpnr-xilinx after)
-against the board's budget, Fmax against the target clock, the seeds tried, tokens/s
-(with the cycles/token figure and where it came from), the bitstream's size and sha256,
+against the board's budget, Fmax against the target clock, the seeds tried, cycles/token
+(sustained, and the first token, first 128 and sustained runs of the bench it came from),
+tokens/s at the design clock and at Fmax, the UART (baud, the characters/s the wire
+carries, and whether the core or the wire limits a stream), the bitstream's size and sha256,
 the memory map, what the verify stage checked, and each stage's seconds.
 """
 
@@ -129,6 +131,12 @@ def pnr_fields(pnr: dict, board, routed_json: Path | None = None) -> dict:
 
 def find_cycles_per_token(weights_manifest: dict, search: list[Path]) -> tuple[float | None, str | None]:
     """cycles/token from a bench JSON (key cycles_per_token) for this model, if one exists."""
+    entry, src = find_bench(weights_manifest, search)
+    return (float(entry["cycles_per_token"]), src) if entry else (None, None)
+
+
+def find_bench(weights_manifest: dict, search: list[Path]) -> tuple[dict | None, str | None]:
+    """The first bench JSON entry (with a cycles_per_token) for this model, and its file."""
     model_hash = weights_manifest.get("model_hash")
     config = weights_manifest.get("config", {}).get("name")
     for path in search:
@@ -149,8 +157,33 @@ def find_cycles_per_token(weights_manifest: dict, search: list[Path]) -> tuple[f
                 continue
             if not e.get("model_hash") and e.get("config") not in (None, config):
                 continue
-            return float(cpt), str(path)
+            return e, str(path)
     return None, None
+
+
+def cycles_per_token_runs(bench: dict) -> dict:
+    """The runs a bench JSON names: {"first": cycles of the first token (prompt included),
+    "first_128": average over the first 128, "sustained_1000": over all 1000, ...}."""
+    runs = {}
+    if isinstance(bench.get("first_token_cycles"), (int, float)):
+        runs["first"] = bench["first_token_cycles"]
+    for key, val in bench.items():
+        if key.startswith("cycles_per_token_") and isinstance(val, (int, float)):
+            runs[key[len("cycles_per_token_"):]] = val
+    return runs
+
+
+def link_fields(baud: int, core_tokens_per_s: float | None, design_mhz: float) -> dict:
+    """report.json's "uart": the build's rate, what the wire carries, and which of core or
+    wire limits a stream (tritgpt.link.protocol.stream_rate) at the design clock."""
+    from ...link.protocol import stream_rate, wire_tokens_per_second
+
+    if core_tokens_per_s:
+        fields = stream_rate(core_tokens_per_s, baud)
+        fields["core_clock_mhz"] = design_mhz
+        return fields
+    return {"baud": int(baud), "wire_chars_per_s": wire_tokens_per_second(baud), "core_tokens_per_s": None,
+            "stream_chars_per_s": None, "limit": None, "core_clock_mhz": design_mhz}
 
 
 def bench_candidates(weights: Path) -> list[Path]:
@@ -164,16 +197,25 @@ def add_tokens_per_s(report: dict, req, manifest: dict, weights: Path, board, wo
     model: the weights package's, the project's, or the build's own).
 
     Also for an up-to-date build, so a bench run after the build still fills it in.
-    Returns whether the report changed."""
-    cpt, src = (req.cycles_per_token, "--cycles-per-token") if req.cycles_per_token else \
-        find_cycles_per_token(manifest, bench_candidates(weights) + [work / "bench.json"])
-    if not cpt or report.get("cycles_per_token", {}).get("value") == cpt:
+    The "uart" entry (the build's baud, the wire's characters/s, which of core or wire
+    limits a stream) is written with it. Returns whether tokens/s changed."""
+    baud = req.baud or board.baud
+    bench, src = ({"cycles_per_token": req.cycles_per_token}, "--cycles-per-token") if req.cycles_per_token else \
+        find_bench(manifest, bench_candidates(weights) + [work / "bench.json"])
+    cpt = float(bench["cycles_per_token"]) if bench else None
+    if not cpt:
+        report["uart"] = link_fields(baud, None, board.design_mhz)   # the wire's rate alone
         return False
-    report["cycles_per_token"] = {"value": cpt, "source": src}
+    if report.get("cycles_per_token", {}).get("value") == cpt and report.get("uart", {}).get("baud") == baud:
+        return False
+    report["cycles_per_token"] = {"value": cpt, "source": src, "runs": cycles_per_token_runs(bench)}
     report["tokens_per_s"] = {
+        "design_clock_mhz": board.design_mhz,
         "at_design_clock": board.design_mhz * 1e6 / cpt,
+        "fmax_mhz": report.get("fmax_mhz"),
         "at_fmax": (report["fmax_mhz"] * 1e6 / cpt) if report.get("fmax_mhz") else None,
     }
+    report["uart"] = link_fields(baud, report["tokens_per_s"]["at_design_clock"], board.design_mhz)
     return True
 
 
@@ -255,10 +297,23 @@ def print_report(report: dict, console: Console) -> None:
     tps = report.get("tokens_per_s")
     if tps:
         cpt = report["cycles_per_token"]
-        line = f"  expected {tps['at_design_clock']:.1f} tokens/s at {report['target_mhz']:g} MHz"
+        runs = ", ".join(("first token" if name == "first" else name.replace("_", " "))
+                         + (f" {val:,}" if isinstance(val, int) else f" {val:,.1f}")
+                         for name, val in cpt.get("runs", {}).items())
+        console.print(f"  cycles/token {cpt['value']:,.1f}" + (f" ({runs})" if runs else "")
+                      + f" from {cpt['source']}", highlight=False)
+        clock = tps.get("design_clock_mhz", report.get("target_mhz"))
+        line = f"  expected {tps['at_design_clock']:,.0f} tokens/s at the {clock:g} MHz design clock"
         if tps.get("at_fmax"):
-            line += f" ({tps['at_fmax']:.1f} at Fmax)"
-        console.print(line + f"; {cpt['value']:g} cycles/token from {cpt['source']}", highlight=False)
+            line += f", {tps['at_fmax']:,.0f} at Fmax {report['fmax_mhz']:.2f} MHz"
+        console.print(line, highlight=False)
+    link = report.get("uart")
+    if link:
+        line = f"  UART {link['baud']:,} baud carries {link['wire_chars_per_s']:,.0f} characters/s"
+        if link.get("limit"):
+            line += (f"; the {link['limit']} limits a stream to {link['stream_chars_per_s']:,.0f} characters/s "
+                     f"at {link['core_clock_mhz']:g} MHz")
+        console.print(line, highlight=False)
     if report.get("bitstream"):
         console.print(f"  bitstream {report['bitstream']['path']} ({report['bitstream']['bytes']:,} bytes)", highlight=False)
     if report.get("memmap"):
