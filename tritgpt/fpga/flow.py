@@ -124,7 +124,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     if old is not None:
         return _up_to_date(old, req, inputs, work, console)
     if promoted:
-        console.print(f"  place and route: the sweep's {promoted['task']} ({promoted['fmax_mhz']:.2f} MHz), promoted "
+        console.print(f"  place and route: the sweep's {promoted['task']} ({promoted['fmax_mhz'] or 0:.2f} MHz), promoted "
                       f"here, is taken as it is (bitstream: {promoted['bitstream']}; --force places and routes again)",
                       highlight=False)
 
