@@ -28,5 +28,5 @@
 `define TG_BASE_1_W1 256
 `define TG_BASE_1_W2 320
 `define TG_BASE_LM 384
-`define TG_MODEL_HASH 64'h273957950a5e72c6
+`define TG_MODEL_HASH 64'ha03c2dab22e37aa7
 `endif
