@@ -311,6 +311,45 @@ def check_verify_stage(rep: dict, work: Path) -> None:
 
 
 @pytest.mark.openxc7
+def test_build_takes_a_promoted_sweep_result(tmp_path, tiny_weights):
+    """`tritgpt build` in a directory where `tritgpt sweep` promoted a seed: the build
+    takes that place and route and bitstream as they are and runs the verify stage on
+    them (no nextpnr-xilinx run); once taken, a build with other seeds places again."""
+    reason = H.openxc7_reason("xc7a35tcsg324-1")
+    if reason:
+        pytest.skip(reason)
+    work = tmp_path / "arty"
+    cp = subprocess.run([str(Path(sys.executable).with_name("tritgpt")), "sweep", "--board", "arty-a7-35t",
+                         "--fixture", "--weights", str(tiny_weights), "--seeds", "2", "--workers", "1",
+                         "--out", str(work), "--timeout", "900"],
+                        capture_output=True, text=True, timeout=1800, stdin=subprocess.DEVNULL)
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    promoted = json.loads((work / "report.json").read_text())
+    bit = (work / "tritgpt.bit").read_bytes()
+    routed_mtime = (work / "tritgpt.routed.json").stat().st_mtime_ns
+    assert promoted["sweep"]["seed"] == 2 and "verify" not in promoted
+    req = flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights, build_dir=work, fixture=True, nice=10,
+                            cycles_per_token=1000, timeout=600)
+    rep = flow.build(req, quiet())
+    assert rep["status"] == "ok" and rep["seed"] == 2 and rep["fmax_mhz"] == promoted["fmax_mhz"]
+    assert rep["sweep"]["task"] == "arty-a7-35t/seed2" and rep["sweep"]["bitstream"] == "the sweep's"
+    # nothing placed, routed or written again: the sweep's files, checked
+    assert not list(work.glob("nextpnr.seed*.log")) and not (work / "logs" / "pnr.log").exists()
+    assert (work / "tritgpt.routed.json").stat().st_mtime_ns == routed_mtime
+    assert (work / "tritgpt.bit").read_bytes() == bit and rep["bitstream"]["sha256"] == promoted["bitstream"]["sha256"]
+    assert "place" not in rep["stage_seconds"] or rep["stage_seconds"]["place"] == 0
+    v = rep["verify"]
+    assert v["passed"] and [c["name"] for c in v["checks"]] == ["bram-init", "fasm-readback"]
+    assert all(c["passed"] for c in v["checks"]) and v["checks"][1]["features"] > 1000
+    assert json.loads((work / "verify.json").read_text()) == v
+    assert flow.build(req, quiet()).get("up_to_date")
+    # taken once: other seeds place and route again (the sweep's result is not taken back)
+    again = flow.build(dataclasses.replace(req, seeds=(3,)), quiet())
+    assert again["seed"] == 3 and "sweep" not in again and (work / "nextpnr.seed3.log").exists()
+    assert again["verify"]["passed"]
+
+
+@pytest.mark.openxc7
 def test_timing_failure_is_an_error(tmp_path, tiny_weights, monkeypatch):
     """A target clock the design cannot reach: a clear error, the report, no bitstream."""
     reason = H.openxc7_reason("xc7a35tcsg324-1")

@@ -118,11 +118,16 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     chipdb = None if req.stop_after == "synth" else _chipdb(inputs.tools, board, work, req, console)
     hashes = plan.stage_hashes(req, inputs, work, weights_files, versions, chipdb)
     input_hash = plan.input_hash(req, inputs, hashes)
-    old = plan.finished_report(work, input_hash, req.stop_after, req.force)
+    stamps = plan.Stamps(work, req.force)
+    promoted = plan.adopt_promoted(work, stamps, hashes, req)
+    old = None if promoted else plan.finished_report(work, input_hash, req.stop_after, req.force)
     if old is not None:
         return _up_to_date(old, req, inputs, work, console)
+    if promoted:
+        console.print(f"  place and route: the sweep's {promoted['task']} ({promoted['fmax_mhz'] or 0:.2f} MHz), promoted "
+                      f"here, is taken as it is (bitstream: {promoted['bitstream']}; --force places and routes again)",
+                      highlight=False)
 
-    stamps = plan.Stamps(work, req.force)
     stamps.invalidate(work, hashes, plan.STAGE_ORDER[:1] if req.stop_after == "synth" else plan.STAGE_ORDER)
     (work / "report.json").unlink(missing_ok=True)
     runner = _runner(req, inputs, work, env, chipdb, stamps, hashes, limits, console)
@@ -149,6 +154,8 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     report.update(rep.pnr_fields(stages.read_json(work / "nextpnr_report.json") or {}, board,
                                  work / "tritgpt.routed.json"))
     report["xc7prep"] = stages.read_json(work / "xc7prep.json") or {}
+    if promoted:
+        report["sweep"] = promoted
 
     runner.bitstream()
     stage_times.update(runner.seconds)

@@ -160,11 +160,13 @@ def build_top(netlist: Path, *, family: str = "xilinx", **kw) -> Path:
 class GateTopSim:
     """The gate-level top level on a pseudo-terminal, as a context manager yielding the
     master side's file descriptor (raw bytes of the board's UART). cycles_per_bit is in
-    board-clock cycles (clk is the board clock: CLK_DIV x CLK_HZ / BAUD)."""
+    board-clock cycles (clk is the board clock: CLK_DIV x CLK_HZ / BAUD); max_cycles
+    (board cycles, 0: none) stops a run that goes on far longer than its exchange needs."""
 
-    def __init__(self, exe: Path, cycles_per_bit: int):
+    def __init__(self, exe: Path, cycles_per_bit: int, max_cycles: int = 0):
         self.exe = Path(exe)
         self.cycles_per_bit = cycles_per_bit
+        self.max_cycles = max_cycles
         self.proc: subprocess.Popen | None = None
         self.fd: int | None = None
         self.stderr: list[str] = []
@@ -177,12 +179,14 @@ class GateTopSim:
         os.close(slave)
         try:
             self.proc = subprocess.Popen([str(self.exe), "--fd", str(master), "--cycles-per-bit",
-                                          str(self.cycles_per_bit)], pass_fds=(master,),
+                                          str(self.cycles_per_bit), "--max-cycles", str(self.max_cycles)],
+                                         pass_fds=(master,),
                                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, text=True, start_new_session=True)
         finally:
             os.close(master)
-        threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True).start()
+        self._stderr_reader = threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True)
+        self._stderr_reader.start()
         line = self.proc.stdout.readline()
         if not line.startswith("READY"):
             self.__exit__()
@@ -197,9 +201,14 @@ class GateTopSim:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+        if self.proc is not None and getattr(self, "_stderr_reader", None):
+            self._stderr_reader.join(timeout=10)    # the harness's closing line (stats)
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     @property
     def stats(self) -> str:

@@ -224,6 +224,58 @@ class Stamps:
         return stale_stages
 
 
+def adopt_promoted(work: Path, stamps: Stamps, hashes: dict[str, str], req) -> dict | None:
+    """A place-and-route result that `tritgpt sweep` promoted into this directory, taken
+    as this build's place and route (and its bitstream, if that is the one the sweep
+    wrote) so the build goes on to the verify stage without placing and routing again.
+
+    The sweep synthesises through this directory's own synth stage and places its
+    xc7prep output, then installs the best seed's FASM and routed netlist with a
+    nextpnr_report.json of policy "sweep"; it leaves no place-and-route stamp. Taken
+    once: only if the synthesis it placed is current (its stamp and file order), every
+    place-and-route output is there, and its timing is met (or --allow-timing-fail).
+    The stamps then hold this build's hashes, so a later build with other seeds or
+    tools places and routes again; --force never adopts. Returns what was taken."""
+    if req.force or req.stop_after is not None:
+        return None
+    pnr = _read_json(work / "nextpnr_report.json")
+    if not pnr or pnr.get("policy") != "sweep" or not pnr.get("installed") or pnr.get("adopted"):
+        return None
+    if not (pnr.get("timing_met") or req.allow_timing_fail):
+        return None
+    if not stamps.current("synth", hashes["synth"]):
+        return None
+    files = [work / n for n in STAGE_OUTPUTS["pnr"]]
+    if not all(f.exists() for f in files + [work / "tritgpt.json"]):
+        return None
+    # placed from this synthesis: xc7prep after yosys, nextpnr's outputs after xc7prep
+    t_synth, t_prep = (work / "tritgpt.json").stat().st_mtime_ns, (work / "tritgpt.prep.json").stat().st_mtime_ns
+    if not t_synth <= t_prep <= min((work / n).stat().st_mtime_ns for n in ("tritgpt.fasm", "tritgpt.routed.json")):
+        return None
+    stamps.mark("pnr", hashes["pnr"])
+    old = _read_json(work / "report.json") or {}
+    bit, frames = work / "tritgpt.bit", work / "tritgpt.frames"
+    with_bitstream = (bit.exists() and frames.exists()
+                      and tc_mod.sha256_file(bit) == old.get("bitstream", {}).get("sha256"))
+    if with_bitstream:
+        stamps.mark("bitstream", hashes["bitstream"])
+    else:
+        stamps.data.pop("bitstream", None)
+        stamps.save()
+    pnr["adopted"] = True
+    (work / "nextpnr_report.json").write_text(json.dumps(pnr, indent=2) + "\n")
+    return {"task": pnr.get("sweep_task"), "seed": pnr.get("chosen_seed"), "fmax_mhz": pnr.get("fmax_min_mhz"),
+            "options": (old.get("sweep") or {}).get("options"), "bitstream": "the sweep's" if with_bitstream
+            else "made again from the FASM"}
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
 def finished_report(work: Path, input_hash: str, stop_after: str | None, force: bool) -> dict | None:
     """The report of a finished build with these very inputs (and its bitstream intact), if any."""
     report_path = work / "report.json"
