@@ -119,7 +119,7 @@ def test_part_fits_and_boards_listing():
         assert set(b.fits) == {c for c in ("tiny", "default") if ecp5.part_fits(Config.load(c))[part] is None}
     proc, _ = _tritgpt("boards")
     assert proc.returncode == 0
-    assert "ECP5 parts for default: fits LFE5U-45F, LFE5U-85F; not LFE5U-12F" in proc.stdout
+    assert "ECP5 parts for default: fits LFE5U-45F, LFE5U-85F\n  not LFE5U-12F (81 DP16KD > 32;" in proc.stdout
 
 
 def test_flow_device_flags():

@@ -144,8 +144,10 @@ def _print_ecp5_parts() -> None:
         fits = ecp5.part_fits(Config.load(name))
         ok = [p for p, short in fits.items() if short is None]
         no = [f"{p} ({short})" for p, short in fits.items() if short is not None]
-        out.print(f"ECP5 parts for {name}: fits {', '.join(ok) or 'none'}"
-                  + (f"; not {', '.join(no)}" if no else ""), highlight=False, soft_wrap=True)
+        # one part a line: the table above fits 80 columns, so these do too
+        out.print(f"ECP5 parts for {name}: fits {', '.join(ok) or 'none'}", highlight=False, soft_wrap=True)
+        for reason in no:
+            out.print(f"  not {reason}", highlight=False, soft_wrap=True)
 
 
 def _positive(option: str, value: float) -> float:
