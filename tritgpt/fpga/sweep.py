@@ -620,7 +620,9 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
                 pending = set(pending)
                 progress.show(len(results), _running(client, pending), failed)
         except KeyboardInterrupt as stop:
-            signum = getattr(stop, "signum", signal.SIGINT)
+            # the handler's record, not the exception's class: a library between the signal
+            # and here may re-raise a plain KeyboardInterrupt
+            signum = _TERMINATED_BY[0] or getattr(stop, "signum", signal.SIGINT)
             console.print(f"[yellow]interrupted[/] ({signal.Signals(signum).name}): cancelling the remaining tasks",
                           highlight=False)
             try:
@@ -652,6 +654,9 @@ class _Terminated(KeyboardInterrupt):
     signum = signal.SIGTERM
 
 
+_TERMINATED_BY: list = [None]   # the signal _sigterm_interrupts' handler took, if any
+
+
 def _sigterm_interrupts() -> Callable[[], None]:
     """SIGTERM (a batch scheduler's or CI's stop, `kill`) stops a sweep as Ctrl-C does: tasks
     cancelled, tools stopped, sweep.json written. Returns the undo. Only the main thread
@@ -660,8 +665,10 @@ def _sigterm_interrupts() -> Callable[[], None]:
         return lambda: None
 
     def terminate(signum, frame):
+        _TERMINATED_BY[0] = signum
         raise _Terminated()
 
+    _TERMINATED_BY[0] = None
     previous = signal.signal(signal.SIGTERM, terminate)
     return lambda: signal.signal(signal.SIGTERM, previous)
 
