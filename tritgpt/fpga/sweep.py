@@ -308,6 +308,9 @@ class PnrDesign:
     # install a candidate (its task directory, its result) into build_dir; raises UserError
     # if the candidate is unusable (then the next best is tried)
     promote: Callable[[Path, dict], dict] | None = None
+    # options every task of this design gets unless the sweep's option set names them
+    # (the board's [pnr] router)
+    default_options: dict = dataclasses.field(default_factory=dict)
 
 
 def ecp5_design(board: str, netlist: Path, constraints: Path, build_dir: Path, *, device: str = "25k",
@@ -421,7 +424,8 @@ def xilinx_board_design(board_name: str, weights: Path, build_dir: Path | None =
                              "design.xdc": board.xdc().encode()},
                      outputs=XILINX_OUTPUTS, target_mhz=board.design_mhz, build_dir=work,
                      peak_memory_gb=peak_memory_gb(board.part), chipdb_path=str(chipdb),
-                     chipdb_bytes=chipdb.read_bytes() if ship_chipdb else None, promote=promote)
+                     chipdb_bytes=chipdb.read_bytes() if ship_chipdb else None, promote=promote,
+                     default_options={"router": board.router} if board.router else {})
 
 
 def promote_xilinx(work: Path, board, task_dir: Path, result: dict, chipdb: Path, console: Console) -> dict:
@@ -563,7 +567,8 @@ class SweepRequest:
 def plan(req: SweepRequest, cancel_event: str | None = None) -> list[tuple[PnrDesign, PnrTask]]:
     out = []
     for design in req.designs:
-        for options in req.option_sets:
+        for sweep_options in req.option_sets:
+            options = {**design.default_options, **sweep_options}
             for seed in req.seeds:
                 out.append((design, PnrTask(
                     name=task_name(design.board, seed, options), board=design.board, seed=int(seed),
