@@ -391,6 +391,7 @@ def test_sweep_promotion_is_adopted_by_build(built, tmp_path):
     after = json.loads((work / "report.json").read_text())
     assert after["sweep"]["seed"] == 7 and after["bitstream"]["sha256"] == rep["bitstream"]["sha256"]
     assert after["stage_seconds"]["pnr"] == 123.0   # the sweep run's time, not a new run's
+    assert after["stage_seconds"]["bitstream"] > 0  # the promotion's ecppack
     # taken once: the next build is simply up to date
     proc, _ = _tritgpt("build", "--board", BOARD, "--weights", built["w0"], "--out", work)
     assert proc.returncode == 0 and "up to date" in proc.stdout + proc.stderr

@@ -489,8 +489,10 @@ def install_promoted(work: Path, board, files: dict[str, Path], result: dict, co
     make_args = [f"{k}={v}" for k, v in sorted(find_tools().make_vars().items())]
     from . import flow as flow_mod
 
+    t0 = time.monotonic()
     if _stages.run_logged(["make", "bitstream", *make_args], work, flow_mod.flow_env(), log) != 0:
         raise UserError(f"ecppack refused the sweep's result ({_stages._tail(log, 3)})")
+    bitstream_s = round(time.monotonic() - t0, 2)
     report_path = work / "report.json"
     report = _stages.read_json(report_path) or {}
     report.update(pnr_fields(_stages.read_json(work / "nextpnr_report.json") or {}, board))
@@ -509,7 +511,7 @@ def install_promoted(work: Path, board, files: dict[str, Path], result: dict, co
     report["status"] = "ok" if result["timing_met"] else "timing-failed-allowed"
     report_path.write_text(json.dumps(report, indent=2) + "\n")
     (work / PROMOTED_JSON).write_text(json.dumps(
-        {**sweep, "timing_met": result["timing_met"], "synth_stamp": stamps.get("synth"),
+        {**sweep, "timing_met": result["timing_met"], "synth_stamp": stamps.get("synth"), "bitstream_s": bitstream_s,
          "bitstream_sha256": report["bitstream"]["sha256"], "adopted": False}, indent=2) + "\n")
     return {"files": [*files, "tritgpt.bit", "memmap.json", "report.json"],
             "bitstream_sha256": report["bitstream"]["sha256"]}
@@ -537,6 +539,7 @@ def adopt_promoted(work: Path, stamps: dict, hashes: dict, allow_timing_fail: bo
     bit = work / "tritgpt.bit"
     if bit.exists() and sha256_file(bit) == promoted.get("bitstream_sha256"):
         stamps["bitstream"] = hashes["bitstream"]
+        stamps["bitstream_seconds"] = promoted.get("bitstream_s") or 0.0   # ecppack, run by the promotion
     promoted["adopted"] = True
     (work / PROMOTED_JSON).write_text(json.dumps(promoted, indent=2) + "\n")
     return {k: promoted.get(k) for k in ("task", "seed", "options", "fmax_mhz")}
