@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
-import os
 import dataclasses
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -201,6 +202,38 @@ def test_bad_board_file(tmp_path):
     other.write_text(text)
     with pytest.raises(UserError, match="must match the file name"):
         boards.load_board_file(other)
+    bad.write_text(text + '\n[pnr]\nrouter = "router3"\n')
+    with pytest.raises(UserError, match=r"\[pnr\] router 'router3' is not one of router1, router2"):
+        boards.load_board_file(bad)
+    bad.write_text(text + '\n[pnr]\nrouter = "router1"\n')
+    assert boards.load_board_file(bad).router == "router1"
+    ecp5_text = (boards.BOARDS_DIR / "ulx3s-85f.toml").read_text()
+    (tmp_path / "ulx3s-85f.toml").write_text(ecp5_text + '\n[pnr]\nrouter = "router1"\n')
+    with pytest.raises(UserError, match="router is for the Artix-7 flow"):
+        boards.load_board_file(tmp_path / "ulx3s-85f.toml")
+
+
+def test_board_router_reaches_the_core_and_the_sweep():
+    """A board's [pnr] router is one fact: the board core passes it to nextpnr-xilinx
+    (nextpnr_options) and a sweep's tasks get it unless --router says otherwise."""
+    from tritgpt.cli.sweep import option_sets
+    from tritgpt.fpga import sweep
+
+    base = boards.get_board("arty-a7-35t")
+    routed = dataclasses.replace(base, router="router1")
+    core = boards.board_core([routed])
+    target = core[core.index(f"  {routed.target}:\n    description"):]
+    assert "      nextpnr_options: [--router, router1]\n" in target
+    assert "nextpnr_options" not in boards.board_core([dataclasses.replace(base, router="")])
+    design = sweep.PnrDesign(board="b", part=base.part, tool="nextpnr-xilinx", args=(), inputs={}, outputs=(),
+                             target_mhz=50.0, build_dir=Path("."), peak_memory_gb=2.0,
+                             default_options={"router": "router1"})
+    for sets, want in ((option_sets([], []), ["router1"]), (option_sets(["router2"], []), ["router2"]),
+                       (option_sets(["router1", "router2"], []), ["router1", "router2"])):
+        req = sweep.SweepRequest(designs=[design], seeds=(1,), option_sets=sets, out_dir=Path("."))
+        tasks = [t for _, t in sweep.plan(req)]
+        assert [dict(t.options)["router"] for t in tasks] == want
+        assert all("--router" in t.command_args() for t in tasks)
 
 
 # The shipped core makes a token in about 800 cycles (`tritgpt bench --sim`: 794 over the first

@@ -353,3 +353,45 @@ def test_gate_level_netlist_generates_reference_tokens(built):
     res = ecp5_gatesim.simulate(built["work"], "synth", PROMPT, 3)
     print(f"\ngate-level (synth_ecp5 netlist): {res}")
     assert res["tokens"] == res["reference"] and len(res["tokens"]) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.ecp5
+def test_sweep_promotion_is_adopted_by_build(built, tmp_path):
+    """`tritgpt sweep --board ulx3s-85f` promotes its best run into the build directory
+    (ecp5.install_promoted: ecppack, memory map, report); the next `tritgpt build` takes
+    it as its place and route instead of running nextpnr-ecp5 again, once, and says so.
+    The candidate here is the fixture's own routed result under another seed's name, so
+    the bitstream must come out byte-identical."""
+    from rich.console import Console
+
+    work = tmp_path / "promoted"
+    shutil.copytree(built["work"], work, ignore=shutil.ignore_patterns("sweep"))
+    for stale in ("tritgpt.bit", "memmap.json"):
+        (work / stale).unlink()
+    task = tmp_path / "task"
+    task.mkdir()
+    files = {}
+    for name in ("tritgpt.config", "tritgpt.routed.json", "nextpnr_report.json", "nextpnr.log"):
+        files[name] = task / name
+        shutil.copyfile(built["work"] / name, files[name])
+    rep = json.loads((built["work"] / "report.json").read_text())
+    result = {"name": f"{BOARD}/seed7", "seed": 7, "options": {}, "fmax_mhz": rep["fmax_mhz"], "timing_met": True,
+              "elapsed_s": 123.0}
+    info = ecp5.install_promoted(work, boards.get_board(BOARD), files, result, Console(stderr=True))
+    promoted = json.loads((work / "report.json").read_text())
+    assert promoted["sweep"]["task"] == f"{BOARD}/seed7" and promoted["status"] == "ok"
+    assert (work / "tritgpt.bit").read_bytes() == (built["work"] / "tritgpt.bit").read_bytes()
+    assert info["bitstream_sha256"] == rep["bitstream"]["sha256"] and promoted["memmap"]["swap_ready"]
+
+    proc, _ = _tritgpt("build", "--board", BOARD, "--weights", built["w0"], "--out", work)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert "not placed and routed again" in out and f"{BOARD}/seed7" in out, out[-3000:]
+    after = json.loads((work / "report.json").read_text())
+    assert after["sweep"]["seed"] == 7 and after["bitstream"]["sha256"] == rep["bitstream"]["sha256"]
+    assert after["stage_seconds"]["pnr"] == 123.0   # the sweep run's time, not a new run's
+    assert after["stage_seconds"]["bitstream"] > 0  # the promotion's ecppack
+    # taken once: the next build is simply up to date
+    proc, _ = _tritgpt("build", "--board", BOARD, "--weights", built["w0"], "--out", work)
+    assert proc.returncode == 0 and "up to date" in proc.stdout + proc.stderr

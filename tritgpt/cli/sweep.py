@@ -12,6 +12,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import UserError
+from ..fpga.boards import get_board
 from ..paths import build_root
 from .options import WEIGHTS, weights_or_default
 from .output import err as console
@@ -71,8 +72,11 @@ def sweep(
         w = weights_or_default(weights)
         for b in dict.fromkeys(board):
             bdir = Path(out) if out and len(board) == 1 else None
-            designs.append(sweep_mod.xilinx_board_design(b, w, bdir, fixture=fixture, ship_chipdb=ship_chipdb,
-                                                         console=console))
+            if get_board(b).is_ecp5:   # nextpnr-ecp5 from PyPI: no chip database to ship
+                designs.append(sweep_mod.ecp5_board_design(b, w, bdir, fixture=fixture, console=console))
+            else:
+                designs.append(sweep_mod.xilinx_board_design(b, w, bdir, fixture=fixture, ship_chipdb=ship_chipdb,
+                                                             console=console))
     req = sweep_mod.SweepRequest(
         designs=designs, seeds=seed_list, option_sets=option_sets(router, placer),
         out_dir=Path(out) if out else (designs[0].build_dir if len(designs) == 1 else build_root()),

@@ -79,6 +79,9 @@ class Board:
     fits: tuple[str, ...]
     master_xdc: str = ""
     master_lpf: str = ""
+    # nextpnr's router for this part ([pnr] router), "" for the tool's default: router2
+    # does not converge on the xc7a100t here where router1 does (docs/build.md)
+    router: str = ""
     path: Path | None = None
 
     @property
@@ -139,6 +142,7 @@ ECP5_PART_RE = re.compile(r"^(LFE5UM?5?G?-(?:12|25|45|85)F)-([678])(BG|MG)(\d+)(
 ECP5_PACKAGE_PREFIX = {"BG": "CABGA", "MG": "CSFBGA"}
 
 FAMILIES = ("artix7", "ecp5")
+ROUTERS = ("", "router1", "router2")   # nextpnr --router ("": the tool's default)
 # budget key in the board file -> (Budget field, resource name in reports)
 FAMILY_RESOURCES = {
     "artix7": {"lut": ("lut", "LUT"), "ff": ("ff", "FF"), "bram": ("ramb36", "RAMB36"), "dsp": ("dsp", "DSP48E1")},
@@ -196,8 +200,15 @@ def load_board_file(path: Path) -> Board:
         fits=tuple(models.get("fits", [])),
         master_xdc=data.get("master_xdc", ""),
         master_lpf=data.get("master_lpf", ""),
+        router=_get(_get(data, "pnr", where, dict), "router", where + " [pnr]") if "pnr" in data else "",
         path=path,
     )
+    if board.router and board.is_ecp5:
+        raise UserError(f"{where}: [pnr] router is for the Artix-7 flow; the ECP5 flow uses nextpnr-ecp5's default "
+                        f"(remove [pnr], or sweep routers with `tritgpt sweep --router`)")
+    if board.router not in ROUTERS:
+        raise UserError(f"{where}: [pnr] router '{board.router}' is not one of {', '.join(r for r in ROUTERS if r)} "
+                        f"(or leave it out for nextpnr's default)")
     if board.name != path.stem:
         raise UserError(f"{where}: name '{board.name}' must match the file name '{path.stem}'")
     if board.is_ecp5:
@@ -504,6 +515,8 @@ def board_core(boards: list[Board] | None = None) -> str:
                 f"      frequency: {b.design_mhz:g}",
                 "      include_dirs: [weights]",
             ]
+            if b.router:
+                out += [f"      nextpnr_options: [--router, {b.router}]"]
             family_params = ""
         out += [
             f"    filesets: [top{extra_fs}, {_fileset(b)}]",

