@@ -437,18 +437,7 @@ def build(req, console: Console | None = None) -> dict:
                         f"--allow-timing-fail. Report: {report_path}")
 
     run_stage("bitstream", "bitstream", [])
-    from .toolchain import sha256_file
-
-    bit = work / "tritgpt.bit"
-    report["bitstream"] = {"path": str(bit), "bytes": bit.stat().st_size, "sha256": sha256_file(bit)}
-
-    from . import ecp5_swap
-
-    mm = ecp5_swap.build_memmap(work)
-    (work / "memmap.json").write_text(json.dumps(mm, indent=1) + "\n")
-    report["memmap"] = {"path": str(work / "memmap.json"), "dp16kd": len(mm["cells"]),
-                        "matched_to_images": sum(1 for c in mm["cells"] if c.get("image")),
-                        "swap_ready": not mm["unmatched_images"]}
+    _bitstream_and_memmap(work, report)
     _report.tokens_per_s_or_bench(report, req, manifest, weights, board, work, console, stage_times)
     if adopted:
         report["sweep"] = adopted
@@ -470,7 +459,6 @@ def install_promoted(work: Path, board, files: dict[str, Path], result: dict, co
     `tritgpt build` of the same synthesis adopts it (adopt_promoted) instead of placing and
     routing again. UserError if ecppack refuses it."""
     from .build import stages as _stages
-    from .toolchain import sha256_file
 
     for stale in ("tritgpt.bit", "memmap.json", PROMOTED_JSON):
         (work / stale).unlink(missing_ok=True)
@@ -496,15 +484,7 @@ def install_promoted(work: Path, board, files: dict[str, Path], result: dict, co
     report_path = work / "report.json"
     report = _stages.read_json(report_path) or {}
     report.update(pnr_fields(_stages.read_json(work / "nextpnr_report.json") or {}, board))
-    bit = work / "tritgpt.bit"
-    report["bitstream"] = {"path": str(bit), "bytes": bit.stat().st_size, "sha256": sha256_file(bit)}
-    from . import ecp5_swap
-
-    mm = ecp5_swap.build_memmap(work)
-    (work / "memmap.json").write_text(json.dumps(mm, indent=1) + "\n")
-    report["memmap"] = {"path": str(work / "memmap.json"), "dp16kd": len(mm["cells"]),
-                        "matched_to_images": sum(1 for c in mm["cells"] if c.get("image")),
-                        "swap_ready": not mm["unmatched_images"]}
+    _bitstream_and_memmap(work, report)
     sweep = {"task": result["name"], "seed": result["seed"], "options": result["options"],
              "fmax_mhz": result["fmax_mhz"], "elapsed_s": result.get("elapsed_s")}
     report["sweep"] = sweep
@@ -545,6 +525,21 @@ def adopt_promoted(work: Path, stamps: dict, hashes: dict, allow_timing_fail: bo
     promoted["adopted"] = True
     (work / PROMOTED_JSON).write_text(json.dumps(promoted, indent=2) + "\n")
     return {k: promoted.get(k) for k in ("task", "seed", "options", "fmax_mhz")}
+
+
+def _bitstream_and_memmap(work: Path, report: dict) -> None:
+    """The written bitstream and the memory map (memmap.json: every DP16KD and the image it
+    holds) into the report; the build and a sweep's promotion both end with this."""
+    from . import ecp5_swap
+    from .toolchain import sha256_file
+
+    bit = work / "tritgpt.bit"
+    report["bitstream"] = {"path": str(bit), "bytes": bit.stat().st_size, "sha256": sha256_file(bit)}
+    mm = ecp5_swap.build_memmap(work)
+    (work / "memmap.json").write_text(json.dumps(mm, indent=1) + "\n")
+    report["memmap"] = {"path": str(work / "memmap.json"), "dp16kd": len(mm["cells"]),
+                        "matched_to_images": sum(1 for c in mm["cells"] if c.get("image")),
+                        "swap_ready": not mm["unmatched_images"]}
 
 
 def _finish(report: dict, stage_times: dict, t_start: float, work: Path, console: Console,

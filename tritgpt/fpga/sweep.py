@@ -341,6 +341,18 @@ def ecp5_design(board: str, netlist: Path, constraints: Path, build_dir: Path, *
                      build_dir=Path(build_dir), peak_memory_gb=peak_memory_gb, promote=promote)
 
 
+def _synthesise(board_name: str, weights: Path, build_dir: Path | None, fixture: bool, console: Console):
+    """The board and its build directory, synthesised by `tritgpt build`'s own synth stage
+    (cached: once per design, whichever family)."""
+    from . import boards as boards_mod
+    from . import flow
+
+    board = boards_mod.get_board(board_name)
+    flow.build(flow.BuildRequest(board=board.name, weights=Path(weights), build_dir=build_dir, stop_after="synth",
+                                 fixture=fixture, bench=False), console)
+    return board, Path(build_dir or build_root() / board.name).resolve()
+
+
 ECP5_OUTPUTS = ("design.config", "design.routed.json", "design_report.json")
 
 
@@ -353,14 +365,9 @@ def ecp5_board_design(board_name: str, weights: Path, build_dir: Path | None = N
     stage, memory map and report (`promote_ecp5`), so `tritgpt program` and `tritgpt swap`
     use it."""
     from . import boards as boards_mod
-    from . import flow
 
     console = console or Console(stderr=True)
-    board = boards_mod.get_board(board_name)
-    req = flow.BuildRequest(board=board.name, weights=Path(weights), build_dir=build_dir, stop_after="synth",
-                            fixture=fixture, bench=False)
-    flow.build(req, console)
-    work = Path(build_dir or build_root() / board.name).resolve()
+    board, work = _synthesise(board_name, weights, build_dir, fixture, console)
     part = boards_mod.ecp5_part_fields(board.part)
     flag = _flow_module("flows", "ecp5").device_flag(part["device"]).lstrip("-")   # the flow's: 85k, um5g-85k
     args_design = ecp5_design(board.name, work / "tritgpt.json", boards_mod.BOARDS_DIR / board.pin_file, work,
@@ -399,16 +406,11 @@ def xilinx_board_design(board_name: str, weights: Path, build_dir: Path | None =
     prepared netlist, the board's XDC and the chip database (a path, or bytes with
     ship_chipdb) go with each task. Promotion installs the candidate as the flow's
     place-and-route result and runs the flow's bitstream stage and memory map."""
-    from . import boards as boards_mod
     from . import flow
     from . import toolchain as tc_mod
 
     console = console or Console(stderr=True)
-    board = boards_mod.get_board(board_name)
-    req = flow.BuildRequest(board=board.name, weights=Path(weights), build_dir=build_dir, stop_after="synth",
-                            fixture=fixture, bench=False)
-    flow.build(req, console)
-    work = Path(build_dir or build_root() / board.name).resolve()
+    board, work = _synthesise(board_name, weights, build_dir, fixture, console)
     tools = tc_mod.discover()
     tools.require("all", board.part)
     chipdb = tc_mod.ensure_chipdb(tools, board.part, work / "logs")
