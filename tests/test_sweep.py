@@ -276,15 +276,20 @@ def test_cli_against_a_separately_started_scheduler(counter, tmp_path):
                 p.wait()
 
 
-def _our_tool_processes() -> list[int]:
-    """nextpnr runs of sweep tasks (their command names the task's design.json and design.lpf)."""
+def _our_tool_processes(mark: str) -> list[int]:
+    """nextpnr runs of this test's sweep: their command names the task's design.json and
+    design.lpf, and they inherited the test's mark in their environment (so a sweep run by
+    anyone else on the machine is not mistaken for a leftover of ours)."""
     pids = []
     for proc in Path("/proc").iterdir():
         try:
             cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            if not (b"design.lpf" in cmd and b"design.json" in cmd):
+                continue
+            env = (proc / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"design.lpf" in cmd and b"design.json" in cmd:
+        if f"TRITGPT_TEST_MARK={mark}".encode() in env:
             pids.append(int(proc.name))
     return pids
 
@@ -294,9 +299,11 @@ def test_cli_interrupt_cancels_cleanly(counter, tmp_path, signum):
     """Ctrl-C (or a scheduler's SIGTERM) mid-sweep: exit 128+signal with one line, the tools
     stopped, the cluster closed, sweep.json written."""
     out = tmp_path / "build"
+    mark = f"{os.getpid()}-{signum}"
     proc = subprocess.Popen([str(BIN / "tritgpt"), "sweep", "--netlist", str(counter["netlist"]), "--constraints",
                              str(counter["lpf"]), "--freq", str(TARGET_MHZ), "--seeds", "1-12", "--workers", "2",
                              "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                            env={**os.environ, "TRITGPT_TEST_MARK": mark},
                             # SIGINT at its default in the child even if this run inherited it ignored
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
@@ -306,15 +313,15 @@ def test_cli_interrupt_cancels_cleanly(counter, tmp_path, signum):
             break
     # interrupt while a tool runs (poll: the progress line and the tools' start race)
     deadline = time.monotonic() + 60
-    while not _our_tool_processes() and proc.poll() is None and time.monotonic() < deadline:
+    while not _our_tool_processes(mark) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _our_tool_processes(), "no nextpnr run to interrupt"
+    assert _our_tool_processes(mark), "no nextpnr run to interrupt"
     proc.send_signal(signum)
     rest = proc.stderr.read()
     assert proc.wait(timeout=60) == 128 + signum, "".join(seen) + rest
     assert "sweep interrupted" in rest and "Traceback" not in rest
     time.sleep(1.0)
-    assert not _our_tool_processes()
+    assert not _our_tool_processes(mark)
     summary = json.loads((out / "sweep.json").read_text())
     statuses = [t["status"] for t in summary["tasks"]]
     assert len(statuses) == 12 and set(statuses) <= {"ok", "cancelled"} and "cancelled" in statuses
@@ -325,10 +332,33 @@ def test_cli_interrupt_cancels_cleanly(counter, tmp_path, signum):
 
 
 def test_cli_unreachable_scheduler(counter, tmp_path):
+    """A scheduler that is not there: one line naming it. (--ship-chipdb rides along: with an
+    ECP5 netlist there is nothing to ship, and the sweep says so instead of ignoring it.)"""
     cp = _tritgpt("sweep", "--netlist", counter["netlist"], "--constraints", counter["lpf"], "--seeds", "1",
-                  "--scheduler", "tcp://127.0.0.1:9", "--out", tmp_path, timeout=120)
+                  "--ship-chipdb", "--scheduler", "tcp://127.0.0.1:9", "--out", tmp_path, timeout=120)
     assert cp.returncode == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in cp.stderr
+    assert "--ship-chipdb has no effect on a --netlist sweep" in cp.stderr
     assert "Traceback" not in cp.stderr
+
+
+def test_scratch_directories_of_dead_workers_are_removed(tmp_path, monkeypatch):
+    """A worker killed mid-task never cleans its scratch directory (chip database copy, routed
+    netlist); the next task on that machine removes it, and only it."""
+    import tempfile
+
+    from tritgpt.fpga.sweep import WORKDIR_PREFIX, _remove_orphaned_workdirs
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()                                     # a pid whose process has exited
+    dead = tmp_path / f"{WORKDIR_PREFIX}{gone.pid}-abc"
+    alive = tmp_path / f"{WORKDIR_PREFIX}{os.getpid()}-def"
+    other = tmp_path / f"{WORKDIR_PREFIX}notapid-ghi"
+    for d in (dead, alive, other):
+        (d / "sub").mkdir(parents=True)
+        (d / "sub" / "design.json").write_text("{}")
+    _remove_orphaned_workdirs()
+    assert not dead.exists() and alive.exists() and other.exists()
 
 
 # ----------------------------------------------------------------------------

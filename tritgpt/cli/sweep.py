@@ -62,6 +62,9 @@ def sweep(
             if path is None or not Path(path).is_file():
                 raise UserError(f"{what} {path or ''}: no such file (a netlist sweep needs --netlist and "
                                 f"--constraints)".replace("  ", " "))
+        if ship_chipdb:
+            console.print("  note: --ship-chipdb has no effect on a --netlist sweep: nextpnr-ecp5 carries its own "
+                          "chip database", highlight=False)
         root = Path(out) if out else build_root() / name
         root.mkdir(parents=True, exist_ok=True)
         designs.append(sweep_mod.ecp5_design(name, netlist, constraints, root, device=device, package=package,
@@ -73,6 +76,9 @@ def sweep(
         for b in dict.fromkeys(board):
             bdir = Path(out) if out and len(board) == 1 else None
             if get_board(b).is_ecp5:   # nextpnr-ecp5 from PyPI: no chip database to ship
+                if ship_chipdb:
+                    console.print(f"  note: --ship-chipdb has no effect on {b}: nextpnr-ecp5 carries its own "
+                                  f"chip database", highlight=False)
                 designs.append(sweep_mod.ecp5_board_design(b, w, bdir, fixture=fixture, console=console))
             else:
                 designs.append(sweep_mod.xilinx_board_design(b, w, bdir, fixture=fixture, ship_chipdb=ship_chipdb,

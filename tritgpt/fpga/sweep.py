@@ -189,6 +189,19 @@ def _cancel_requested(event_name: str | None) -> bool:
         return False
 
 
+WORKDIR_PREFIX = "tritgpt-pnr-"     # + the worker's pid: tasks' scratch directories on a worker
+
+
+def _remove_orphaned_workdirs() -> None:
+    """Delete the scratch directories of workers that died mid-task (a killed worker never
+    runs its cleanup; each keeps a chip database copy and a routed netlist, 100s of MB)."""
+    for d in Path(tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*-*"):
+        pid = d.name[len(WORKDIR_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+            continue                    # not ours, or its worker is alive (perhaps running it)
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def run_pnr_task(task: PnrTask, inputs: dict[str, bytes], chipdb_bytes: bytes | None = None) -> dict:
     """Run one place-and-route task here (on a Dask worker); a result dict, never an exception
     for a tool's failure (a task that raises is retried by Dask)."""
@@ -198,7 +211,8 @@ def run_pnr_task(task: PnrTask, inputs: dict[str, bytes], chipdb_bytes: bytes | 
               "worker": f"{socket.gethostname()}:{os.getpid()}", "fmax_mhz": None, "fmax_per_clock_mhz": {},
               "timing_met": False, "utilisation": {}, "peak_rss_mb": None, "cpu_s": None, "returncode": None,
               "reason": None, "files": {}}
-    with tempfile.TemporaryDirectory(prefix="tritgpt-pnr-") as tmp:
+    _remove_orphaned_workdirs()
+    with tempfile.TemporaryDirectory(prefix=f"{WORKDIR_PREFIX}{os.getpid()}-") as tmp:
         work = Path(tmp)
         for name, data in inputs.items():
             (work / name).write_bytes(data)
@@ -878,7 +892,7 @@ def print_table(summary: dict, console: Console) -> None:
                   f"{r['elapsed_s']:.1f}" if r.get("elapsed_s") is not None else "-",
                   f"{r['peak_rss_mb']:.0f}" if r.get("peak_rss_mb") else "-", (r.get("reason") or "")[:60])
     console.print(t)
-    console.print(f"  * promoted; wall {summary['wall_s']:.1f} s for {summary['task_seconds_total']:.1f} s of "
+    console.print(("  * promoted; " if best else "  ") + f"wall {summary['wall_s']:.1f} s for {summary['task_seconds_total']:.1f} s of "
                   f"place and route ({summary['task_cpu_seconds_total']:.1f} s of CPU); {summary['path']}" + (f", {summary['plot']}" if summary.get("plot") else ""),
                   highlight=False)
 

@@ -104,35 +104,44 @@ def synthesize(weights_dir: Path | None = None, cfg: Config | None = None, *, fo
     rep_path = work / "report.json"
     if rep_path.exists() and not force:
         return json.loads(rep_path.read_text())
-    if work.exists():
-        shutil.rmtree(work)
+    # Built in a directory of its own and renamed into place, so a second process (another
+    # test worker, another build) never sees, or deletes, a half-written netlist.
+    tmp = work.parent / f".{work.name}.{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
     files = _core_files()
-    (work / "rtl").mkdir(parents=True)
+    (tmp / "rtl").mkdir(parents=True)
     for f in files.sources + files.include_files:
-        shutil.copy(f, work / "rtl" / f.name)
+        shutil.copy(f, tmp / "rtl" / f.name)
     for f, copyto in files.user:       # the ROM tables, at the core's TABLES_DIR (rtl/tables/)
-        (work / copyto).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(f, work / copyto)
+        (tmp / copyto).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, tmp / copyto)
     # (the core's default WEIGHTS_DIR is weights/default/)
     if weights_dir is not None:
-        shutil.copytree(weights_dir, work / "weights" / "default")
+        shutil.copytree(weights_dir, tmp / "weights" / "default")
     else:
-        export.write_package(IntParams.random(cfg, 0), work / "weights" / "default")
-    (work / "synth.ys").write_text(synth_script([f"rtl/{f.name}" for f in files.sources], "weights/default"))
+        export.write_package(IntParams.random(cfg, 0), tmp / "weights" / "default")
+    (tmp / "synth.ys").write_text(synth_script([f"rtl/{f.name}" for f in files.sources], "weights/default"))
     cmd = [*require_tool("yosys").command, "-q", "-l", "synth.log", "synth.ys"]
     if log:
         log(f"yosys synth_xilinx of tritgpt_core ('{cfg.name}') in {work} ...")
     t0 = time.time()
-    r = subprocess.run(cmd, cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    r = subprocess.run(cmd, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = time.time() - t0
-    logtext = (work / "synth.log").read_text() if (work / "synth.log").exists() else ""
-    if r.returncode != 0 or not (work / "stat.json").exists():
+    logtext = (tmp / "synth.log").read_text() if (tmp / "synth.log").exists() else ""
+    if r.returncode != 0 or not (tmp / "stat.json").exists():
         tail = "".join(logtext.splitlines(True)[-20:]) or r.stderr[-2000:]
-        raise UserError(f"yosys failed (log {work / 'synth.log'}):\n{tail}")
-    report = parse_report(json.loads((work / "stat.json").read_text()), logtext)
+        raise UserError(f"yosys failed (log {tmp / 'synth.log'}):\n{tail}")
+    report = parse_report(json.loads((tmp / "stat.json").read_text()), logtext)
     report.update({"config": cfg.name, "key": key, "seconds": round(wall, 1), "work_dir": str(work),
                    "netlist": str(work / NETLIST)})
-    rep_path.write_text(json.dumps(report, indent=2) + "\n")
+    (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    if work.exists() and (not rep_path.exists() or force):
+        shutil.rmtree(work, ignore_errors=True)     # an unfinished earlier run, or --force
+    try:
+        tmp.rename(work)
+    except OSError:                                 # finished meanwhile by another process: keep theirs
+        shutil.rmtree(tmp, ignore_errors=True)
+        return json.loads(rep_path.read_text())
     return report
 
 

@@ -157,10 +157,10 @@ class VerilatorModel:
             raise UserError(f"the Verilator build of {self.name} failed:\n{tail}(full log: {build_log})")
         (tmp / "build_seconds").write_text(f"{time.monotonic() - t0:.1f}\n")
         (tmp / "complete").write_text(self.key + "\n")
-        if out.exists():
+        if out.exists() and not (out / "complete").exists():
             shutil.rmtree(out, ignore_errors=True)   # an incomplete earlier build
         try:
-            tmp.rename(out)
+            tmp.rename(out)                          # fails if another process finished first
         except OSError:                              # built concurrently by another process: use theirs
             shutil.rmtree(tmp, ignore_errors=True)
         if log:
