@@ -37,6 +37,14 @@ static void on_signal(int) { g_stop = 1; }
 
 static const size_t TX_LIMIT = 1 << 20;
 
+// No byte is driven onto uart_rx before this board cycle. The power-on reset
+// (rtl/tritgpt_top.v) holds the design for 17 design cycles of CLK_DIV board
+// cycles each; a start bit begun inside it is half-seen by a UART held in reset
+// and the frame decodes as garbage. A host that writes before the simulation has
+// run its first cycle (a loaded machine) would otherwise hit that window; a real
+// board is configured long before anyone can type.
+static const unsigned long long BOOT_CYCLES = 1024;
+
 int main(int argc, char** argv) {
     int fd = -1;
     unsigned long long cpb = 8, clk_hz = 0, baud = 0;
@@ -108,7 +116,7 @@ int main(int argc, char** argv) {
     fflush(stdout);
 
     while (!g_stop && !ctx->gotFinish()) {
-        bool quiet = rxq.empty() && drv_bit < 0 && !dec_active && (top->led & 1) && cycle > 64;
+        bool quiet = rxq.empty() && drv_bit < 0 && !dec_active && (top->led & 1) && cycle >= BOOT_CYCLES;
         if (quiet) {
             flush_output();
             struct pollfd p;
@@ -124,7 +132,7 @@ int main(int argc, char** argv) {
         }
 
         // drive uart_rx: start bit, 8 data bits LSB first, stop bit
-        if (drv_bit < 0 && !rxq.empty()) {
+        if (drv_bit < 0 && !rxq.empty() && cycle >= BOOT_CYCLES) {
             drv_shift = ((unsigned)rxq.front() << 1) | 0x200u;
             rxq.pop_front();
             drv_bit = 0;
