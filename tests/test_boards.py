@@ -236,6 +236,25 @@ def test_board_router_reaches_the_core_and_the_sweep():
         assert all("--router" in t.command_args() for t in tasks)
 
 
+def test_board_router_is_a_place_and_route_input(tmp_path):
+    """Changing a board's [pnr] router places and routes again (and writes a new bitstream);
+    synthesis is untouched."""
+    from types import SimpleNamespace
+
+    from tritgpt.fpga.build.plan import stage_hashes
+
+    req = SimpleNamespace(baud=None, fixture=False, seeds=(1,), seed_policy="first", allow_timing_fail=False)
+    base = boards.get_board("arty-a7-35t")
+
+    def hashes(board):
+        return stage_hashes(req, SimpleNamespace(board=board, weights=tmp_path), tmp_path, [], {}, None)
+
+    plain, r1, r2 = (hashes(dataclasses.replace(base, router=r)) for r in ("", "router1", "router2"))
+    assert plain["synth"] == r1["synth"] == r2["synth"]
+    assert len({plain["pnr"], r1["pnr"], r2["pnr"]}) == 3
+    assert len({plain["bitstream"], r1["bitstream"], r2["bitstream"]}) == 3
+
+
 # The shipped core makes a token in about 800 cycles (`tritgpt bench --sim`: 794 over the first
 # 128, 805 sustained); 700 leaves room for a faster core.
 CORE_CYCLES_PER_TOKEN_FLOOR = 700

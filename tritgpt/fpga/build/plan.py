@@ -163,6 +163,8 @@ def stage_hashes(req, inputs: Inputs, work: Path, weights_files: list[Path], ver
         "seeds": list(req.seeds), "policy": req.seed_policy, "freq": board.design_mhz,
         "allow_timing_fail": req.allow_timing_fail,
     }
+    if board.router:   # [pnr] router (only when set, so boards without it keep their hashes)
+        pnr_in["router"] = board.router
     if chipdb:
         st = chipdb.stat()
         pnr_in["chipdb"] = [chipdb.name, st.st_size, st.st_mtime_ns]
