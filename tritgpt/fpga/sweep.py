@@ -855,6 +855,7 @@ def plot(summary: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4))
+    promoted = {p["task"] for p in summary.get("promoted", {}).values() if p}
     series: dict[str, list] = {}
     for r in summary["tasks"]:
         label = r["board"] + "".join(f" {k}={v}" for k, v in r["options"].items())
@@ -862,10 +863,15 @@ def plot(summary: dict, path: Path) -> None:
     for label, rows in series.items():
         rows = sorted(rows, key=lambda r: r["seed"])
         ok = [(r["seed"], r["fmax_mhz"]) for r in rows if r.get("fmax_mhz")]
-        line = ax.plot([s for s, _ in ok], [f for _, f in ok], "o-", label=label)[0]
+        # markers, no line: seeds are independent runs, and a line would join across timeouts
+        line = ax.plot([s for s, _ in ok], [f for _, f in ok], "o", label=label)[0]
         bad = [r["seed"] for r in rows if not r.get("fmax_mhz")]
         if bad:
-            ax.plot(bad, [0] * len(bad), "x", color=line.get_color(), label=f"{label}: no Fmax")
+            ax.plot(bad, [0] * len(bad), "x", color=line.get_color(), label=f"{label}: no Fmax (timeout, failed)")
+    best = [r for r in summary["tasks"] if r["name"] in promoted and r.get("fmax_mhz")]
+    if best:
+        ax.plot([r["seed"] for r in best], [r["fmax_mhz"] for r in best], "*", markersize=14, color="gold",
+                markeredgecolor="black", label="promoted", zorder=3)
     for b in summary["boards"]:
         if b.get("target_mhz"):
             ax.axhline(b["target_mhz"], linestyle="--", linewidth=0.8, color="grey")
