@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -35,7 +34,7 @@ from ..errors import UserError
 from ..ml import export
 from ..ml.model import Config, IntParams
 from ..paths import DEFAULT_WEIGHTS, build_root
-from ..sim.verilate import cache_key
+from ..sim.verilate import cache_key, publish, scratch_dir
 from ..tools import require_tool
 
 # xc7a35t resources and the budget
@@ -104,12 +103,9 @@ def synthesize(weights_dir: Path | None = None, cfg: Config | None = None, *, fo
     rep_path = work / "report.json"
     if rep_path.exists() and not force:
         return json.loads(rep_path.read_text())
-    # Built in a directory of its own and renamed into place, so a second process (another
-    # test worker, another build) never sees, or deletes, a half-written netlist.
-    tmp = work.parent / f".{work.name}.{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = scratch_dir(work)            # renamed to work when done (publish)
     files = _core_files()
-    (tmp / "rtl").mkdir(parents=True)
+    (tmp / "rtl").mkdir()
     for f in files.sources + files.include_files:
         shutil.copy(f, tmp / "rtl" / f.name)
     for f, copyto in files.user:       # the ROM tables, at the core's TABLES_DIR (rtl/tables/)
@@ -135,13 +131,8 @@ def synthesize(weights_dir: Path | None = None, cfg: Config | None = None, *, fo
     report.update({"config": cfg.name, "key": key, "seconds": round(wall, 1), "work_dir": str(work),
                    "netlist": str(work / NETLIST)})
     (tmp / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    if work.exists() and (not rep_path.exists() or force):
-        shutil.rmtree(work, ignore_errors=True)     # an unfinished earlier run, or --force
-    try:
-        tmp.rename(work)
-    except OSError:                                 # finished meanwhile by another process: keep theirs
-        shutil.rmtree(tmp, ignore_errors=True)
-        return json.loads(rep_path.read_text())
+    if not publish(tmp, work, complete=lambda d: (d / "report.json").exists(), replace=force):
+        return json.loads(rep_path.read_text())    # finished meanwhile by another process: theirs
     return report
 
 

@@ -74,6 +74,29 @@ def cache_key(files: Sequence[Path], *texts: str, digits: int = 16) -> str:
     return h.hexdigest()[:digits]
 
 
+def scratch_dir(out: Path) -> Path:
+    """An empty directory beside `out` for this process to build `out` in (then `publish`)."""
+    tmp = out.parent / f".{out.name}.{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def publish(tmp: Path, out: Path, *, complete: Callable[[Path], bool], replace: bool = False) -> bool:
+    """Rename a finished build `tmp` to `out`, so a concurrent process (another test worker,
+    another build) never reads, or deletes, a half-written result. An `out` that is not
+    complete(out), or any `out` with replace, is removed first; if another process finished
+    `out` meanwhile, `tmp` is discarded and theirs kept. True if `tmp` became `out`."""
+    if out.exists() and (replace or not complete(out)):
+        shutil.rmtree(out, ignore_errors=True)
+    try:
+        tmp.rename(out)                          # fails if another process finished first
+        return True
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False
+
+
 @dataclasses.dataclass
 class VerilatorModel:
     """A C++ model of an RTL top level with a C++ harness, built with `verilator --build`."""
@@ -133,9 +156,7 @@ class VerilatorModel:
         exe = self.executable
         if (out / "complete").exists() and exe.exists():
             return exe
-        tmp = out.parent / f".{out.name}.{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        tmp = scratch_dir(out)
         if prepare:
             prepare(tmp)
         if log:
@@ -157,12 +178,7 @@ class VerilatorModel:
             raise UserError(f"the Verilator build of {self.name} failed:\n{tail}(full log: {build_log})")
         (tmp / "build_seconds").write_text(f"{time.monotonic() - t0:.1f}\n")
         (tmp / "complete").write_text(self.key + "\n")
-        if out.exists() and not (out / "complete").exists():
-            shutil.rmtree(out, ignore_errors=True)   # an incomplete earlier build
-        try:
-            tmp.rename(out)                          # fails if another process finished first
-        except OSError:                              # built concurrently by another process: use theirs
-            shutil.rmtree(tmp, ignore_errors=True)
+        publish(tmp, out, complete=lambda d: (d / "complete").exists())
         if log:
             log(f"built in {time.monotonic() - t0:.0f} s")
         return exe
