@@ -202,11 +202,19 @@ def test_bad_board_file(tmp_path):
     other.write_text(text)
     with pytest.raises(UserError, match="must match the file name"):
         boards.load_board_file(other)
+    text = re.sub(r"(?ms)^\[pnr\]\n.*?(?=^\[)", "", text)     # this test writes its own [pnr]
+    assert "[pnr]" not in text and "[budget]" in text
     bad.write_text(text + '\n[pnr]\nrouter = "router3"\n')
     with pytest.raises(UserError, match=r"\[pnr\] router 'router3' is not one of router1, router2"):
         boards.load_board_file(bad)
     bad.write_text(text + '\n[pnr]\nrouter = "router1"\n')
     assert boards.load_board_file(bad).router == "router1"
+    for seeds in ("[]", "[-1]", '["7"]', "[true]", "7"):
+        bad.write_text(text + f"\n[pnr]\nseeds = {seeds}\n")
+        with pytest.raises(UserError, match=r"\[pnr\]: 'seeds' must be a non-empty list of nextpnr seeds|'seeds' must be a list"):
+            boards.load_board_file(bad)
+    bad.write_text(text + '\n[pnr]\nseeds = [9, 4]\n')
+    assert boards.load_board_file(bad).seeds == (9, 4) and boards.load_board_file(bad).router == ""
     ecp5_text = (boards.BOARDS_DIR / "ulx3s-85f.toml").read_text()
     (tmp_path / "ulx3s-85f.toml").write_text(ecp5_text + '\n[pnr]\nrouter = "router1"\n')
     with pytest.raises(UserError, match="router is for the Artix-7 flow"):
@@ -234,6 +242,19 @@ def test_board_router_reaches_the_core_and_the_sweep():
         tasks = [t for _, t in sweep.plan(req)]
         assert [dict(t.options)["router"] for t in tasks] == want
         assert all("--router" in t.command_args() for t in tasks)
+
+
+def test_board_seeds_are_the_builds_default():
+    """`tritgpt build` without --seeds tries the board's [pnr] seeds (the ones a sweep found);
+    --seeds overrides them; a board without [pnr] seeds gets boards.DEFAULT_SEEDS."""
+    from tritgpt.fpga.flow import BuildRequest, with_board_defaults
+
+    arty = boards.get_board("arty-a7-35t")
+    assert arty.seeds != boards.DEFAULT_SEEDS, "the Arty A7-35T lists its swept seeds in [pnr] seeds"
+    assert with_board_defaults(BuildRequest(board="arty-a7-35t", weights=Path("w"))).seeds == arty.seeds
+    assert with_board_defaults(BuildRequest(board="arty-a7-35t", weights=Path("w"), seeds=(4,))).seeds == (4,)
+    plain = next(b for b in boards.all_boards() if "seeds" not in (b.path.read_text() if b.path else ""))
+    assert with_board_defaults(BuildRequest(board=plain.name, weights=Path("w"))).seeds == boards.DEFAULT_SEEDS
 
 
 def test_board_router_is_a_place_and_route_input(tmp_path):

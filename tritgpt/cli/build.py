@@ -31,7 +31,9 @@ def build(
     board: BOARD,
     weights: WEIGHTS = None,
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Build directory (default: build/BOARD)."),
-    seeds: str = typer.Option("1,2,3", help="nextpnr-xilinx seeds, tried in order; the first meeting timing is kept."),
+    seeds: Optional[str] = typer.Option(
+        None, help="nextpnr seeds, tried in order; the first meeting timing is kept (default: the board's "
+                   "[pnr] seeds, found by `tritgpt sweep`, else 1,2,3; see `tritgpt boards --json`)."),
     best_seed: bool = typer.Option(False, "--best-seed", help="Try every seed and keep the highest Fmax."),
     timeout: float = typer.Option(3600, callback=lambda v: _positive("--timeout", v),
                                   help="Time limit per nextpnr-xilinx run, seconds."),
@@ -61,7 +63,7 @@ def build(
     if out is not None and out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; give a build directory (it is created)")
     req = BuildRequest(
-        board=board, weights=weights, build_dir=out, seeds=_seeds(seeds),
+        board=board, weights=weights, build_dir=out, seeds=_seeds(seeds) if seeds is not None else None,
         seed_policy="best" if best_seed else "first", timeout=timeout, allow_timing_fail=allow_timing_fail,
         cycles_per_token=cycles_per_token, stop_after="synth" if synth_only else None, force=force,
         nice=nice, baud=baud, bench=bench, verify=verify,

@@ -56,6 +56,9 @@ class Budget:
     dsp: int
 
 
+DEFAULT_SEEDS = (1, 2, 3)   # `tritgpt build`'s seeds on a board without [pnr] seeds
+
+
 @dataclasses.dataclass(frozen=True)
 class Board:
     name: str
@@ -82,6 +85,10 @@ class Board:
     # nextpnr's router for this part ([pnr] router), "" for the tool's default: router2
     # does not converge on the xc7a100t here where router1 does (docs/build.md)
     router: str = ""
+    # the seeds `tritgpt build` tries, in order, when --seeds is not given ([pnr] seeds): on a
+    # congested part the seed decides whether the router converges at all, so a board lists
+    # the ones a sweep found for the default model first (docs/build.md, "Sweeps")
+    seeds: tuple[int, ...] = DEFAULT_SEEDS
     path: Path | None = None
 
     @property
@@ -135,6 +142,14 @@ def _get(data: dict, key: str, where: str, kind=str):
     return value
 
 
+def _seeds(pnr: dict, where: str) -> tuple[int, ...]:
+    seeds = _get(pnr, "seeds", where, list)
+    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**31 for s in seeds):
+        raise UserError(f"{where}: 'seeds' must be a non-empty list of nextpnr seeds (integers 0..{2**31 - 1}), "
+                        f"e.g. seeds = [7, 5], got {seeds!r}")
+    return tuple(seeds)
+
+
 PIN_RE = re.compile(r"^[A-Z]{1,2}[0-9]{1,2}$")
 PART_RE = re.compile(r"^(xc7[aksz]\d+t)([a-z]+\d+)-(\d)$")
 # LFE5U-85F-6BG381C: device LFE5U-85F, speed 6, package BG381 (nextpnr: CABGA381), grade C
@@ -171,6 +186,7 @@ def load_board_file(path: Path) -> Board:
     leds = _get(data, "leds", where, dict)
     budget = _get(data, "budget", where, dict)
     models = data.get("models", {})
+    pnr = _get(data, "pnr", where, dict) if "pnr" in data else {}
     pins = tuple(_get(leds, "pins", where + " [leds]", list))
     active_low = tuple(leds.get("active_low", [False] * len(pins)))
     family = data.get("family", "artix7")
@@ -200,12 +216,13 @@ def load_board_file(path: Path) -> Board:
         fits=tuple(models.get("fits", [])),
         master_xdc=data.get("master_xdc", ""),
         master_lpf=data.get("master_lpf", ""),
-        router=_get(_get(data, "pnr", where, dict), "router", where + " [pnr]") if "pnr" in data else "",
+        router=_get(pnr, "router", where + " [pnr]") if "router" in pnr else "",
+        seeds=_seeds(pnr, where + " [pnr]") if "seeds" in pnr else DEFAULT_SEEDS,
         path=path,
     )
     if board.router and board.is_ecp5:
         raise UserError(f"{where}: [pnr] router is for the Artix-7 flow; the ECP5 flow uses nextpnr-ecp5's default "
-                        f"(remove [pnr], or sweep routers with `tritgpt sweep --router`)")
+                        f"(remove [pnr] router, or sweep routers with `tritgpt sweep --router`)")
     if board.router not in ROUTERS:
         raise UserError(f"{where}: [pnr] router '{board.router}' is not one of {', '.join(r for r in ROUTERS if r)} "
                         f"(or leave it out for nextpnr's default)")

@@ -60,7 +60,7 @@ class BuildRequest:
     board: str
     weights: Path
     build_dir: Path | None = None
-    seeds: tuple[int, ...] = (1, 2, 3)
+    seeds: tuple[int, ...] | None = None   # None: the board's ([pnr] seeds, else boards.DEFAULT_SEEDS)
     seed_policy: str = "first"
     timeout: float = 3600.0
     allow_timing_fail: bool = False
@@ -94,8 +94,16 @@ def flow_env() -> dict:
     return env
 
 
+def with_board_defaults(req: BuildRequest) -> BuildRequest:
+    """The request with what it leaves to the board filled in: the seeds ([pnr] seeds)."""
+    if req.seeds is None:
+        req = dataclasses.replace(req, seeds=boards_mod.get_board(req.board).seeds)
+    return req
+
+
 def build(req: BuildRequest, console: Console | None = None) -> dict:
     console = console or Console()
+    req = with_board_defaults(req)
     if boards_mod.get_board(req.board).is_ecp5:  # the ECP5 back end (tritgpt/fpga/ecp5.py)
         from . import ecp5
 
