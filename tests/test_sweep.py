@@ -164,6 +164,19 @@ def test_cli_sweep_four_seeds(counter, tmp_path):
     assert best["name"] + " *" in cp.stderr  # the table marks the promoted run
 
 
+def test_cli_sweep_nothing_promoted_says_why(counter, tmp_path):
+    """Every run over its time limit: exit 2 with one line that counts the statuses, no
+    traceback, the results kept in sweep.json."""
+    out = tmp_path / "build"
+    cp = _tritgpt("sweep", "--netlist", counter["netlist"], "--constraints", counter["lpf"], "--name", "counter",
+                  "--freq", TARGET_MHZ, "--seeds", "1-2", "--workers", 1, "--out", out, "--timeout", 0.05)
+    assert cp.returncode == 2, cp.stderr[-3000:]
+    assert "nothing promoted (2 timeout: no run routed and met timing); see " in cp.stderr, cp.stderr[-3000:]
+    assert "counter: nothing promoted: 2 timeout" in cp.stderr and "Traceback" not in cp.stderr
+    assert "done 2/2" in cp.stderr
+    assert json.loads((out / "sweep.json").read_text())["counts"] == {"timeout": 2}
+
+
 def test_faults_worker_killed_timeout_failure(counter, tmp_path):
     """One sweep, three boards' worth of faults: a worker killed while running a task (the task
     runs again on another worker), runs over their time limit (stopped, reported) and runs

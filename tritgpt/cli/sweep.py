@@ -89,4 +89,4 @@ def sweep(
         time_limit=timeout, scheduler=scheduler, workers=workers, promote=promote)
     summary = sweep_mod.run_sweep(req, console)
     if not any(summary["promoted"].values()) and promote:
-        raise UserError(f"no candidate met timing; see {summary['path']}", code=2)
+        raise UserError(f"nothing promoted ({sweep_mod.outcome(summary['counts'])}); see {summary['path']}", code=2)

@@ -20,6 +20,7 @@ cancels the futures, stops the tools, closes the cluster and writes what finishe
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import importlib.util
@@ -814,16 +815,21 @@ def _promote(design: PnrDesign, planned, results: dict, console: Console) -> dic
         console.print(f"  [green]promoted[/] {cand['name']} ({cand['fmax_mhz']:.2f} MHz) into {design.build_dir}",
                       highlight=False)
         return info
-    console.print(f"  [red]{design.board}[/]: no candidate met timing; nothing promoted", highlight=False)
+    counts = collections.Counter(r["status"] for r in mine)
+    console.print(f"  [red]{design.board}[/]: nothing promoted: {outcome(counts)}", highlight=False)
     return None
+
+
+def outcome(counts: dict[str, int]) -> str:
+    """Why nothing was promoted, from the tasks' status counts: '2 timeout, 1 timing-failed: ...'."""
+    return (", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no task ran") + \
+        ": no run routed and met timing"
 
 
 def _write_summary(req: SweepRequest, planned, results: dict, out_dir: Path, wall: float, cluster: Cluster,
                    sizing: str, promoted: dict) -> dict:
     tasks = [results.get(t.name) or _result_stub(t, STATUS_CANCELLED, "not run") for _, t in planned]
-    counts = {}
-    for r in tasks:
-        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    counts = dict(collections.Counter(r["status"] for r in tasks))
     summary = {
         "format": SWEEP_FORMAT, "format_version": SWEEP_FORMAT_VERSION,
         "boards": [{"board": d.board, "part": d.part, "tool": d.tool, "target_mhz": d.target_mhz,
