@@ -350,7 +350,7 @@ def test_cli_unreachable_scheduler(counter, tmp_path):
     cp = _tritgpt("sweep", "--netlist", counter["netlist"], "--constraints", counter["lpf"], "--seeds", "1",
                   "--ship-chipdb", "--scheduler", "tcp://127.0.0.1:9", "--out", tmp_path, timeout=120)
     assert cp.returncode == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in cp.stderr
-    assert "--ship-chipdb has no effect on a --netlist sweep" in cp.stderr
+    assert "--ship-chipdb has no effect on design: nextpnr-ecp5 (from PyPI) carries its own" in cp.stderr
     assert "Traceback" not in cp.stderr
 
 

@@ -54,6 +54,10 @@ def sweep(
     from ..fpga import sweep as sweep_mod
 
     seed_list = sweep_mod.parse_seeds(seeds)
+    no_chipdb = [name] if netlist is not None else [b for b in dict.fromkeys(board) if get_board(b).is_ecp5]
+    if ship_chipdb and no_chipdb:
+        console.print(f"  note: --ship-chipdb has no effect on {', '.join(no_chipdb)}: nextpnr-ecp5 (from PyPI) "
+                      f"carries its own chip database", highlight=False)
     designs = []
     if netlist is not None:
         if board:
@@ -62,9 +66,6 @@ def sweep(
             if path is None or not Path(path).is_file():
                 raise UserError(f"{what} {path or ''}: no such file (a netlist sweep needs --netlist and "
                                 f"--constraints)".replace("  ", " "))
-        if ship_chipdb:
-            console.print("  note: --ship-chipdb has no effect on a --netlist sweep: nextpnr-ecp5 carries its own "
-                          "chip database", highlight=False)
         root = Path(out) if out else build_root() / name
         root.mkdir(parents=True, exist_ok=True)
         designs.append(sweep_mod.ecp5_design(name, netlist, constraints, root, device=device, package=package,
@@ -75,10 +76,7 @@ def sweep(
         w = weights_or_default(weights)
         for b in dict.fromkeys(board):
             bdir = Path(out) if out and len(board) == 1 else None
-            if get_board(b).is_ecp5:   # nextpnr-ecp5 from PyPI: no chip database to ship
-                if ship_chipdb:
-                    console.print(f"  note: --ship-chipdb has no effect on {b}: nextpnr-ecp5 carries its own "
-                                  f"chip database", highlight=False)
+            if get_board(b).is_ecp5:
                 designs.append(sweep_mod.ecp5_board_design(b, w, bdir, fixture=fixture, console=console))
             else:
                 designs.append(sweep_mod.xilinx_board_design(b, w, bdir, fixture=fixture, ship_chipdb=ship_chipdb,
