@@ -8,11 +8,20 @@
 // get DIV board periods: give the place-and-route tool the design clock as target.
 //
 //   DIV = 1   clk_out is clk_in through a BUFG
-//   DIV = N   a counter on clk_in enables the BUFGCE on one cycle in N
-//             (high time one board period, low time N-1)
+//   DIV = N   a counter on clk_in enables the BUFGCE for one high phase in N
+//             (high time half a board period)
 //
-// Simulation (no SYNTHESIS define) uses the textbook clock-gate model: the enable
-// is latched while clk_in is low, so clk_out has the same edges as the BUFGCE.
+// The enable changes only while clk_in is low (a flip-flop on the falling edge), so
+// the buffer passes whole pulses however it treats CE. That matters: nextpnr-xilinx
+// makes a BUFGCE a BUFGCTRL with IGNORE0 tied high, and an asserted IGNORE makes the
+// buffer switch the instant its select (CE0) changes, without waiting for the clock
+// to go low. An enable from the rising edge, which changes while clk_in is high,
+// would then cut a passed pulse short (a runt of the enable's delay) and start
+// another one late: two clock edges per N board cycles. Glitch-free gating (CE
+// sampled while the clock is low) passes one pulse in N with this enable as well.
+//
+// Simulation (no SYNTHESIS define) gates with the enable as it stands while clk_in
+// is low (latch): both readings of the buffer give these edges.
 //
 // Family (the one vendor-specific file of the design): Xilinx 7-series by default
 // (BUFG, BUFGCE); with TG_FAMILY_ECP5 defined (the ECP5 board targets set it),
@@ -57,13 +66,13 @@ module tg_clock_divider #(
 `else
             assign clk_g = clk_in;
 `endif
-            // ce is high in the board cycle whose closing edge clk_out passes
+            // count: the board cycle, 0..DIV-1, on the rising edge. ce rises on the falling
+            // edge inside cycle DIV-1 and falls on the one inside cycle 0, so it is high
+            // over the whole high phase that opens cycle 0, and clk_out passes that edge
             reg [3:0] count = 4'd0;
             reg       ce = 1'b0;
-            always @(posedge clk_g) begin
-                count <= (count == DIV - 1) ? 4'd0 : count + 4'd1;
-                ce <= (count == DIV - 2);
-            end
+            always @(posedge clk_g) count <= (count == DIV - 1) ? 4'd0 : count + 4'd1;
+            always @(negedge clk_g) ce <= (count == DIV - 1);
 `ifdef SYNTHESIS
 `ifdef TG_FAMILY_ECP5
             DCCA u_dcca (.CLKI(clk_g), .CE(ce), .CLKO(clk_out));

@@ -9,7 +9,7 @@ from test_protocol_rtl import tiny_package
 
 
 # CLK_DIV 1: the board clock is the design clock; 3: the design clock is a third of
-# it (tg_clock_divider's gated clock, with its 1:2 duty cycle)
+# it (tg_clock_divider's gated clock: one board-clock high phase in three)
 @pytest.fixture(scope="module", params=[1, 3], ids=["div1", "div3"])
 def bench(request):
     weights = tiny_package(BUILD / "proto_weights")
