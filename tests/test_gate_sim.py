@@ -16,6 +16,7 @@ minutes each); never skipped under CI=true.
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import time
@@ -176,8 +177,9 @@ class Uart:
         return self.pending.pop(0)
 
 
-def test_top_answers_the_protocol_over_its_uart(top):
-    exe, weights_dir, p = top
+def _answers_the_protocol(exe, weights_dir, p, what: str) -> None:
+    """IDENTIFY and a 2-token GENERATE over the top level's UART pins at the board's baud
+    rate: the reference's tokens, the RTL core's cycle count."""
     board = boards.get_board(BOARD)
     baud = board.baud                            # the build's (the board's [uart] baud)
     cycles_per_bit = board.clk_div * (board.clk_hz // baud)
@@ -209,6 +211,39 @@ def test_top_answers_the_protocol_over_its_uart(top):
     with CoreSim(p.cfg, dump=True, capture=False) as rtl:     # the run's cycles, as the RTL core counts them
         rtl.load(weights_dir)
         assert r.cycles == rtl.run(encode(PROMPT), n).total_cycles
-    _report(f"gate-level top: IDENTIFY answered in {t_ident:.0f} s, {n} tokens in "
+    _report(f"{what}: IDENTIFY answered in {t_ident:.0f} s, {n} tokens in "
             f"{time.monotonic() - t0 - t_ident:.0f} s ({board.clk_hz / 1e6:g} MHz design clock, "
             f"{baud} baud, {cycles_per_bit} board cycles/bit); {sim.stats}")
+
+
+def test_top_answers_the_protocol_over_its_uart(top):
+    exe, weights_dir, p = top
+    _answers_the_protocol(exe, weights_dir, p, "gate-level top")
+
+
+@pytest.mark.openxc7
+def test_routed_top_answers_the_protocol_over_its_uart(real_top_weights, real_top_root):
+    """Post-route: nextpnr-xilinx's placed and routed netlist of the same build, turned
+    back into primitives (tritgpt.sim.postroute), answers the same exchange. Checks
+    nextpnr's packing: LUT pin permutations, block RAM halves, LUT RAM split into RAMD32 /
+    RAMD64E, route-through LUTs, folded pin inversions. Needs the openXC7 tools; the
+    place and route is test_build_top.py's full build (an incremental build finds it)."""
+    reason = H.real_top_reason() or H.openxc7_reason(boards.get_board(BOARD).part)
+    if reason:
+        pytest.skip(reason)
+    _require_tools()
+    from tritgpt.sim import postroute
+
+    t0 = time.monotonic()
+    work = real_top_root / f"{BOARD}-full"
+    rep = flow.build(flow.BuildRequest(board=BOARD, weights=real_top_weights, build_dir=work, nice=10,
+                                       timeout=3600, allow_timing_fail=True), Console(file=open(os.devnull, "w")))
+    assert rep["status"] in ("ok", "timing-failed-allowed"), rep["status"]
+    t1 = time.monotonic()
+    netlist = postroute.routed_netlist(work)
+    cells = json.loads((work / "postroute_netlist.json").read_text())["cells"]
+    assert {"RAMB18E1", "DSP48E1", "CARRY4", "LUT1", "RAMD32", "BUFGCE"} <= set(cells), cells
+    exe = gatesim.build_top(netlist, name="simboard_routed")
+    _report(f"post-route top: build {t1 - t0:.0f} s (seed {rep['seed']}), Verilator build "
+            f"{time.monotonic() - t1:.0f} s; {sum(cells.values())} cells")
+    _answers_the_protocol(exe, real_top_weights, export.load_package(real_top_weights), "post-route top")

@@ -5,6 +5,9 @@ widths and write modes), each instance next to a flat-bit-array reference of UG4
 description, random contents and traffic, zero tolerance (tests/_xilinx_model_tb.py).
 BUFGCE: the gated clock against the enable sampled at each falling edge, with enables
 that change in either clock phase (no glitch, no shortened pulse).
+RAMD32 / RAMD64E (the LUT-RAM elements of nextpnr-xilinx's placed netlists): random
+writes and asynchronous reads against an array, RAMD64E's address space selection
+included; built in the same Verilator bench as BUFGCE (one build).
 """
 
 from __future__ import annotations
@@ -97,6 +100,7 @@ module tb_bufgce;
     BUFGCE u_dut (.I(i), .CE(ce), .O(o));
     reg en_ref = 0;         // the reference: CE as it was when I last fell
     integer t, errors = 0, pulses = 0, expected = 0, seed = 7;
+    reg done = 0;
     always @(negedge i) en_ref <= ce;
     always @(posedge o) pulses = pulses + 1;
     always @(posedge i) if (en_ref) expected = expected + 1;
@@ -112,7 +116,7 @@ module tb_bufgce;
             $display("PASS BUFGCE: %0d pulses", pulses);
         else
             $display("FAIL %0d mismatches, %0d pulses (expected %0d)", errors, pulses, expected);
-        $finish;
+        done = 1;
     end
     // a pulse is never cut: O can only fall when I falls
     always @(negedge o) if (i !== 1'b0) begin errors = errors + 1; $display("GLITCH at %0t", $time); end
@@ -120,11 +124,61 @@ endmodule
 """
 
 
-def test_bufgce_model(tmp_path):
-    tb = tmp_path / "tb_bufgce.v"
-    tb.write_text(BUFGCE_TB)
-    out = run_bench(tmp_path, "tb_bufgce", "tb_bufgce", [MODELS / "BUFGCE.v", tb])
+LUTRAM_TB = r"""
+module tb_lutram;
+    reg clk = 0, we = 0, d = 0;
+    reg [7:0] wa = 0;
+    reg [5:0] ra = 0;
+    wire o32, o64, o64hi;
+    RAMD32 #(.INIT(32'hdeadbeef)) u_d32 (.O(o32), .CLK(clk), .I(d), .WE(we),
+        .RADR0(ra[0]), .RADR1(ra[1]), .RADR2(ra[2]), .RADR3(ra[3]), .RADR4(ra[4]),
+        .WADR0(wa[0]), .WADR1(wa[1]), .WADR2(wa[2]), .WADR3(wa[3]), .WADR4(wa[4]));
+    RAMD64E #(.INIT(64'h0123456789abcdef)) u_d64 (.O(o64), .CLK(clk), .I(d), .WE(we),
+        .RADR0(ra[0]), .RADR1(ra[1]), .RADR2(ra[2]), .RADR3(ra[3]), .RADR4(ra[4]), .RADR5(ra[5]),
+        .WADR0(wa[0]), .WADR1(wa[1]), .WADR2(wa[2]), .WADR3(wa[3]), .WADR4(wa[4]), .WADR5(wa[5]),
+        .WADR6(wa[6]), .WADR7(wa[7]));
+    // the upper quarter of a 256-deep RAM: written only when WADR7..6 = 2'b11
+    RAMD64E #(.RAM_ADDRESS_SPACE(2'b11)) u_d64hi (.O(o64hi), .CLK(clk), .I(d), .WE(we),
+        .RADR0(ra[0]), .RADR1(ra[1]), .RADR2(ra[2]), .RADR3(ra[3]), .RADR4(ra[4]), .RADR5(ra[5]),
+        .WADR0(wa[0]), .WADR1(wa[1]), .WADR2(wa[2]), .WADR3(wa[3]), .WADR4(wa[4]), .WADR5(wa[5]),
+        .WADR6(wa[6]), .WADR7(wa[7]));
+    reg [31:0] ref32 = 32'hdeadbeef;
+    reg [63:0] ref64 = 64'h0123456789abcdef, ref64hi = 64'h0;
+    integer t, errors = 0, writes_hi = 0, seed = 11;
+    reg done = 0;
+    initial begin
+        for (t = 0; t < 20000; t = t + 1) begin
+            we = $random(seed); d = $random(seed); wa = $random(seed); ra = $random(seed);
+            #1;     // asynchronous read, before the edge
+            if (o32 !== ref32[ra[4:0]] || o64 !== ref64[ra] || o64hi !== ref64hi[ra]) begin
+                errors = errors + 1;
+                if (errors < 5) $display("MISMATCH at %0t: ra %0d", $time, ra);
+            end
+            clk = 1;
+            if (we) begin
+                ref32[wa[4:0]] = d;
+                if (wa[7:6] == 2'b00) ref64[wa[5:0]] = d;
+                if (wa[7:6] == 2'b11) begin ref64hi[wa[5:0]] = d; writes_hi = writes_hi + 1; end
+            end
+            #1 clk = 0;
+        end
+        if (errors == 0 && writes_hi > 1000) $display("PASS LUTRAM: %0d cycles", t);
+        else $display("FAIL LUTRAM: %0d mismatches, %0d upper-quarter writes", errors, writes_hi);
+        done = 1;
+    end
+endmodule
+"""
+
+
+def test_bufgce_and_lut_ram_models(tmp_path):
+    """BUFGCE, RAMD32 and RAMD64E, each against its own reference, in one Verilator build."""
+    tb = tmp_path / "tb_clock_lutram.v"
+    tb.write_text(BUFGCE_TB + LUTRAM_TB + "module tb_all;\n  tb_bufgce u_bufgce();\n  tb_lutram u_lutram();\n"
+                  "  initial begin wait (u_bufgce.done && u_lutram.done); $finish; end\nendmodule\n")
+    out = run_bench(tmp_path, "tb_all", "tb_all",
+                    [MODELS / "BUFGCE.v", MODELS / "RAMD32.v", MODELS / "RAMD64E.v", tb])
     assert "PASS BUFGCE" in out, out[-2000:]
+    assert "PASS LUTRAM: 20000 cycles" in out, out[-2000:]
 
 
 def test_block_ram_models_are_generated_from_the_template():

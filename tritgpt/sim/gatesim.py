@@ -6,11 +6,13 @@ level, in Verilator, with yosys' cell models and ours.
     exe = build_top(top_netlist(build_dir))                      # the board build's netlist
     with GateTopSim(exe, cycles_per_bit) as port: ...            # protocol on a pty
 
-What is simulated is what synthesis made: LUTs, flip-flops, CARRY4, DSP48E1 and LUT
-RAM from yosys' share/xilinx/cells_sim.v (as a library: only the cells the netlist
-uses are read), block RAM and BUFGCE from rtl/sim/xilinx/ (cells_sim.v has no
-behaviour for them; our files come first on the command line and each disables
-Verilator's MODDUP warning for its module, so Verilator keeps our definition).
+What is simulated is what synthesis made (or, with postroute.py, what nextpnr placed):
+LUTs, flip-flops, CARRY4, DSP48E1 and LUT RAM from yosys' share/xilinx/cells_sim.v (as
+a library: only the cells the netlist uses are read), block RAM, BUFGCE and the LUT-RAM
+elements RAMD32 / RAMD64E from rtl/sim/xilinx/ (cells_sim.v has no behaviour for the
+first two and no RAMD32 / RAMD64E at all; our files come first on the command line and
+each disables Verilator's MODDUP warning for its module, so Verilator keeps our
+definition).
 The weights are in the block RAMs' INIT values of the netlist.
 
 Builds are cached in build/gatesim/ by a hash of the netlist, the models, the cell
@@ -38,7 +40,8 @@ MODELS_DIR = RTL_DIR / "sim" / "xilinx"
 # our models of the cells yosys' cells_sim.v leaves empty (read before it: the first
 # definition wins), per FPGA family; yosys' cell library is share/FAMILY/cells_sim.v
 FAMILY_MODELS = {
-    "xilinx": [MODELS_DIR / m for m in ("RAMB18E1.v", "RAMB36E1.v", "BUFGCE.v")],
+    # RAMD32 / RAMD64E: the LUT-RAM elements of nextpnr-xilinx's placed netlist (postroute.py)
+    "xilinx": [MODELS_DIR / m for m in ("RAMB18E1.v", "RAMB36E1.v", "BUFGCE.v", "RAMD32.v", "RAMD64E.v")],
     "ecp5": [RTL_DIR / "sim" / "ecp5" / "ecp5_sim_models.v"],   # MULT18X18D, DCCA, DP16KD
 }
 TOP_HARNESS = Path(__file__).resolve().parent / "simboard.cpp"
@@ -151,9 +154,10 @@ def top_netlist(build_dir: Path, json_name: str = "tritgpt.json", out_name: str 
     return out
 
 
-def build_top(netlist: Path, *, family: str = "xilinx", **kw) -> Path:
-    """tritgpt_top's gate-level netlist with the simulated board's harness (UART on a pty)."""
-    name = "simboard_gate" if family == "xilinx" else f"simboard_gate_{family}"
+def build_top(netlist: Path, *, family: str = "xilinx", name: str | None = None, **kw) -> Path:
+    """tritgpt_top's gate-level netlist (after synthesis, or after place and route:
+    postroute.py) with the simulated board's harness (UART on a pty)."""
+    name = name or ("simboard_gate" if family == "xilinx" else f"simboard_gate_{family}")
     return verilate(name, "tritgpt_top", Path(netlist), TOP_HARNESS, family=family, **kw)
 
 
