@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import time
 
 import pytest
@@ -29,7 +28,6 @@ import _rtl_helpers
 from tritgpt.fpga import boards, flow
 from tritgpt.fpga import synth as core_synth
 from tritgpt.tools import require_tool
-from tritgpt.link import protocol as P
 from tritgpt.ml import export
 from tritgpt.ml.model import IntParams, encode, generate, temperature_to_tinv
 from tritgpt.paths import DEFAULT_WEIGHTS
@@ -153,67 +151,19 @@ def top(real_top_weights, real_top_root):
 RECV_TIMEOUT_S = 1800
 
 
-class Uart:
-    """Frames to and from the pty of the gate-level top."""
-
-    def __init__(self, fd: int, sim: gatesim.GateTopSim):
-        self.fd, self.sim = fd, sim
-        self.decoder = P.FrameDecoder()
-        self.pending: list = []
-
-    def send(self, data: bytes) -> None:
-        os.write(self.fd, data)
-
-    def recv(self, timeout: float):
-        end = time.monotonic() + timeout
-        while not self.pending:
-            left = end - time.monotonic()
-            if left <= 0:
-                raise TimeoutError(f"no frame from the gate-level top in {timeout:.0f} s")
-            if not self.sim.running():
-                raise AssertionError(f"the gate-level top stopped before answering: {self.sim.stats}")
-            if select.select([self.fd], [], [], min(left, 1.0))[0]:
-                self.pending += [P.parse(f) for f in self.decoder.feed(os.read(self.fd, 4096))]
-        return self.pending.pop(0)
-
-
 def _answers_the_protocol(exe, weights_dir, p, what: str) -> None:
     """IDENTIFY and a 2-token GENERATE over the top level's UART pins at the board's baud
-    rate: the reference's tokens, the RTL core's cycle count."""
+    rate (gatesim.protocol_check: the package's identity, the reference's tokens), and
+    the END frame's cycle count = the RTL core's."""
     board = boards.get_board(BOARD)
-    baud = board.baud                            # the build's (the board's [uart] baud)
-    cycles_per_bit = board.clk_div * (board.clk_hz // baud)
-    n = 2
-    t0 = time.monotonic()
-    # about 110 bytes cross the UART (10 bit times each) and the 8 positions take under
-    # 1,000 design cycles each: a run 4x that long has gone wrong
-    expected = 110 * 10 * cycles_per_bit + (len(PROMPT) + n) * 1000 * board.clk_div
-    sim = gatesim.GateTopSim(exe, cycles_per_bit, max_cycles=4 * expected)
-    with sim as fd:
-        uart = Uart(fd, sim)
-        uart.send(P.cmd_identify())
-        ident = uart.recv(RECV_TIMEOUT_S)
-        assert isinstance(ident, P.Ident), ident
-        assert ident.model_hash == p.digest()[:16]
-        assert (ident.clk_hz, ident.baud) == (board.clk_hz, baud)
-        assert ident.config() == {k: v for k, v in p.cfg.to_dict().items() if k != "name"}
-        t_ident = time.monotonic() - t0
-        for frame in P.prompt_frames(PROMPT.encode(), n, 0, 1):
-            uart.send(frame)
-        assert isinstance(uart.recv(RECV_TIMEOUT_S), P.Ack)
-        toks = bytearray()
-        while not isinstance(r := uart.recv(RECV_TIMEOUT_S), P.End):
-            assert isinstance(r, P.Tokens) and r.seq == len(toks), r
-            toks += r.tokens
-        assert r.tokens == n and not r.stopped and not r.bench
-    assert list(toks) == generate(p, encode(PROMPT), n)
-    assert r.token_crc == P.crc16(toks)
+    res = gatesim.protocol_check(exe, weights_dir, clk_hz=board.clk_hz, clk_div=board.clk_div, baud=board.baud,
+                                 prompt=PROMPT, n=2, frame_timeout=RECV_TIMEOUT_S)
+    assert res["tokens"] == generate(p, encode(PROMPT), 2)
     with CoreSim(p.cfg, dump=True, capture=False) as rtl:     # the run's cycles, as the RTL core counts them
         rtl.load(weights_dir)
-        assert r.cycles == rtl.run(encode(PROMPT), n).total_cycles
-    _report(f"{what}: IDENTIFY answered in {t_ident:.0f} s, {n} tokens in "
-            f"{time.monotonic() - t0 - t_ident:.0f} s ({board.clk_hz / 1e6:g} MHz design clock, "
-            f"{baud} baud, {cycles_per_bit} board cycles/bit); {sim.stats}")
+        assert res["cycles"] == rtl.run(encode(PROMPT), 2).total_cycles
+    _report(f"{what}: IDENTIFY answered in {res['identify_s']:.0f} s, 2 tokens in {res['generate_s']:.0f} s "
+            f"({board.clk_hz / 1e6:g} MHz design clock, {board.baud} baud); {res['harness']}")
 
 
 def test_top_answers_the_protocol_over_its_uart(top):
@@ -227,23 +177,25 @@ def test_routed_top_answers_the_protocol_over_its_uart(real_top_weights, real_to
     back into primitives (tritgpt.sim.postroute), answers the same exchange. Checks
     nextpnr's packing: LUT pin permutations, block RAM halves, LUT RAM split into RAMD32 /
     RAMD64E, route-through LUTs, folded pin inversions. Needs the openXC7 tools; the
-    place and route is test_build_top.py's full build (an incremental build finds it)."""
+    place and route is test_build_top.py's full build (an incremental build finds it, and
+    its verify stage runs again with --postroute-sim)."""
     reason = H.real_top_reason() or H.openxc7_reason(boards.get_board(BOARD).part)
     if reason:
         pytest.skip(reason)
     _require_tools()
-    from tritgpt.sim import postroute
-
     t0 = time.monotonic()
     work = real_top_root / f"{BOARD}-full"
     rep = flow.build(flow.BuildRequest(board=BOARD, weights=real_top_weights, build_dir=work, nice=10,
-                                       timeout=3600, allow_timing_fail=True), Console(file=open(os.devnull, "w")))
+                                       timeout=3600, allow_timing_fail=True, postroute_sim=True),
+                     Console(file=open(os.devnull, "w")))
     assert rep["status"] in ("ok", "timing-failed-allowed"), rep["status"]
-    t1 = time.monotonic()
-    netlist = postroute.routed_netlist(work)
+    [check] = [c for c in rep["verify"]["checks"] if c["name"] == "postroute-sim"]
+    p = export.load_package(real_top_weights)
+    assert check["passed"] and check["tokens"] == generate(p, encode(PROMPT), 2)
     cells = json.loads((work / "postroute_netlist.json").read_text())["cells"]
     assert {"RAMB18E1", "DSP48E1", "CARRY4", "LUT1", "RAMD32", "BUFGCE"} <= set(cells), cells
-    exe = gatesim.build_top(netlist, name="simboard_routed")
-    _report(f"post-route top: build {t1 - t0:.0f} s (seed {rep['seed']}), Verilator build "
-            f"{time.monotonic() - t1:.0f} s; {sum(cells.values())} cells")
-    _answers_the_protocol(exe, real_top_weights, export.load_package(real_top_weights), "post-route top")
+    with CoreSim(p.cfg, dump=True, capture=False) as rtl:
+        rtl.load(real_top_weights)
+        assert check["cycles"] == rtl.run(encode(PROMPT), 2).total_cycles
+    _report(f"post-route top: build {time.monotonic() - t0:.0f} s (seed {rep['seed']}), {check['cells']} cells, "
+            f"Verilator build {check['verilator_build_s']} s, check {check['seconds']} s")

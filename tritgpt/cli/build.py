@@ -46,6 +46,10 @@ def build(
     verify: bool = typer.Option(True, "--verify/--no-verify",
                                 help="Check the routed block RAM INIT values against the weights and read the bitstream "
                                      "back with bit2fasm (needs prjxray's bit2fasm)."),
+    postroute_sim: bool = typer.Option(
+        False, "--postroute-sim", help="In the verify stage, also simulate nextpnr's routed netlist (its primitives, "
+                                      "in Verilator): IDENTIFY and 2 tokens over the UART against the reference "
+                                      "model. Several minutes."),
     synth_only: bool = typer.Option(False, "--synth-only", help="Stop after synthesis (no nextpnr needed)."),
     baud: BAUD = None,
     force: bool = typer.Option(False, "--force", help="Redo every stage even if nothing changed."),
@@ -57,6 +61,11 @@ def build(
     from ..fpga.flow import BuildRequest, build as run_build
     from ..ml.export import load_package
 
+    if postroute_sim and not verify:
+        raise UserError("--postroute-sim is part of the verify stage: drop --no-verify")
+    if postroute_sim and get_board(board).is_ecp5:
+        raise UserError(f"--postroute-sim: {board} is an ECP5 board; post-route simulation is for the Artix-7 "
+                        f"flow (nextpnr-xilinx's routed netlist); build without it")
     get_board(board)
     weights = weights_or_default(weights)
     load_package(weights)      # every image against its sha256, as generate and sim check it
@@ -66,7 +75,7 @@ def build(
         board=board, weights=weights, build_dir=out, seeds=_seeds(seeds) if seeds is not None else None,
         seed_policy="best" if best_seed else "first", timeout=timeout, allow_timing_fail=allow_timing_fail,
         cycles_per_token=cycles_per_token, stop_after="synth" if synth_only else None, force=force,
-        nice=nice, baud=baud, bench=bench, verify=verify,
+        nice=nice, baud=baud, bench=bench, verify=verify, postroute_sim=postroute_sim,
     )
     report = run_build(req, err)
     if json_out:

@@ -73,6 +73,8 @@ class BuildRequest:
     extra_cores: tuple[Path, ...] = ()
     # measure cycles/token on the Verilator model of the core when no bench JSON gives it
     bench: bool = True
+    # the verify stage also simulates the routed netlist (tritgpt.sim.postroute; minutes)
+    postroute_sim: bool = False
     # the verify stage: routed block RAM INIT vs the package, bit2fasm of the .bit vs the FASM
     verify: bool = True
 
@@ -323,11 +325,15 @@ def _verify(report: dict, req: BuildRequest, inputs: plan.Inputs, work: Path, st
         return
     ui = stages.Ui(console)
     ui.start("verify")
-    ui.update("block RAM INIT vs the weights package; bit2fasm of the bitstream vs the FASM")
+    board = inputs.board
+    ui.update("block RAM INIT vs the weights package; bit2fasm of the bitstream vs the FASM"
+              + ("; the routed netlist in Verilator (post-route simulation)" if req.postroute_sim else ""))
+    sim = {"clk_hz": board.clk_hz, "clk_div": board.clk_div, "baud": req.baud or board.baud}
     try:
         result = verify_mod.run(work, bit2fasm=inputs.utils.bit2fasm,
-                                db_family_dir=inputs.tools.db_family_dir(inputs.board.part),
-                                part=inputs.board.part, time_limit=limits["verify"])
+                                db_family_dir=inputs.tools.db_family_dir(board.part),
+                                part=board.part, time_limit=limits["verify"],
+                                postroute_sim=sim if req.postroute_sim else None)
     except UserError as exc:
         stage_times["verify"] = ui.done(False)
         report["verify"] = {"passed": False, "error": str(exc)}

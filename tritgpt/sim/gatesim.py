@@ -22,10 +22,12 @@ library, the testbench and the Verilator command line.
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import sys
 import threading
+import time
 import tty
 from pathlib import Path
 
@@ -218,6 +220,81 @@ class GateTopSim:
     def stats(self) -> str:
         """The harness's closing line: cycles, bytes in and out, framing errors."""
         return "".join(self.stderr).strip()
+
+
+class _Frames:
+    """Protocol frames to and from a gate-level top's pty."""
+
+    def __init__(self, fd: int, sim: GateTopSim):
+        from ..link import protocol as P
+
+        self.fd, self.sim, self.P = fd, sim, P
+        self.decoder = P.FrameDecoder()
+        self.pending: list = []
+
+    def send(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+    def recv(self, timeout: float):
+        end = time.monotonic() + timeout
+        while not self.pending:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise UserError(f"no frame from the gate-level top in {timeout:.0f} s ({self.sim.stats})")
+            if not self.sim.running():
+                raise UserError(f"the gate-level top stopped before answering: {self.sim.stats}")
+            if select.select([self.fd], [], [], min(left, 1.0))[0]:
+                self.pending += [self.P.parse(f) for f in self.decoder.feed(os.read(self.fd, 4096))]
+        return self.pending.pop(0)
+
+
+def protocol_check(exe: Path, weights_dir: Path, *, clk_hz: int, clk_div: int, baud: int, prompt: str = "ROMEO:",
+                   n: int = 2, frame_timeout: float = 1800.0) -> dict:
+    """IDENTIFY and an n-token greedy GENERATE over a gate-level top's UART pins at `baud`:
+    the identity (model hash, clock, baud, config) and the tokens must be the reference
+    model's (tritgpt.ml.model.generate), the END frame's CRC theirs. Raises UserError
+    naming the first difference; returns what was exchanged (END's cycle count included,
+    for a caller that compares it with the RTL model's)."""
+    from ..link import protocol as P
+    from ..ml import export
+    from ..ml.model import encode, generate
+
+    pkg = export.load_package(weights_dir)
+    cycles_per_bit = clk_div * (clk_hz // baud)
+    # about 110 bytes cross the UART (10 bit times each) and each position takes under
+    # 1,000 design cycles: a run 4x that long has gone wrong
+    expected = 110 * 10 * cycles_per_bit + (len(prompt) + n) * 1000 * clk_div
+    sim = GateTopSim(exe, cycles_per_bit, max_cycles=4 * expected)
+    t0 = time.monotonic()
+    with sim as fd:
+        link = _Frames(fd, sim)
+        link.send(P.cmd_identify())
+        ident = link.recv(frame_timeout)
+        if not isinstance(ident, P.Ident):
+            raise UserError(f"the gate-level top answered IDENTIFY with {ident!r}")
+        want = {"model_hash": pkg.digest()[:16], "clk_hz": clk_hz, "baud": baud,
+                "config": {k: v for k, v in pkg.cfg.to_dict().items() if k != "name"}}
+        got = {"model_hash": ident.model_hash, "clk_hz": ident.clk_hz, "baud": ident.baud, "config": ident.config()}
+        for key in want:
+            if got[key] != want[key]:
+                raise UserError(f"the gate-level top's IDENTIFY: {key} {got[key]!r}, the package's {want[key]!r}")
+        t_ident = time.monotonic() - t0
+        for frame in P.prompt_frames(prompt.encode(), n, 0, 1):
+            link.send(frame)
+        ack = link.recv(frame_timeout)
+        if not isinstance(ack, P.Ack):
+            raise UserError(f"the gate-level top answered GENERATE with {ack!r}, not ACK")
+        toks = bytearray()
+        while not isinstance(r := link.recv(frame_timeout), P.End):
+            if not isinstance(r, P.Tokens) or r.seq != len(toks):
+                raise UserError(f"the gate-level top sent {r!r} after {len(toks)} tokens")
+            toks += r.tokens
+    reference = generate(pkg, encode(prompt), n)
+    if list(toks) != reference or r.tokens != n or r.token_crc != P.crc16(toks):
+        raise UserError(f"the gate-level top generated {list(toks)} (END: {r.tokens} tokens, CRC {r.token_crc}); "
+                        f"the reference model generates {reference}")
+    return {"prompt": prompt, "tokens": list(toks), "cycles": r.cycles, "identify_s": round(t_ident, 1),
+            "generate_s": round(time.monotonic() - t0 - t_ident, 1), "harness": sim.stats}
 
 
 if __name__ == "__main__":  # pragma: no cover - developer helper

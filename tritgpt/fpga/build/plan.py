@@ -180,6 +180,8 @@ def input_hash(req, inputs: Inputs, hashes: dict[str, str]) -> str:
     if req.verify and req.stop_after is None:
         verify = [sha_files([Path(__file__).with_name("verify.py")]),
                   tc_mod._file_identity(inputs.utils.bit2fasm) if inputs.utils.bit2fasm else None]
+        if req.postroute_sim:   # only when asked, so other builds keep their hashes
+            verify.append("postroute-sim")
     return sha_obj([hashes, req.stop_after, verify])
 
 

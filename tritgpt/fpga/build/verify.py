@@ -17,8 +17,12 @@
    features bit2fasm reports whose set bits are all among the bits nextpnr's features
    in the same tile set (a decoder sees a feature wherever its bits are on).
 
-A mismatch fails the build with one line naming the memory or the feature. The
-results go to verify.json and the report's "verify".
+3. Post-route simulation (`--postroute-sim`, off by default: minutes): the routed
+   netlist turned back into primitives (tritgpt.sim.postroute) answers IDENTIFY and
+   generates the reference model's tokens over its UART in Verilator.
+
+A mismatch fails the build with one line naming the memory, the feature or the token.
+The results go to verify.json and the report's "verify".
 """
 
 from __future__ import annotations
@@ -270,8 +274,27 @@ def check_fasm_readback(work: Path, bit2fasm: list[str], db_family_dir: Path, pa
 # ----------------------------------------------------------------------------
 
 
-def run(work: Path, *, bit2fasm: list[str], db_family_dir: Path, part: str, time_limit: float | None = None) -> dict:
-    """Both checks on a finished build directory; writes verify.json. Raises VerifyError on a mismatch."""
+def check_postroute_sim(work: Path, *, clk_hz: int, clk_div: int, baud: int) -> dict:
+    """nextpnr's routed netlist, as the primitives it placed (tritgpt.sim.postroute), in
+    Verilator with the simulated board's harness: IDENTIFY and 2 greedy tokens over its
+    UART, against the build's weights package and the reference model."""
+    from ...sim import gatesim, postroute
+
+    netlist = postroute.routed_netlist(work)
+    t0 = time.monotonic()
+    exe = gatesim.build_top(netlist, name="simboard_routed")
+    exchange = gatesim.protocol_check(exe, work / "weights", clk_hz=clk_hz, clk_div=clk_div, baud=baud)
+    cells = json.loads((work / "postroute_netlist.json").read_text())["cells"]
+    return {"name": "postroute-sim", "passed": True, "cells": sum(cells.values()), "tokens": exchange["tokens"],
+            "prompt": exchange["prompt"], "cycles": exchange["cycles"],
+            "verilator_build_s": gatesim.build_seconds(exe), "wall_s": round(time.monotonic() - t0, 1)}
+
+
+def run(work: Path, *, bit2fasm: list[str], db_family_dir: Path, part: str, time_limit: float | None = None,
+        postroute_sim: dict | None = None) -> dict:
+    """The checks on a finished build directory (with postroute_sim, the clock and baud
+    of the board: also check_postroute_sim); writes verify.json. Raises VerifyError (or
+    UserError) on a mismatch."""
     work = Path(work)
     checks = []
     t0 = time.monotonic()
@@ -282,6 +305,9 @@ def run(work: Path, *, bit2fasm: list[str], db_family_dir: Path, part: str, time
     t1 = time.monotonic()
     checks.append(dict(check_fasm_readback(work, bit2fasm, db_family_dir, part, time_limit),
                        seconds=round(time.monotonic() - t1, 2)))
+    if postroute_sim:
+        t2 = time.monotonic()
+        checks.append(dict(check_postroute_sim(work, **postroute_sim), seconds=round(time.monotonic() - t2, 2)))
     result = {"passed": all(c["passed"] for c in checks), "checks": checks}
     (work / "verify.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
