@@ -31,6 +31,7 @@ from collections import Counter
 from pathlib import Path
 
 from ..errors import UserError
+from .gatesim import out_of_date
 
 ROUTED_JSON = "tritgpt.routed.json"
 ROUTED_NETLIST = "tritgpt_top.routed.v"
@@ -202,11 +203,8 @@ def routed_netlist(build_dir: Path) -> Path:
     """BUILD/tritgpt.routed.json (what nextpnr-xilinx wrote) as Verilog next to it, made
     again only when the routed netlist is newer."""
     build_dir = Path(build_dir)
-    src = build_dir / ROUTED_JSON
-    if not src.exists():
-        raise UserError(f"{src} not found: place and route first (`tritgpt build --board B`)")
-    out = build_dir / ROUTED_NETLIST
-    if out.exists() and out.stat().st_mtime >= src.stat().st_mtime:
+    src, out = build_dir / ROUTED_JSON, build_dir / ROUTED_NETLIST
+    if not out_of_date(src, out, "place and route first (`tritgpt build --board B`)"):
         return out
     try:
         routed = json.loads(src.read_text())
