@@ -45,6 +45,12 @@ def _routed() -> dict:
                      "attributes": {"X_ORIG_TYPE": "FDRE", "X_ORIG_PORT_CK": "C", "X_ORIG_PORT_D": "D",
                                     "X_ORIG_PORT_Q": "Q", "X_ORIG_PORT_SR": "R", "X_ORIG_PORT_CE": "CE"},
                      "connections": {"CK": [11], "D": [10], "Q": [12], "SR": [GND], "CE": []}},
+            # a falling-edge flip-flop: nextpnr marks the slice's clock inverted (IS_CLK_INVERTED),
+            # which FDRE_1 already is
+            "u_ff_n": {"type": "SLICE_FFX", "parameters": {"INIT": "0", "IS_CLK_INVERTED": ONE_32},
+                       "attributes": {"X_ORIG_TYPE": "FDRE_1", "X_ORIG_PORT_CK": "C", "X_ORIG_PORT_D": "D",
+                                      "X_ORIG_PORT_Q": "Q", "X_ORIG_PORT_SR": "R", "X_ORIG_PORT_CE": "CE"},
+                       "connections": {"CK": [11], "D": [12], "Q": [14], "SR": [GND], "CE": [VCC]}},
             # a DSP-style per-bit inversion of a pin tied to VCC: a constant 0 on that bit
             "u_dsp_like": {"type": "SLICE_LUTX", "parameters": {"INIT": "10", "IS_I[1]_INVERTED": ONE_32},
                            "attributes": {"X_ORIG_TYPE": "LUT1", "X_ORIG_PORT_A1": "I[0]", "X_ORIG_PORT_A2": "I[1]",
@@ -57,7 +63,8 @@ def test_routed_netlist_as_verilog(tmp_path):
     out = tmp_path / "top.v"
     info = postroute.write_routed_verilog(_routed(), out)
     v = out.read_text()
-    assert info == {"cells": {"BUFG": 1, "LUT2": 1, "FDRE": 1, "LUT1": 1}, "pin_conflicts": 0}
+    assert info == {"cells": {"BUFG": 1, "LUT2": 1, "FDRE": 1, "FDRE_1": 1, "LUT1": 1}, "pin_conflicts": 0}
+    assert "FDRE_1 #(.INIT(1'b0)) \\u_ff_n (.C(n11), .CE(1'b1), .D(n12), .Q(n14), .R(1'b0));" in v
     assert "BUFG \\u_bufg (.I(n2), .O(n11));" in v                        # BUFGCTRL back to its BUFG
     assert "LUT2 #(.INIT(4'b0010)) \\u_andn (.I0(n3), .I1(n4), .O(n10));" in v  # physical pins to I0 / I1
     assert ".CE(1'b1)" in v and ".R(1'b0)" in v                               # unrouted CE; GND net

@@ -31,7 +31,6 @@ from collections import Counter
 from pathlib import Path
 
 from ..errors import UserError
-from .gatesim import out_of_date
 
 ROUTED_JSON = "tritgpt.routed.json"
 ROUTED_NETLIST = "tritgpt_top.routed.v"
@@ -106,6 +105,12 @@ class _Cell:
             if not (set(str(value)) - {"0", " "}):
                 continue                                 # not inverted
             pin = INVERTED_RE.match(key).group(1)
+            if self.type.startswith("FD") and pin == "CLK":
+                # the slice's clock inversion: already the primitive's own for FDRE_1 and
+                # the other falling-edge flip-flops, else an inversion of its C pin
+                if self.type.endswith("_1"):
+                    continue
+                pin = "C"
             m = PORT_BIT_RE.match(pin)
             port, index = (m.group(1), int(m.group(2))) if m else (pin, None)
             bits = self.pins.get(port)
@@ -200,12 +205,13 @@ def write_routed_verilog(routed: dict, out: Path, top: str = "tritgpt_top") -> d
 
 
 def routed_netlist(build_dir: Path) -> Path:
-    """BUILD/tritgpt.routed.json (what nextpnr-xilinx wrote) as Verilog next to it, made
-    again only when the routed netlist is newer."""
+    """BUILD/tritgpt.routed.json (what nextpnr-xilinx wrote) as Verilog next to it. Written
+    every time (seconds), so a change of this converter is never hidden by an old file;
+    the Verilator model is cached by the netlist's contents."""
     build_dir = Path(build_dir)
     src, out = build_dir / ROUTED_JSON, build_dir / ROUTED_NETLIST
-    if not out_of_date(src, out, "place and route first (`tritgpt build --board B`)"):
-        return out
+    if not src.exists():
+        raise UserError(f"{src} not found: place and route first (`tritgpt build --board B`)")
     try:
         routed = json.loads(src.read_text())
     except json.JSONDecodeError as exc:
