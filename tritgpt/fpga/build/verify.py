@@ -285,7 +285,12 @@ def check_postroute_sim(work: Path, *, clk_hz: int, clk_div: int, baud: int) -> 
     exe = gatesim.build_top(netlist, name="simboard_routed")
     exchange = gatesim.protocol_check(exe, work / "weights", clk_hz=clk_hz, clk_div=clk_div, baud=baud)
     cells = json.loads((work / "postroute_netlist.json").read_text())["cells"]
-    return {"name": "postroute-sim", "passed": True, "cells": sum(cells.values()), "tokens": exchange["tokens"],
+    n = sum(cells.values())
+    return {"name": "postroute-sim", "passed": True,
+            "summary": (f"the routed netlist's {n:,} primitives in Verilator answered IDENTIFY and generated the "
+                        f"reference's tokens {exchange['tokens']} from {exchange['prompt']!r} "
+                        f"({exchange['cycles']:,} design cycles)"),
+            "cells": n, "tokens": exchange["tokens"],
             "prompt": exchange["prompt"], "cycles": exchange["cycles"],
             "verilator_build_s": gatesim.build_seconds(exe), "wall_s": round(time.monotonic() - t0, 1)}
 
