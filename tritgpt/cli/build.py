@@ -61,12 +61,12 @@ def build(
     from ..fpga.flow import BuildRequest, build as run_build
     from ..ml.export import load_package
 
+    is_ecp5 = get_board(board).is_ecp5
     if postroute_sim and not verify:
         raise UserError("--postroute-sim is part of the verify stage: drop --no-verify")
-    if postroute_sim and get_board(board).is_ecp5:
+    if postroute_sim and is_ecp5:
         raise UserError(f"--postroute-sim: {board} is an ECP5 board; post-route simulation is for the Artix-7 "
                         f"flow (nextpnr-xilinx's routed netlist); build without it")
-    get_board(board)
     weights = weights_or_default(weights)
     load_package(weights)      # every image against its sha256, as generate and sim check it
     if out is not None and out.exists() and not out.is_dir():

@@ -135,21 +135,16 @@ class GateCoreSim(CoreSim):
 # ----------------------------------------------------------------------------
 
 
-def out_of_date(src: Path, out: Path, how: str) -> bool:
-    """Whether `out`, made from `src`, has to be made (again); a missing `src` is an
-    error that says `how` to make it."""
-    if not src.exists():
-        raise UserError(f"{src} not found: {how}")
-    return not (out.exists() and out.stat().st_mtime >= src.stat().st_mtime)
-
-
 def top_netlist(build_dir: Path, json_name: str = "tritgpt.json", out_name: str = TOP_NETLIST) -> Path:
     """The board build's synthesised netlist (BUILD/tritgpt.json, what place and route
     reads; or another netlist of the build in yosys JSON) written as Verilog next to it:
     yosys `read_json; write_verilog -noattr`."""
     build_dir = Path(build_dir)
-    src, out = build_dir / json_name, build_dir / out_name
-    if not out_of_date(src, out, "synthesise first (`tritgpt build --board B --synth-only`)"):
+    src = build_dir / json_name
+    if not src.exists():
+        raise UserError(f"{src} not found: synthesise first (`tritgpt build --board B --synth-only`)")
+    out = build_dir / out_name
+    if out.exists() and out.stat().st_mtime >= src.stat().st_mtime:
         return out
     tmp = build_dir / (out_name + ".tmp")
     r = subprocess.run([*require_tool("yosys").command, "-q", "-l", "gatesim_netlist.log", "-p",
