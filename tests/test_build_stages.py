@@ -185,6 +185,33 @@ def test_stage_time_limit_stops_the_process_group(tmp_path):
                              time_limit=30) == 3
 
 
+def test_interrupt_stops_the_process_group(tmp_path):
+    """Ctrl-C during a stage (KeyboardInterrupt in the main thread) stops the tool and what it
+    started before the interrupt goes on: the tool runs in its own session, so nothing else
+    would."""
+    pidfile = tmp_path / "child.pid"
+    cmd = ["sh", "-c", f"sleep 60 & echo $! > {pidfile}; echo started; wait"]
+
+    def interrupt_once_started(line):
+        if line == "started":
+            raise KeyboardInterrupt
+
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        stages.run_logged(cmd, tmp_path, dict(os.environ), tmp_path / "x.log", on_line=interrupt_once_started)
+    assert time.monotonic() - t0 < 20
+    assert "(interrupted: the tool was stopped)" in (tmp_path / "x.log").read_text()
+    child = int(pidfile.read_text())
+    for _ in range(50):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the interrupted stage's child process was left running")
+
+
 def test_pnr_watcher_counts_each_tool(monkeypatch):
     """make pnr runs xc7prep, nextpnr-xilinx and fasm2frames: each is timed as its own stage,
     summed over the seeds tried (seed 1 is rejected by the check, seed 2 kept)."""

@@ -15,6 +15,7 @@ defined once in options.py. `main` is the one error path:
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import typer
@@ -86,6 +87,20 @@ def _print_error(message: str) -> None:
     sys.stderr.flush()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (`kill`, a batch scheduler, CI) unwinds like Ctrl-C, so tools are stopped and
+    partial results written; without this Python would die at once and leave yosys or
+    nextpnr running in their own sessions."""
+
+
+_INTERRUPTED_BY: list = [None]   # the signal that interrupted the command, if one did
+
+
+def _interrupt(signum, frame):
+    _INTERRUPTED_BY[0] = signum
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
 def main() -> None:
     """Console entry point (see the module docstring for the error path)."""
     from ..errors import UserError
@@ -93,6 +108,8 @@ def main() -> None:
 
     usage_errors, aborts = _click_exception_classes()
     debug = os.environ.get("TRITGPT_DEBUG") == "1"
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     try:
         rv = app(standalone_mode=False)
     except usage_errors as exc:
@@ -104,8 +121,7 @@ def main() -> None:
         _print_error(str(exc))
         sys.exit(getattr(exc, "code", 1))
     except (KeyboardInterrupt, *aborts):
-        sys.stderr.write("\naborted\n")
-        sys.exit(130)
+        _interrupted(_INTERRUPTED_BY[0] or signal.SIGINT)
     except BrokenPipeError:
         # the reader went away (`tritgpt generate | head`): not an error of ours
         sys.stderr.close()
@@ -118,5 +134,14 @@ def main() -> None:
         _print_error(f"internal error ({exc.__class__.__name__}: {exc}); this is a bug in tritgpt, please "
                      f"report it with the command line (TRITGPT_DEBUG=1 shows the traceback)")
         sys.exit(1)
-    # standalone_mode=False returns the exit code of typer.Exit(code) instead of exiting
+    # standalone_mode=False returns the exit code of typer.Exit(code) instead of exiting; typer
+    # itself turns KeyboardInterrupt into Exit(130), so an interrupt usually ends up here
+    if _INTERRUPTED_BY[0] is not None and rv == 130:
+        _interrupted(_INTERRUPTED_BY[0])
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _interrupted(signum: int):
+    """One line and 128+signal, as a shell reports a command its signal stopped."""
+    sys.stderr.write("\nterminated\n" if signum == signal.SIGTERM else "\naborted\n")
+    sys.exit(128 + signum)

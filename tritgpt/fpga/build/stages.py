@@ -108,6 +108,13 @@ def run_logged(cmd, cwd: Path, env: dict, log: Path, on_line=None, time_limit: f
                 if on_line:
                     on_line(line.rstrip("\n"))
             rc = proc.wait()
+        except BaseException:
+            # Ctrl-C or SIGTERM (the CLI turns it into KeyboardInterrupt): the tool is in its own
+            # session, so nothing else stops it, and `make` would leave yosys or nextpnr running
+            # on after us. Stop the whole group, then let the interrupt go on.
+            _stop_group(proc)
+            f.write("\n(interrupted: the tool was stopped)\n")
+            raise
         finally:
             if timer:
                 timer.cancel()
@@ -115,6 +122,24 @@ def run_logged(cmd, cwd: Path, env: dict, log: Path, on_line=None, time_limit: f
             f.write(f"\n(stopped after its time limit of {time_limit:.0f} s)\n")
             raise StageTimeout()
         return rc
+
+
+def _stop_group(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """SIGTERM to the process group proc leads, SIGKILL to what is left after `grace` seconds."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        try:   # the leader is gone; its children may not be (make's recipe, yosys under it)
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        return
 
 
 def _tail(path: Path, n: int = 15) -> str:
@@ -237,6 +262,9 @@ class StageRunner:
             ui.done(False, "time limit")
             raise UserError(f"{label} did not finish within its time limit of {limit:.0f} s and was stopped "
                             f"(log: {self.logs / log_name}); raise --timeout to allow more") from None
+        except KeyboardInterrupt:
+            ui.done(False, f"interrupted (log: {self.logs / log_name})")
+            raise
         if rc != 0:
             ui.done(False)
             raise stage_failure(label, self.work, [self.logs / log_name] + [self.work / t for t in tool_logs])
@@ -278,6 +306,9 @@ class StageRunner:
             watcher.finish(False)
             raise UserError(f"place and route did not finish within its time limit of {limit:.0f} s "
                             f"(--timeout per seed, {len(self._seeds())} seeds) and was stopped; log: {log}") from None
+        except KeyboardInterrupt:
+            watcher.finish(False)
+            raise
         secs = watcher.finish(rc == 0)
         for label, el in secs.items():
             self.seconds[label] = self.seconds.get(label, 0.0) + el
