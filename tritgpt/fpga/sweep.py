@@ -549,7 +549,16 @@ class Cluster:
         if self.dashboard and not importlib.util.find_spec("bokeh"):
             self.dashboard += " (its pages need bokeh here: pip install bokeh)"
 
+    @staticmethod
+    def quiet():
+        """From an interrupt on, Dask's own complaints about comms closing under it (logged as
+        CRITICAL, with a traceback) are noise: the sweep says what happened in one line."""
+        import logging
+
+        logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+
     def close(self):
+        self.quiet()
         try:
             self.client.close()
         finally:
@@ -702,6 +711,7 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
             # the handler's record, not the exception's class: a library between the signal
             # and here may re-raise a plain KeyboardInterrupt
             signum = _TERMINATED_BY[0] or getattr(stop, "signum", signal.SIGINT)
+            cluster.quiet()
             console.print(f"[yellow]interrupted[/] ({signal.Signals(signum).name}): cancelling the remaining tasks",
                           highlight=False)
             try:
