@@ -109,7 +109,8 @@ def main() -> None:
     usage_errors, aborts = _click_exception_classes()
     debug = os.environ.get("TRITGPT_DEBUG") == "1"
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, _interrupt)
+        if signal.getsignal(signum) is not signal.SIG_IGN:   # a background job keeps SIGINT ignored
+            signal.signal(signum, _interrupt)
     try:
         rv = app(standalone_mode=False)
     except usage_errors as exc:
