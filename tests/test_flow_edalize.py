@@ -345,6 +345,10 @@ def test_runner_timing_failure(tmp_path, fake_nextpnr):
     assert rep["chosen_seed"] == 2 and not rep["timing_met"] and not rep["installed"]
     assert not (tmp_path / "top.fasm").exists()  # make must not go on to the bitstream
     assert "timing not met: 95.00 MHz < 100 MHz" in cp.stdout
+    # the best seed's routed netlist stays, named in the report: the build counts physical LUTs in it
+    best = next(r for r in rep["runs"] if r["seed"] == rep["chosen_seed"])
+    assert best["files"] == {"fasm": "top.seed2.fasm", "routed": "top.routed.seed2.json", "log": "nextpnr.seed2.log"}
+    assert (tmp_path / best["files"]["routed"]).exists()
     cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1,2", "--timing-allow-fail", env={"FAKE_FMAX": "1:80,2:95"})
     assert cp.returncode == 0 and rep["installed"] and (tmp_path / "top.fasm").read_text() == "# seed 2\n"
 

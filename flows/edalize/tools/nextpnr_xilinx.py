@@ -226,6 +226,7 @@ def main(argv=None) -> int:
             print(f"nextpnr_xilinx: command not found: {cmd[0]}", file=sys.stderr)
             return 127
         result["command"] = " ".join(shlex.quote(c) for c in cmd)
+        result["files"] = {"fasm": fasm, "routed": routed, "log": log}   # what this seed left behind
         worst, met = _timing(result, args.freq)
         result["fmax_min_mhz"] = worst
         result["timing_met"] = bool(result["status"] == "routed" and met)
