@@ -229,8 +229,8 @@ class PnrWatcher:
         elif ": rejected" in msg:
             self.why = "(" + msg.split(",")[0] + ": its FASM has features prjxray-db lacks; next seed)"
 
-    def finish(self, ok: bool) -> dict[str, float]:
-        el = self.ui.done(ok)
+    def finish(self, ok: bool, note: str = "") -> dict[str, float]:
+        el = self.ui.done(ok, note)
         self.seconds[self.ui.label] = self.seconds.get(self.ui.label, 0.0) + el
         return self.seconds
 
@@ -307,7 +307,7 @@ class StageRunner:
             raise UserError(f"place and route did not finish within its time limit of {limit:.0f} s "
                             f"(--timeout per seed, {len(self._seeds())} seeds) and was stopped; log: {log}") from None
         except KeyboardInterrupt:
-            watcher.finish(False)
+            watcher.finish(False, f"interrupted (log: {log})")
             raise
         secs = watcher.finish(rc == 0)
         for label, el in secs.items():
