@@ -163,6 +163,18 @@ def test_fasm_readback_names_the_feature(clb_db):
 # ----------------------------------------------------------------------------
 
 
+def assert_gone(pid: int, what: str, within: float = 5.0) -> None:
+    """pid exits within `within` seconds (a stopped stage's grandchild, reaped by init)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"{what} was left running")
+
+
 def test_stage_time_limit_stops_the_process_group(tmp_path):
     """A stage past its time limit is stopped with everything it started."""
     pidfile = tmp_path / "child.pid"
@@ -172,15 +184,7 @@ def test_stage_time_limit_stops_the_process_group(tmp_path):
         stages.run_logged(cmd, tmp_path, dict(os.environ), tmp_path / "x.log", time_limit=1.0)
     assert time.monotonic() - t0 < 20
     assert "stopped after its time limit of 1 s" in (tmp_path / "x.log").read_text()
-    child = int(pidfile.read_text())
-    for _ in range(50):
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail("the stage's child process was left running")
+    assert_gone(int(pidfile.read_text()), "the stage's child process")
     assert stages.run_logged(["sh", "-c", "echo hi; exit 3"], tmp_path, dict(os.environ), tmp_path / "y.log",
                              time_limit=30) == 3
 
@@ -201,15 +205,7 @@ def test_interrupt_stops_the_process_group(tmp_path):
         stages.run_logged(cmd, tmp_path, dict(os.environ), tmp_path / "x.log", on_line=interrupt_once_started)
     assert time.monotonic() - t0 < 20
     assert "(interrupted: the tool was stopped)" in (tmp_path / "x.log").read_text()
-    child = int(pidfile.read_text())
-    for _ in range(50):
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail("the interrupted stage's child process was left running")
+    assert_gone(int(pidfile.read_text()), "the interrupted stage's child process")
 
 
 def test_pnr_watcher_counts_each_tool(monkeypatch):
