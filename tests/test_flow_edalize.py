@@ -365,6 +365,20 @@ def test_runner_timeout_and_failure(tmp_path, fake_nextpnr):
     assert cp.returncode == 1 and rep["chosen_seed"] is None
 
 
+def test_build_says_every_seed_ran_out_of_time(tmp_path, fake_nextpnr):
+    """When every seed reaches the time limit, the build's error says so and what to do,
+    instead of a generic 'place and route failed'."""
+    from tritgpt.fpga import boards, flow
+
+    cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1", "--timeout", "2", env={"FAKE_HANG": "1"})
+    assert cp.returncode == 1 and [r["status"] for r in rep["runs"]] == ["timeout"]
+    err = flow._pnr_failure({}, boards.get_board("basys3"), tmp_path, {}, 0.0, None)
+    msg = str(err)
+    assert msg.startswith("place and route did not finish on basys3: router still converging when each seed "
+                          "tried (1) reached its time limit (")
+    assert "raise --timeout" in msg and "tritgpt sweep --board basys3" in msg and "nextpnr.seed1.log" in msg
+
+
 def test_runner_rejects_seed_the_check_refuses(tmp_path, fake_nextpnr):
     """A seed whose FASM does not assemble is rejected; the chosen seed's frames are kept."""
     check = "sh -c 'grep -q \"seed 1\" $0 && exit 1; cp $0 $1' {fasm} {frames}"
