@@ -87,18 +87,15 @@ def _print_error(message: str) -> None:
     sys.stderr.flush()
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (`kill`, a batch scheduler, CI) unwinds like Ctrl-C, so tools are stopped and
-    partial results written; without this Python would die at once and leave yosys or
-    nextpnr running in their own sessions."""
-
-
 _INTERRUPTED_BY: list = [None]   # the signal that interrupted the command, if one did
 
 
 def _interrupt(signum, frame):
+    """SIGINT and SIGTERM (`kill`, a batch scheduler) both unwind as KeyboardInterrupt, so the
+    tools are stopped and partial results written; left at its default, SIGTERM would end
+    Python at once and leave yosys or nextpnr running in their own sessions."""
     _INTERRUPTED_BY[0] = signum
-    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    raise KeyboardInterrupt()
 
 
 def main() -> None:

@@ -270,8 +270,7 @@ def _pnr_failure(report: dict, board, work: Path, stage_times: dict, t_start: fl
         # physical LUTs, as for a build that met timing, not nextpnr's 5LUT+6LUT BELs (which
         # exceed the device's LUT count on a full die)
         chosen = next((r for r in pnr_report.get("runs", []) if r.get("seed") == pnr_report["chosen_seed"]), {})
-        routed = work / chosen["files"]["routed"] if "files" in chosen else None
-        report.update(rep.pnr_fields(pnr_report, board, routed if routed and routed.exists() else None))
+        report.update(rep.pnr_fields(pnr_report, board, work / chosen["files"]["routed"] if "files" in chosen else None))
         report["status"] = "timing-failed"
         rep.finish(report, stage_times, t_start, work, console, write_only=True)
         return UserError(
