@@ -552,10 +552,12 @@ class Cluster:
     @staticmethod
     def quiet():
         """From an interrupt on, Dask's own complaints about comms closing under it (logged as
-        CRITICAL, with a traceback) are noise: the sweep says what happened in one line."""
+        CRITICAL, with a traceback, by distributed or by tornado, the event loop it runs on) are
+        noise: the sweep says what happened in one line."""
         import logging
 
-        logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+        for name in ("distributed", "tornado"):
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
     def close(self):
         self.quiet()
