@@ -21,6 +21,7 @@ import sys
 import typer
 
 from . import build, demo, model, serial, sim, swap, sweep
+from .. import interrupts
 
 app = typer.Typer(
     name="tritgpt",
@@ -87,17 +88,6 @@ def _print_error(message: str) -> None:
     sys.stderr.flush()
 
 
-_INTERRUPTED_BY: list = [None]   # the signal that interrupted the command, if one did
-
-
-def _interrupt(signum, frame):
-    """SIGINT and SIGTERM (`kill`, a batch scheduler) both unwind as KeyboardInterrupt, so the
-    tools are stopped and partial results written; left at its default, SIGTERM would end
-    Python at once and leave yosys or nextpnr running in their own sessions."""
-    _INTERRUPTED_BY[0] = signum
-    raise KeyboardInterrupt()
-
-
 def main() -> None:
     """Console entry point (see the module docstring for the error path)."""
     from ..errors import UserError
@@ -105,9 +95,7 @@ def main() -> None:
 
     usage_errors, aborts = _click_exception_classes()
     debug = os.environ.get("TRITGPT_DEBUG") == "1"
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        if signal.getsignal(signum) is not signal.SIG_IGN:   # a background job keeps SIGINT ignored
-            signal.signal(signum, _interrupt)
+    interrupts.catch()
     try:
         rv = app(standalone_mode=False)
     except usage_errors as exc:
@@ -119,7 +107,7 @@ def main() -> None:
         _print_error(str(exc))
         sys.exit(getattr(exc, "code", 1))
     except (KeyboardInterrupt, *aborts):
-        _interrupted(_INTERRUPTED_BY[0] or signal.SIGINT)
+        _interrupted(interrupts.received() or signal.SIGINT)
     except BrokenPipeError:
         # the reader went away (`tritgpt generate | head`): not an error of ours
         sys.stderr.close()
@@ -134,12 +122,12 @@ def main() -> None:
         sys.exit(1)
     # standalone_mode=False returns the exit code of typer.Exit(code) instead of exiting; typer
     # itself turns KeyboardInterrupt into Exit(130), so an interrupt usually ends up here
-    if _INTERRUPTED_BY[0] is not None and rv == 130:
-        _interrupted(_INTERRUPTED_BY[0])
+    if interrupts.received() is not None and rv == 130:
+        _interrupted(interrupts.received())
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
 def _interrupted(signum: int):
     """One line and 128+signal, as a shell reports a command its signal stopped."""
-    sys.stderr.write("\nterminated\n" if signum == signal.SIGTERM else "\naborted\n")
+    sys.stderr.write(f"\n{interrupts.exit_line(signum)}\n")
     sys.exit(128 + signum)

@@ -33,7 +33,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 import warnings
@@ -43,6 +42,7 @@ from typing import Callable
 from rich.console import Console
 from rich.table import Table
 
+from .. import interrupts
 from ..errors import UserError
 from ..paths import FLOWS_DIR, build_root
 
@@ -665,7 +665,9 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
                   f"{len(req.option_sets)} option set(s)), time limit {req.time_limit:g} s each", highlight=False)
     t0 = time.monotonic()
     cluster = Cluster(req.scheduler, n_workers or 0, max(peak, 1.0) if n_workers else 0)
-    restore_sigterm = _sigterm_interrupts()
+    # SIGTERM (a batch scheduler's or CI's stop, `kill`) stops a sweep as Ctrl-C does: tasks
+    # cancelled, tools stopped, sweep.json written, also when called from the library
+    restore_signals = interrupts.catch()
     results: dict[str, dict] = {}
     try:
         client = cluster.client
@@ -709,10 +711,8 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
                                   highlight=False)
                 pending = set(pending)
                 progress.show(len(results), _running(client, pending), failed)
-        except KeyboardInterrupt as stop:
-            # the handler's record, not the exception's class: a library between the signal
-            # and here may re-raise a plain KeyboardInterrupt
-            signum = _TERMINATED_BY[0] or getattr(stop, "signum", signal.SIGINT)
+        except KeyboardInterrupt:
+            signum = interrupts.received() or signal.SIGINT
             cluster.quiet()
             console.print(f"[yellow]interrupted[/] ({signal.Signals(signum).name}): cancelling the remaining tasks",
                           highlight=False)
@@ -730,7 +730,7 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
                             f"others kept; see {summary['path']}", code=128 + signum) from None
     finally:
         cluster.close()
-        restore_sigterm()
+        restore_signals()
     wall = time.monotonic() - t0
     promoted = {}
     if req.promote:
@@ -739,29 +739,6 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
     summary = _write_summary(req, planned, results, out_dir, wall, cluster, sizing, promoted)
     print_table(summary, console)
     return summary
-
-
-class _Terminated(KeyboardInterrupt):
-    signum = signal.SIGTERM
-
-
-_TERMINATED_BY: list = [None]   # the signal _sigterm_interrupts' handler took, if any
-
-
-def _sigterm_interrupts() -> Callable[[], None]:
-    """SIGTERM (a batch scheduler's or CI's stop, `kill`) stops a sweep as Ctrl-C does: tasks
-    cancelled, tools stopped, sweep.json written. Returns the undo. Only the main thread
-    can take signals; elsewhere nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-
-    def terminate(signum, frame):
-        _TERMINATED_BY[0] = signum
-        raise _Terminated()
-
-    _TERMINATED_BY[0] = None
-    previous = signal.signal(signal.SIGTERM, terminate)
-    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def _identity(x):
