@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from _process_helpers import MARK_VARIABLE, marked_processes
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -78,25 +80,13 @@ def test_export_refuses_to_overwrite(tmp_path):
     del torch
 
 
-def _processes_with_mark(mark: str) -> list[str]:
-    """Processes that inherited this test's mark in their environment (make, yosys)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if f"TRITGPT_TEST_MARK={mark}".encode() in (proc / "environ").read_bytes().split(b"\0"):
-                found.append(f"{proc.name}: " + (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:120])
-        except OSError:
-            continue
-    return found
-
-
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl_c", "sigterm"])
 def test_interrupted_build_leaves_no_tool_running(tmp_path, signum):
     """Ctrl-C, or `kill` from a batch scheduler, while yosys synthesises: the build stops with
     one line and exit 128+signal, and yosys (under make, in its own session) stops with it.
     Before, it ran on to the end in the background."""
     mark = f"{os.getpid()}-{signum}"
-    env = {**os.environ, "TRITGPT_TEST_MARK": mark, "TRITGPT_BUILD_DIR": str(tmp_path / "cache")}
+    env = {**os.environ, MARK_VARIABLE: mark, "TRITGPT_BUILD_DIR": str(tmp_path / "cache")}
     proc = subprocess.Popen([str(Path(sys.executable).parent / "tritgpt"), "build", "--synth-only", "--board",
                              "arty-a7-35t", "--out", str(tmp_path / "build")], cwd=tmp_path, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
@@ -104,7 +94,8 @@ def test_interrupted_build_leaves_no_tool_running(tmp_path, signum):
     try:
         deadline = time.monotonic() + 300
         # yosys itself (its command line reads the script), not make's, which names it too
-        while not any(" -s tritgpt.ys" in p for p in _processes_with_mark(mark)) and proc.poll() is None:
+        while (not any(" -s tritgpt.ys" in " ".join(args) for args in marked_processes(mark).values())
+               and proc.poll() is None):
             assert time.monotonic() < deadline, "yosys never started"
             time.sleep(0.1)
         assert proc.poll() is None, proc.stderr.read()
@@ -115,7 +106,7 @@ def test_interrupted_build_leaves_no_tool_running(tmp_path, signum):
         assert err.rstrip().endswith("terminated" if signum == signal.SIGTERM else "aborted"), err
         assert "interrupted: the tool was stopped" in (tmp_path / "build" / "logs" / "synth.log").read_text()
         time.sleep(1.0)
-        assert _processes_with_mark(mark) == []
+        assert marked_processes(mark) == {}
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 import _build_helpers as H
+from _process_helpers import MARK_VARIABLE, marked_processes
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "sweep_counter"
 BIN = Path(sys.executable).parent
@@ -291,20 +292,8 @@ def test_cli_against_a_separately_started_scheduler(counter, tmp_path):
 
 def _our_tool_processes(mark: str) -> list[int]:
     """nextpnr runs of this test's sweep: their command names the task's design.json and
-    design.lpf, and they inherited the test's mark in their environment (so a sweep run by
-    anyone else on the machine is not mistaken for a leftover of ours)."""
-    pids = []
-    for proc in Path("/proc").iterdir():
-        try:
-            cmd = (proc / "cmdline").read_bytes().split(b"\0")
-            if not (b"design.lpf" in cmd and b"design.json" in cmd):
-                continue
-            env = (proc / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if f"TRITGPT_TEST_MARK={mark}".encode() in env:
-            pids.append(int(proc.name))
-    return pids
+    design.lpf."""
+    return [pid for pid, args in marked_processes(mark).items() if "design.lpf" in args and "design.json" in args]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl_c", "sigterm"])
@@ -316,7 +305,7 @@ def test_cli_interrupt_cancels_cleanly(counter, tmp_path, signum):
     proc = subprocess.Popen([str(BIN / "tritgpt"), "sweep", "--netlist", str(counter["netlist"]), "--constraints",
                              str(counter["lpf"]), "--freq", str(TARGET_MHZ), "--seeds", "1-12", "--workers", "2",
                              "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                            env={**os.environ, "TRITGPT_TEST_MARK": mark},
+                            env={**os.environ, MARK_VARIABLE: mark},
                             # SIGINT at its default in the child even if this run inherited it ignored
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
