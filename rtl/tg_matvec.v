@@ -7,9 +7,13 @@
 // register per lane holding -x. Level-1 node n adds lanes 2n and 2n+1 with
 // lane 2n's +1 as its carry-in and passes lane 2n+1's on as its pending bit;
 // each later node takes its left child's pending bit as carry-in and passes
-// on its right child's. So a node's exact sum is its value plus its pending
-// bit, which the output adds once per row. A fully registered binary adder
-// tree sums the lanes. A matrix with IN inputs packs 256/IN rows per word
+// on its right child's, so a node's exact sum is its value plus its pending
+// bit. What reaches a row's node is the pending bit of the row's last lane,
+// and that lane (j % D == D - 1, also the last of every D_FF row) gives an
+// exact -x instead, so every row sum is exact as it stands. (Adding the bit
+// at the output instead put an adder in front of the requantiser's DSP48s,
+// which yosys then packed into their pre-adder.) A fully registered binary
+// adder tree sums the lanes. A matrix with IN inputs packs 256/IN rows per word
 // (lane j uses input j % IN), so the row sums are the tree nodes of level
 // log2(IN): 256/D_MODEL rows per cycle for the d_model-input matrices, 256/D_FF
 // for W2.
@@ -219,13 +223,19 @@ module tg_matvec #(
     // ------------------------------------------------------------ adder tree
     reg [TREE_BITS-1:0] tr;
     reg [LANES-2:0]     pend;           // pending +1 of each node, level m from poff(m)
-    wire [LANES*8-1:0]  lane_v;         // x, ~x or 0
-    wire [LANES-1:0]    lane_neg;       // a -1 lane: lane_v = ~x, so +1 still owed
+    wire [LANES*9-1:0]  lane_v;         // x, ~x or 0 (x, -x or 0 in a row's last lane)
+    wire [LANES-1:0]    lane_neg;       // a -1 lane gave ~x: its +1 is still owed
     generate for (j = 0; j < LANES; j = j + 1) begin : g_mux
         wire [1:0] code = bank_q[j / 16][2 * (j % 16) +: 2];
         wire [7:0] xv = lx[j*8 +: 8];
-        assign lane_neg[j] = code == 2'b10;
-        assign lane_v[j*8 +: 8] = code == 2'b01 ? xv : code == 2'b10 ? ~xv : 8'd0;
+        wire [8:0] sx = {xv[7], xv};
+        if (j % D == D - 1) begin : g_exact
+            assign lane_neg[j] = 1'b0;
+            assign lane_v[j*9 +: 9] = code == 2'b01 ? sx : code == 2'b10 ? 9'd0 - sx : 9'd0;
+        end else begin : g_owe
+            assign lane_neg[j] = code == 2'b10;
+            assign lane_v[j*9 +: 9] = code == 2'b01 ? sx : code == 2'b10 ? ~sx : 9'd0;
+        end
     end endgenerate
 
     genvar m, n;
@@ -236,10 +246,8 @@ module tg_matvec #(
             wire [WW-2:0] a, c;
             wire          cin, pass;      // left child's pending +1, right child's
             if (m == 1) begin : g_first
-                wire [7:0] la = lane_v[(2*n)*8 +: 8];
-                wire [7:0] lc = lane_v[(2*n+1)*8 +: 8];
-                assign a = {la[7], la};
-                assign c = {lc[7], lc};
+                assign a = lane_v[(2*n)*9 +: 9];
+                assign c = lane_v[(2*n+1)*9 +: 9];
                 assign cin  = lane_neg[2*n];
                 assign pass = lane_neg[2*n+1];
             end else begin : g_next
@@ -267,8 +275,7 @@ module tg_matvec #(
         wire [LF+8:0] vf = tr[loff(LF) + (j < RFF ? j : 0)*(9+LF) +: 9+LF];
         wire [16:0]   ed = {{(17-9-LD){vd[LD+8]}}, vd};
         wire [16:0]   ef = {{(17-9-LF){vf[LF+8]}}, vf};
-        wire          owed = use_f ? pend[poff(LF) + (j < RFF ? j : 0)] : pend[poff(LD) + j];   // the row's +1
-        assign out_acc[j*17 +: 17] = (use_f ? ef : ed) + {16'd0, owed};
+        assign out_acc[j*17 +: 17] = use_f ? ef : ed;
     end endgenerate
 
     assign out_valid = sbo[SBW-1];
