@@ -257,10 +257,10 @@ module tg_attention #(
         .p2_par(p2_p[0]), .rd0(s_rd0), .rd1(s_rd1), .att_shift(att_shift),
         .e(e_w), .esum_out(esum_w), .recip(rcp), .rshift(rsh), .ready(sm_ready));
 
-    // pass 2 sideband at the array inputs (issue + 4): valid, last
-    wire [1:0] p2_s4;
-    tg_delay #(.W(2), .N(4)) u_p2s4 (.clk(clk), .rst(rst),
-        .d({p2_run, p2_run && p2_p == plast}), .q(p2_s4));
+    // pass 2 sideband at the array inputs (issue + 4): valid, first, last
+    wire [2:0] p2_s4;
+    tg_delay #(.W(3), .N(4)) u_p2s4 (.clk(clk), .rst(rst),
+        .d({p2_run, p2_run && p2_p == 0, p2_run && p2_p == plast}), .q(p2_s4));
 
     // ------------------------------------------------- normalise issue
     reg            an_run;
@@ -320,22 +320,22 @@ module tg_attention #(
             assign arr_b[i*18 +: 18] = p1_v2 ? {{10{qq[7]}}, qq} : {9'd0, ee};
         end
     end endgenerate
-    assign arr_en = p1_v2 || p2_s4[1] || an_run;
+    assign arr_en = p1_v2 || p2_s4[2] || an_run;
 
     // ------------------------------------------- unpack the two products
     // p = hi_product * 2^17 + lo_product, lo_product signed 17-bit: the upper
     // field is hi_product - 1 when lo_product < 0. That borrow (bit 16) is added
     // back later: as a count per head score (pass 1), as the carry into the
-    // accumulator (pass 2), not with an adder per slice. The fields are read
-    // straight off the slices' output registers: a fabric copy of them would
-    // cost NS * 35 flip-flops and a cycle.
-    wire [NS*17-1:0] lo_r, hi_r;
-    wire [NS-1:0]    bw_r;
+    // accumulator (pass 2), not with an adder per slice.
+    reg [NS*17-1:0] lo_r, hi_r;
+    reg [NS-1:0]    bw_r;
     generate for (i = 0; i < NS; i = i + 1) begin : g_unpack
         wire [33:0] pp = arr_p[i*43 +: 34];      // both products fit in 34 bits
-        assign lo_r[i*17 +: 17] = pp[16:0];
-        assign hi_r[i*17 +: 17] = pp[33:17];
-        assign bw_r[i]          = pp[16];
+        always @(posedge clk) begin
+            lo_r[i*17 +: 17] <= pp[16:0];
+            hi_r[i*17 +: 17] <= pp[33:17];
+            bw_r[i]          <= pp[16];
+        end
     end endgenerate
     // borrow count per head of the half, delayed to the tree output
     wire [H2*8-1:0] bw_cnt_d;
@@ -388,10 +388,10 @@ module tg_attention #(
             end
         end
     end endgenerate
-    // sideband from the bank outputs (issue+2) to the tree outputs: 3 array + LH;
+    // sideband from the bank outputs (issue+2) to the tree outputs: 3 array + 1 unpack + LH;
     // its last register stage also registers the distance penalties of the pair
     wire [SAW+3:0] p1_sm;
-    tg_delay #(.W(SAW + 4), .N(2 + LH)) u_p1st (.clk(clk), .rst(rst), .d(p1_s2), .q(p1_sm));
+    tg_delay #(.W(SAW + 4), .N(3 + LH)) u_p1st (.clk(clk), .rst(rst), .d(p1_s2), .q(p1_sm));
     reg  [SAW+3:0] p1_st_r;
     always @(posedge clk) p1_st_r <= rst ? {(SAW+4){1'b0}} : p1_sm;
     assign p1_st = p1_st_r;
@@ -413,21 +413,14 @@ module tg_attention #(
     assign p1_done = st_v && st_last;
 
     // ------------------------------------------------------ accumulators
-    // products of issue t reach lo_r/hi_r at t + 7 (4 to the array, 3 in it).
-    // The sums are cleared when pass 2 starts (its first product lands 7 cycles
-    // later, and the normaliser read the last ones long before): a clear folded
-    // into the sum instead, with the products coming straight off the DSP48s,
-    // cost a second LUT per accumulator bit (1,536 in all) in the flattened netlist.
-    wire [1:0] p2_s7;
-    tg_delay #(.W(2), .N(3)) u_p2s7 (.clk(clk), .rst(rst), .d(p2_s4), .q(p2_s7));
+    // products of issue t reach lo_r/hi_r at t + 8 (4 to the array, 3 in it, 1 unpack)
+    wire [2:0] p2_s8;
+    tg_delay #(.W(3), .N(4)) u_p2s8 (.clk(clk), .rst(rst), .d(p2_s4), .q(p2_s8));
     generate for (i = 0; i < NS; i = i + 1) begin : g_acc
         always @(posedge clk)
-            if (p2_start) begin
-                acc[(2*i)*24 +: 24]   <= 24'd0;
-                acc[(2*i+1)*24 +: 24] <= 24'd0;
-            end else if (p2_s7[1]) begin
-                acc[(2*i)*24 +: 24]   <= acc[(2*i)*24 +: 24]   + {{7{lo_r[i*17 + 16]}}, lo_r[i*17 +: 17]};
-                acc[(2*i+1)*24 +: 24] <= acc[(2*i+1)*24 +: 24] + {{7{hi_r[i*17 + 16]}}, hi_r[i*17 +: 17]}
+            if (p2_s8[2]) begin
+                acc[(2*i)*24 +: 24]   <= (p2_s8[1] ? 24'd0 : acc[(2*i)*24 +: 24])   + {{7{lo_r[i*17 + 16]}}, lo_r[i*17 +: 17]};
+                acc[(2*i+1)*24 +: 24] <= (p2_s8[1] ? 24'd0 : acc[(2*i+1)*24 +: 24]) + {{7{hi_r[i*17 + 16]}}, hi_r[i*17 +: 17]}
                                          + {23'd0, bw_r[i]};
             end
     end endgenerate
@@ -435,7 +428,7 @@ module tg_attention #(
     always @(posedge clk) begin
         if (rst) p2_fin <= 1'b0;
         else if (p2_start) p2_fin <= 1'b0;
-        else if (p2_s7[1] && p2_s7[0]) p2_fin <= 1'b1;
+        else if (p2_s8[2] && p2_s8[0]) p2_fin <= 1'b1;
     end
     reg p2_armed;
     always @(posedge clk) begin
@@ -447,7 +440,7 @@ module tg_attention #(
 
 `ifdef TRITGPT_ASSERT
     always @(posedge clk) begin
-        if (p1_v2 && p2_s4[1]) $display("ASSERT tg_attention: pass 1 and pass 2 overlap");
+        if (p1_v2 && p2_s4[2]) $display("ASSERT tg_attention: pass 1 and pass 2 overlap");
     end
 `endif
 endmodule

@@ -1,19 +1,10 @@
 // Ternary matrix-vector unit.
 //
 // 256 lanes read one 512-bit weight word per cycle (16 banks of 32 bits, lane j
-// = bits 2(j%16)+1:2(j%16) of bank j/16; codes 01 = +1, 10 = -1, 00 = 0). A
-// lane holds only x and gives x, ~x or 0, where ~x = -x - 1: the missing +1 of
-// a -1 lane rides down the tree as a carry-in, instead of a second 9-bit
-// register per lane holding -x. Level-1 node n adds lanes 2n and 2n+1 with
-// lane 2n's +1 as its carry-in and passes lane 2n+1's on as its pending bit;
-// each later node takes its left child's pending bit as carry-in and passes
-// on its right child's, so a node's exact sum is its value plus its pending
-// bit. What reaches a row's node is the pending bit of the row's last lane,
-// and that lane (j % D == D - 1, also the last of every D_FF row) gives an
-// exact -x instead, so every row sum is exact as it stands. (Adding the bit
-// at the output instead put an adder in front of the requantiser's DSP48s,
-// which yosys then packed into their pre-adder.) A fully registered binary
-// adder tree sums the lanes. A matrix with IN inputs packs 256/IN rows per word
+// = bits 2(j%16)+1:2(j%16) of bank j/16; codes 01 = +1, 10 = -1, 00 = 0). Each
+// lane is one mux choosing x, -x or 0; -x is computed once per element by the
+// producer of the activation, not per lane. A fully registered binary adder
+// tree sums the lanes. A matrix with IN inputs packs 256/IN rows per word
 // (lane j uses input j % IN), so the row sums are the tree nodes of level
 // log2(IN): 256/D_MODEL rows per cycle for the d_model-input matrices, 256/D_FF
 // for W2.
@@ -47,12 +38,13 @@ module tg_matvec #(
     input  wire [3:0]             wr_bank,
     input  wire [WAW-1:0]         wr_addr,
     input  wire [31:0]            wr_data,
-    // activation bus: 16 slots of x
+    // activation bus: 16 slots of (x, -x)
     input  wire                   act_we,        // 8 slots: elements 16 * group + 8 * hi + (0..7)
     input  wire                   act_hi,        // high half; the group goes to the lanes with it
     input  wire                   act_ff,        // 0: vector of D inputs, 1: D_FF inputs
     input  wire [3:0]             act_group,     // element index / 16
     input  wire [8*8-1:0]         act_x,
+    input  wire [8*9-1:0]         act_nx,
     // FFN activation buffer (W1 ReLU outputs, RMAX per cycle) and its copy
     input  wire                   fb_we,
     input  wire [7:0]             fb_row0,       // first element of the RMAX written
@@ -93,15 +85,6 @@ module tg_matvec #(
         end
     endfunction
     localparam TREE_BITS = loff(9);
-    // level m of the tree's pending bits (one per node), packed the same way
-    function integer poff;
-        input integer m;
-        integer i;
-        begin
-            poff = 0;
-            for (i = 1; i < m; i = i + 1) poff = poff + (LANES >> i);
-        end
-    endfunction
 
     // ---------------------------------------------------------------- stream
     reg             run;
@@ -149,9 +132,10 @@ module tg_matvec #(
 
     // ------------------------------------------------------ activation lanes
     reg  [LANES*8-1:0] lx;
+    reg  [LANES*9-1:0] lnx;
 
-    // FFN buffer: element e in bank e % 16, address e / 16
-    wire [16*8-1:0]  fb_rd;
+    // FFN buffer: element e in bank e % 16, address e / 16; (x, -x) stored
+    wire [16*17-1:0] fb_rd;
     reg  [3:0]       cp_group;
     reg              cp_run;
     reg  [15:0]      fb_full;       // group complete (NFG <= 16 used)
@@ -160,10 +144,11 @@ module tg_matvec #(
         // writer lane feeding bank s (RMAX consecutive rows, aligned)
         localparam integer WL = s % RMAX;
         wire [7:0]  wx  = fb_x[WL*8 +: 8];
+        wire [8:0]  wnx = 9'd0 - {1'b0, wx};
         wire        we  = fb_we && {28'd0, fb_row0[3:0]} == s - s % RMAX;
-        tg_lutram #(.W(8), .DEPTH(16), .AW(4)) u_fb (
-            .clk(clk), .we(we), .waddr(fb_row0[7:4]), .wdata(wx),
-            .raddr(cp_group), .rdata(fb_rd[s*8 +: 8]));
+        tg_lutram #(.W(17), .DEPTH(16), .AW(4)) u_fb (
+            .clk(clk), .we(we), .waddr(fb_row0[7:4]), .wdata({wnx, wx}),
+            .raddr(cp_group), .rdata(fb_rd[s*17 +: 17]));
     end endgenerate
 
     // A group may be copied once it is complete and W1 no longer reads the lanes.
@@ -199,14 +184,17 @@ module tg_matvec #(
     wire [15:0]   hot_f     = bus_we &&  bus_ff ? bus_hot : 16'd0;
     reg  [15:0]      blk_en;
     reg  [16*8-1:0]  bx_r;
+    reg  [16*9-1:0]  bnx_r;
     integer k;
     always @(posedge clk) begin
         for (k = 0; k < 16; k = k + 1) begin
             blk_en[k]           <= hot_d[((16 * k) % D) / 16] | hot_f[((16 * k) % DFF) / 16];
             if (cp_go) begin
-                bx_r[k*8 +: 8]  <= fb_rd[k*8 +: 8];
+                bx_r[k*8 +: 8]  <= fb_rd[k*17 +: 8];
+                bnx_r[k*9 +: 9] <= fb_rd[k*17 + 8 +: 9];
             end else if (act_we && act_hi == (k >= 8)) begin
                 bx_r[k*8 +: 8]  <= act_x[(k % 8)*8 +: 8];
+                bnx_r[k*9 +: 9] <= act_nx[(k % 8)*9 +: 9];
             end
         end
     end
@@ -217,25 +205,18 @@ module tg_matvec #(
         always @(posedge clk)
             if (blk_en[j / 16]) begin
                 lx[j*8 +: 8]  <= bx_r[SL*8 +: 8];
+                lnx[j*9 +: 9] <= bnx_r[SL*9 +: 9];
             end
     end endgenerate
 
     // ------------------------------------------------------------ adder tree
     reg [TREE_BITS-1:0] tr;
-    reg [LANES-2:0]     pend;           // pending +1 of each node, level m from poff(m)
-    wire [LANES*9-1:0]  lane_v;         // x, ~x or 0 (x, -x or 0 in a row's last lane)
-    wire [LANES-1:0]    lane_neg;       // a -1 lane gave ~x: its +1 is still owed
+    wire [LANES*9-1:0] lane_v;
     generate for (j = 0; j < LANES; j = j + 1) begin : g_mux
         wire [1:0] code = bank_q[j / 16][2 * (j % 16) +: 2];
         wire [7:0] xv = lx[j*8 +: 8];
-        wire [8:0] sx = {xv[7], xv};
-        if (j % D == D - 1) begin : g_exact
-            assign lane_neg[j] = 1'b0;
-            assign lane_v[j*9 +: 9] = code == 2'b01 ? sx : code == 2'b10 ? 9'd0 - sx : 9'd0;
-        end else begin : g_owe
-            assign lane_neg[j] = code == 2'b10;
-            assign lane_v[j*9 +: 9] = code == 2'b01 ? sx : code == 2'b10 ? ~sx : 9'd0;
-        end
+        assign lane_v[j*9 +: 9] = code == 2'b01 ? {xv[7], xv} :
+                                  code == 2'b10 ? lnx[j*9 +: 9] : 9'd0;
     end endgenerate
 
     genvar m, n;
@@ -244,22 +225,15 @@ module tg_matvec #(
         localparam WW = 9 + m;
         for (n = 0; n < NN; n = n + 1) begin : g_node
             wire [WW-2:0] a, c;
-            wire          cin, pass;      // left child's pending +1, right child's
             if (m == 1) begin : g_first
                 assign a = lane_v[(2*n)*9 +: 9];
                 assign c = lane_v[(2*n+1)*9 +: 9];
-                assign cin  = lane_neg[2*n];
-                assign pass = lane_neg[2*n+1];
             end else begin : g_next
                 assign a = tr[loff(m-1) + (2*n)*(WW-1) +: WW-1];
                 assign c = tr[loff(m-1) + (2*n+1)*(WW-1) +: WW-1];
-                assign cin  = pend[poff(m-1) + 2*n];
-                assign pass = pend[poff(m-1) + 2*n+1];
             end
-            always @(posedge clk) begin
-                tr[loff(m) + n*WW +: WW] <= {a[WW-2], a} + {c[WW-2], c} + {{(WW-1){1'b0}}, cin};
-                pend[poff(m) + n] <= pass;
-            end
+            always @(posedge clk)
+                tr[loff(m) + n*WW +: WW] <= {a[WW-2], a} + {c[WW-2], c};
         end
     end endgenerate
 
