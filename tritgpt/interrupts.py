@@ -28,6 +28,7 @@ def catch(signums=(signal.SIGINT, signal.SIGTERM)) -> Callable[[], None]:
     main thread can take signals, so elsewhere nothing changes."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
+    _received[0] = None   # a signal from before (handled by whoever caught it) is not this one
     previous = {}
     for signum in signums:
         if signal.getsignal(signum) is not signal.SIG_IGN:

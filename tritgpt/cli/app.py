@@ -122,8 +122,9 @@ def main() -> None:
         sys.exit(1)
     # standalone_mode=False returns the exit code of typer.Exit(code) instead of exiting; typer
     # itself turns KeyboardInterrupt into Exit(130), so an interrupt usually ends up here
-    if interrupts.received() is not None and rv == 130:
-        _interrupted(interrupts.received())
+    signum = interrupts.received()
+    if signum is not None and rv == 130:
+        _interrupted(signum)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
