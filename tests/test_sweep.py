@@ -333,6 +333,38 @@ def test_cli_interrupt_cancels_cleanly(counter, tmp_path, signum):
     assert reasons <= {f"cancelled ({signal.Signals(signum).name})", "not run"}, reasons
 
 
+def test_dask_and_tornado_quiet_from_the_interrupt_on():
+    """Once a signal has interrupted a sweep, nothing Dask or tornado logs reaches stderr. CI
+    saw Ctrl-C inside a Dask sync() call make tornado.application log a traceback (a
+    NameError in distributed's own cancel() callback) before the sweep's handler ran, and
+    quieting the `tornado` logger missed it: distributed gives `tornado.application` a level
+    and a handler of its own. Before the signal, their errors still show."""
+    pytest.importorskip("distributed")
+    script = """
+import logging, signal
+from tritgpt import interrupts
+from tritgpt.fpga.sweep import Cluster
+cluster = Cluster(None, 1, 1.0)
+interrupts.catch()
+logging.getLogger("tornado.application").error("shown before the signal")
+try:
+    signal.raise_signal(signal.SIGINT)
+except KeyboardInterrupt:
+    pass
+try:
+    raise NameError("free variable")
+except NameError:
+    logging.getLogger("tornado.application").exception("hidden after the signal")
+logging.getLogger("distributed.utils").error("hidden after the signal")
+logging.getLogger("tornado.general").error("hidden after the signal")
+cluster.close()
+"""
+    cp = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    assert "shown before the signal" in cp.stderr
+    assert "hidden after the signal" not in cp.stderr and "Traceback" not in cp.stderr, cp.stderr[-3000:]
+
+
 def test_cli_unreachable_scheduler(counter, tmp_path):
     """A scheduler that is not there: one line naming it. (--ship-chipdb rides along: with an
     ECP5 netlist there is nothing to ship, and the sweep says so instead of ignoring it.)"""

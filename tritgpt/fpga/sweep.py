@@ -25,6 +25,7 @@ import dataclasses
 import functools
 import importlib.util
 import json
+import logging
 import os
 import re
 import shutil
@@ -528,7 +529,6 @@ class Cluster:
 
     def __init__(self, scheduler: str | None, n_workers: int, memory_per_worker_gb: float):
         _require_dask()
-        import logging
 
         from distributed import Client, LocalCluster
 
@@ -543,29 +543,65 @@ class Cluster:
         else:
             self.cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                         memory_limit=f"{memory_per_worker_gb:.2f}GB", dashboard_address=":0",
-                                        host="127.0.0.1")
+                                        host="127.0.0.1", silence_logs=logging.ERROR)
             self.client = Client(self.cluster)
+        self._hush = _HushAfterInterrupt()
+        self._hush.install()
         self.dashboard = self.client.dashboard_link if _has_dashboard(self.client) else None
         if self.dashboard and not importlib.util.find_spec("bokeh"):
             self.dashboard += " (its pages need bokeh here: pip install bokeh)"
 
-    @staticmethod
-    def quiet():
-        """From an interrupt on, Dask's own complaints about comms closing under it (logged as
-        CRITICAL, with a traceback, by distributed or by tornado, the event loop it runs on) are
+    def quiet(self):
+        """From an interrupt or the close on, Dask's own complaints about comms closing under it
+        (logged with a traceback by distributed or by tornado, the event loop it runs on) are
         noise: the sweep says what happened in one line."""
-        import logging
-
-        for name in ("distributed", "tornado"):
-            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        self._hush.on = True
 
     def close(self):
         self.quiet()
         try:
             self.client.close()
         finally:
-            if self.cluster is not None:
-                self.cluster.close()
+            try:
+                if self.cluster is not None:
+                    self.cluster.close()
+            finally:
+                self._hush.remove()
+
+
+class _HushAfterInterrupt(logging.Filter):
+    """Drops every record of Dask's and tornado's log handlers once a signal has interrupted
+    the sweep (or the sweep is closing its cluster).
+
+    A filter on the handlers, not a level on the loggers, because of two things seen in CI:
+    distributed configures `tornado.application` with a level and a handler of its own (so
+    quieting `tornado` missed it), and Ctrl-C inside a Dask `sync()` call has the event loop's
+    thread log a NameError traceback from distributed's own `cancel()` callback (distributed
+    2026.8) at once, before the main thread's `except KeyboardInterrupt` can run. The signal
+    handler records the signal first (`interrupts.received()`), so this filter already sees it."""
+
+    PREFIXES = ("distributed", "tornado")
+
+    def __init__(self):
+        super().__init__()
+        self.on = False
+        self._handlers: list[logging.Handler] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (self.on or interrupts.received() is not None)
+
+    def install(self):
+        for name, logger in list(logging.root.manager.loggerDict.items()):
+            if isinstance(logger, logging.Logger) and name.split(".")[0] in self.PREFIXES:
+                for handler in logger.handlers:
+                    if handler not in self._handlers:
+                        handler.addFilter(self)
+                        self._handlers.append(handler)
+
+    def remove(self):
+        for handler in self._handlers:
+            handler.removeFilter(self)
+        self._handlers.clear()
 
 
 def _has_dashboard(client) -> bool:
