@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import _ecp5_background
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("TRITGPT_SHARED", ROOT.parent / "shared"))
 SHAKESPEARE = SHARED / "datasets" / "tinyshakespeare.txt"
@@ -68,6 +70,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.path.stem in REQUIRED_IN_CI:
             item.add_marker(pytest.mark.required_in_ci)
+    # the tests that wait for the ECP5 build (started in the background below) go last
+    items.sort(key=_ecp5_background.uses_build)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ecp5_build_beside_the_suite(request, tmp_path_factory):
+    """Starts the ECP5 end-to-end build when the session starts, if a selected test needs
+    it and the tools are here (tests/_ecp5_background.py); stops it if it is still running
+    when the session ends."""
+    if (any(_ecp5_background.uses_build(item) for item in request.session.items)
+            and _ecp5_background.missing_tools() is None):
+        _ecp5_background.job(tmp_path_factory)
+    yield
+    _ecp5_background.stop()
 
 
 @pytest.hookimpl(hookwrapper=True)

