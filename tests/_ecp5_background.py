@@ -25,7 +25,6 @@ import threading
 import time
 from pathlib import Path
 
-import _build_helpers as H
 from tritgpt.ml import export
 from tritgpt.paths import DEFAULT_WEIGHTS, build_root
 
@@ -109,6 +108,8 @@ class Ecp5Build:
             self._error = exc
 
     def _build(self) -> dict:
+        import _build_helpers as H   # here, not at the top: conftest.py imports this module
+
         w0 = self.root / "w0"
         shutil.copytree(DEFAULT_WEIGHTS, w0)
         # another package of the same config and layout, for the swap
