@@ -340,8 +340,11 @@ def test_dask_and_tornado_quiet_from_the_interrupt_on():
     quieting the `tornado` logger missed it: distributed gives `tornado.application` a level
     and a handler of its own. Before the signal, their errors still show."""
     pytest.importorskip("distributed")
+    # SIGINT at its default first: a run started in the background (`pytest &`) inherits it
+    # ignored, and tritgpt leaves an ignored SIGINT ignored
     script = """
 import logging, signal
+signal.signal(signal.SIGINT, signal.SIG_DFL)
 from tritgpt import interrupts
 from tritgpt.fpga.sweep import Cluster
 cluster = Cluster(None, 1, 1.0)
