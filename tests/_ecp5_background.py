@@ -3,11 +3,16 @@ background when the session starts, so that it runs beside the rest of the suite
 that use it run last (tests/conftest.py orders them).
 
 Why: the build is the real design, and its place and route is one thread of
-nextpnr-ecp5 for about 16 minutes of CPU (docs/ecp5.md, "Measured"). Run in line, it made a
-2-core CI run 58 minutes long. Most of the rest of the suite leaves the second core idle
-(yosys, the simulations and the Python tests are single-threaded), and the build fills it.
-It runs at the suite's own priority: it is the session's longest path, and at nice 10 a
-run beside other work starved it past its time limit.
+nextpnr-ecp5 (docs/ecp5.md, "Measured"). In line, it held the whole suite up while the
+second core sat mostly idle (yosys, the simulations and the Python tests are
+single-threaded). It runs at the suite's own priority: it is the session's longest path,
+and at nice 10 a run beside other work starved it past its time limit.
+
+Measured (docs/ecp5.md, "CI"): the gain is small. On a fresh clone here, `CI=true bash
+.ci/run` took 56 min 26 s of pytest, the other tests done after about 37 minutes; the
+last CI run with the build in line took 58 min 25 s of pytest (another machine). Beside
+the suite, router1 took 2,464 s, so sharing the machine slows the build itself; the
+lever left is a seed or setting that routes the ULX3S faster.
 
 What the build does (the fixture's docstring has more): `tritgpt build --board ulx3s-85f
 --synth-only` of the shipped weights, then the gate-level model of that netlist (Verilator)
