@@ -3,20 +3,16 @@ background when the session starts, so that it runs beside the rest of the suite
 that use it run last (tests/conftest.py orders them).
 
 Why: the build is the real design, and its place and route is one thread of
-nextpnr-ecp5 (docs/ecp5.md, "Measured"), about 20 minutes of one core. In line, it held
-the whole suite up while the second core sat mostly idle (yosys, the simulations and the
-Python tests are mostly single-threaded).
+nextpnr-ecp5 (docs/ecp5.md, "Measured"). In line, it held the whole suite up while the
+second core sat mostly idle (yosys, the simulations and the Python tests are
+single-threaded). It runs at the suite's own priority: it is the session's longest path,
+and at nice 10 a run beside other work starved it past its time limit.
 
-Priority: the build is the session's longest path, so it must not share its core. When it
-starts, the rest of the session drops to nice SUITE_NICE (`start_beside_the_suite`): the
-session's main thread renices itself after starting the build's thread, and on Linux a
-nice value belongs to a thread and is inherited by what that thread starts, so every
-other test's tools run at nice SUITE_NICE and the build's yosys and nextpnr-ecp5 at the
-session's own priority. The gate-level model of the netlist, built beside place and
-route, drops to SUITE_NICE too. (Elsewhere nice is per process: everything is niced
-alike, which is only slower.) Measured without this (docs/ecp5.md, "CI"): beside the
-suite at equal priority router1 took 2,464 s, more than twice its time alone, and a CI
-run stopped it at its one-hour limit.
+Measured (docs/ecp5.md, "CI"): the gain is small. On a fresh clone here, `CI=true bash
+.ci/run` took 56 min 26 s of pytest, the other tests done after about 37 minutes; the
+last CI run with the build in line took 58 min 25 s of pytest (another machine). Beside
+the suite, router1 took 2,464 s, so sharing the machine slows the build itself; the
+lever left is a seed or setting that routes the ULX3S faster.
 
 What the build does (the fixture's docstring has more): `tritgpt build --board ulx3s-85f
 --synth-only` of the shipped weights, then the gate-level model of that netlist (Verilator)
@@ -26,7 +22,6 @@ in one thread while `tritgpt build` places and routes in another.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -41,7 +36,6 @@ BOARD = "ulx3s-85f"
 MODULE = "test_ecp5"      # its tests that take the fixture below run last, after everything else
 FIXTURE = "built"
 TIME_LIMIT_S = 5400    # each tritgpt command, waiting included; CI stops at 90 minutes anyway
-SUITE_NICE = 10        # the rest of the session's priority while the build runs (see above)
 
 _EXE = Path(sys.executable).parent / "tritgpt"
 
@@ -132,7 +126,6 @@ class Ecp5Build:
         def build_gate_model():
             from tritgpt.fpga import ecp5_gatesim
 
-            _lower_this_thread(SUITE_NICE)   # place and route, beside it, is the longer path
             t = time.monotonic()
             try:
                 gate["exe"] = ecp5_gatesim.build(work, "synth")
@@ -161,22 +154,6 @@ def job(tmp_path_factory) -> Ecp5Build:
     if _job[0] is None:
         _job[0] = Ecp5Build(tmp_path_factory.mktemp("ecp5")).start()
     return _job[0]
-
-
-def start_beside_the_suite(tmp_path_factory) -> Ecp5Build:
-    """Starts the session's build, then lowers the calling (main) thread's priority, and so
-    that of every test started after it, below the build's (see the module's docstring)."""
-    build = job(tmp_path_factory)
-    _lower_this_thread(SUITE_NICE)
-    return build
-
-
-def _lower_this_thread(nice: int):
-    """Raises the calling thread's nice value to at least `nice` (per thread on Linux)."""
-    if hasattr(os, "nice"):
-        current = os.nice(0)
-        if current < nice:
-            os.nice(nice - current)
 
 
 def stop():

@@ -77,11 +77,11 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session", autouse=True)
 def _ecp5_build_beside_the_suite(request, tmp_path_factory):
     """Starts the ECP5 end-to-end build when the session starts, if a selected test needs
-    it and the tools are here (tests/_ecp5_background.py), and lowers the priority of the
-    rest of the session below it; stops it if it is still running when the session ends."""
+    it and the tools are here (tests/_ecp5_background.py); stops it if it is still running
+    when the session ends."""
     if (any(_ecp5_background.uses_build(item) for item in request.session.items)
             and _ecp5_background.missing_tools() is None):
-        _ecp5_background.start_beside_the_suite(tmp_path_factory)
+        _ecp5_background.job(tmp_path_factory)
     yield
     _ecp5_background.stop()
 
