@@ -79,9 +79,9 @@ def _ecp5_build_beside_the_suite(request, tmp_path_factory):
     """Starts the ECP5 end-to-end build when the session starts, if a selected test needs
     it and the tools are here (tests/_ecp5_background.py); stops it if it is still running
     when the session ends."""
-    if (any(_ecp5_background.uses_build(item) for item in request.session.items)
-            and _ecp5_background.missing_tools() is None):
-        _ecp5_background.job(tmp_path_factory)
+    items = request.session.items
+    if any(_ecp5_background.uses_build(item) for item in items) and _ecp5_background.missing_tools() is None:
+        _ecp5_background.job(tmp_path_factory, any(_ecp5_background.needs_place_and_route(i) for i in items))
     yield
     _ecp5_background.stop()
 

