@@ -119,8 +119,6 @@ class Ecp5Build:
 
         w0 = self.root / "w0"
         shutil.copytree(DEFAULT_WEIGHTS, w0)
-        # another package of the same config and layout, for the swap
-        w1 = H.make_weights(self.root / "w1", config=export.read_manifest(w0)["config"]["name"], seed=1)
         work = self.work
         # synthesis first: the gate-level model needs only its netlist, so Verilator builds
         # it in one thread while nextpnr-ecp5 (one thread) places and routes in another
@@ -142,7 +140,9 @@ class Ecp5Build:
             build_gate_model()
             summary = (f"tritgpt build --board {BOARD} --synth-only (shipped weights, in the background): "
                        f"{synth_s:.0f} s; gate-level model built in {gate['seconds']:.0f} s")
-            return {"work": work, "w0": w0, "w1": w1, "gate": gate, "summary": summary, "routed": False}
+            return {"work": work, "w0": w0, "gate": gate, "summary": summary}
+        # another package of the same config and layout, for the swap
+        w1 = H.make_weights(self.root / "w1", config=export.read_manifest(w0)["config"]["name"], seed=1)
         side = threading.Thread(target=build_gate_model, daemon=True)
         side.start()
         proc, secs = self._tritgpt("build", "--board", BOARD, "--weights", w0, "--out", work, "--timeout", "4800")
@@ -153,14 +153,14 @@ class Ecp5Build:
                    f"{synth_s:.0f} s, then {secs:.0f} s (stages {rep['stage_seconds']}); gate-level model built "
                    f"alongside in {gate['seconds']:.0f} s")
         return {"work": work, "w0": w0, "w1": w1, "build_s": secs, "out": proc.stdout + proc.stderr, "gate": gate,
-                "summary": summary, "routed": True}
+                "summary": summary}
 
 
 _job: list = [None]
 
 
 def job(tmp_path_factory, place_and_route: bool) -> Ecp5Build:
-    """The session's build, started on first use (with place and route if asked then or now)."""
+    """The session's build, started on first use; place and route must be asked for then."""
     if _job[0] is None:
         _job[0] = Ecp5Build(tmp_path_factory.mktemp("ecp5"), place_and_route).start()
     if place_and_route and not _job[0].place_and_route:
