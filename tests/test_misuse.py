@@ -333,3 +333,18 @@ def test_messages_keep_their_brackets_and_do_not_wrap(work, tmp_path):
     res = subprocess.run([executable(), "train", "--corpus", str(ROOT / "README.md"), "--out", str(tmp_path / "r")],
                          cwd=work, capture_output=True, text=True, timeout=120, env=env)
     assert_one_line_error(res, ["pip install 'tritgpt[train]'"], work)
+
+
+@pytest.mark.parametrize("board", ["arty-a7-35t", "ulx3s-85f"])
+def test_build_refuses_an_old_yosys_before_synthesis(work, tmp_path, board):
+    """Debian's yosys 0.23 named in $YOSYS: one line naming it and the fix, and nothing built."""
+    old = tmp_path / "bin" / "yosys"
+    old.parent.mkdir()
+    old.write_text('#!/bin/sh\necho "Yosys 0.23 (git sha1 7ce5011c24b)"\n')
+    old.chmod(0o755)
+    out = tmp_path / "build"
+    res = subprocess.run([executable(), "build", "--synth-only", "--board", board, "--out", str(out)], cwd=work,
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "YOSYS": str(old), "TRITGPT_DEBUG": ""})
+    assert_one_line_error(res, [str(old), "yosys 0.23", "0.70 or newer", "pip install"], work)
+    assert not (out / "tritgpt.json").exists() and not list(out.glob("**/*.json")), "synthesis ran"

@@ -59,8 +59,11 @@ class Ecp5Tools:
     nextpnr: list[str] | None
     ecppack: list[str] | None
     ecpunpack: list[str] | None
+    yosys_too_old: str = ""  # as toolchain.Toolchain: why the yosys found cannot be used
 
     def require(self, stages: str = "all") -> None:
+        if self.yosys_too_old:
+            raise UserError(self.yosys_too_old)
         need = {"yosys": self.yosys}
         if stages != "synth":
             need.update({"nextpnr-ecp5": self.nextpnr, "ecppack": self.ecppack})
@@ -100,11 +103,13 @@ def _find(native: str, env_key: str) -> list[str] | None:
 def find_tools() -> Ecp5Tools:
     from . import toolchain as tc_mod
 
-    yosys = tc_mod.discover().yosys
+    found = tc_mod.discover()
+    yosys = found.yosys
     return Ecp5Tools(yosys=yosys.command if yosys.found else None,
                      nextpnr=_find("nextpnr-ecp5", "NEXTPNR_ECP5"),
                      ecppack=_find("ecppack", "ECPPACK"),
-                     ecpunpack=_find("ecpunpack", "ECPUNPACK"))
+                     ecpunpack=_find("ecpunpack", "ECPUNPACK"),
+                     yosys_too_old=found.yosys_too_old)
 
 
 # ----------------------------------------------------------------------------
