@@ -278,7 +278,10 @@ FAKE_NEXTPNR = textwrap.dedent('''\
         log.write(s + "\\n"); log.flush()
     say("Info: Packing LUTs..")
     say("Info: Running main analytical placer.")
-    if str(seed) in os.environ.get("FAKE_HANG", "").split(","):
+    if str(seed) in os.environ.get("FAKE_HANG", "").split(","):  # a router that does not converge
+        say("Info: Running router2...")
+        say("Info:     iter=1 wires=803403 overused=35699 overuse=38700 archfail=NA")
+        say("Info:     iter=2 wires=842017 overused=3624 overuse=3768 archfail=NA")
         time.sleep(60)
     fmax = dict(kv.split(":") for kv in os.environ.get("FAKE_FMAX", "").split(",") if kv).get(str(seed))
     if fmax is None:
@@ -376,6 +379,8 @@ def test_build_says_every_seed_ran_out_of_time(tmp_path, fake_nextpnr):
     msg = str(err)
     assert msg.startswith("place and route did not finish on basys3: router still converging when each seed "
                           "tried (1) reached its time limit (")
+    assert "seed 1: router2 iteration 2, 3,624 wires overused" in msg   # where it stood
+    assert "seed 1: router2 iteration 1, 35,699 wires overused" in cp.stdout  # progress while it ran
     assert "raise --timeout" in msg and "tritgpt sweep --board basys3" in msg and "nextpnr.seed1.log" in msg
 
 
@@ -428,6 +433,25 @@ def test_runner_log_parser():
     p = nextpnr_xilinx.parse_log(text)
     assert p["fmax_mhz"] == {"a": 99.5, "b": 300.12}
     assert nextpnr_xilinx._timing({"fmax_mhz": p["fmax_mhz"]}, 100.0) == (99.5, False)
+
+
+def test_runner_log_parser_routing_progress():
+    """How far a router got, from nextpnr-xilinx's own lines (a Basys 3 run of each router)."""
+    router2 = ("Info: Running main router loop...\n"
+               "Info:     iter=1 wires=803403 overused=35699 overuse=38700 archfail=NA\n"
+               "Info:     iter=8 wires=847905 overused=103 overuse=103 archfail=NA\n")
+    p = nextpnr_xilinx.parse_log(router2)["router_progress"]
+    assert p == {"router": "router2", "iteration": 8, "overused_wires": 103,
+                 "text": "router2 iteration 8, 103 wires overused"}
+    router1 = ("Info: Routing 121594 arcs.\n"
+               "Info:            |   (re-)routed arcs  |   delta    | remaining|       time spent     |\n"
+               "Info:    IterCnt |  w/ripup   wo/ripup |  w/r  wo/r |      arcs| batch(sec) total(sec)|\n"
+               "Info:       1000 |        0       1000 |    0  1000 |    120594|       7.59       7.59|\n"
+               "Info:     114000 |    17839      96160 |  364   636 |     47863|      85.23     796.28|\n")
+    p = nextpnr_xilinx.parse_log(router1)["router_progress"]
+    assert p["arcs"] == 121594 and p["arcs_routed"] == 114000 and p["arcs_remaining"] == 47863
+    assert p["text"] == "router1 47,863 of 121,594 arcs left after 114,000 routed"
+    assert nextpnr_xilinx.parse_log("Info: Running main analytical placer.\n")["router_progress"] is None
 
 
 def test_fusesoc_alone_sets_up_board_target(tmp_path):

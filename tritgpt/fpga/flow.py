@@ -281,9 +281,11 @@ def _pnr_failure(report: dict, board, work: Path, stage_times: dict, t_start: fl
     if runs and all(r.get("status") == "timeout" for r in runs):
         seeds = ", ".join(str(r["seed"]) for r in runs)
         longest = max(r.get("elapsed_s") or 0 for r in runs)
+        where = "; ".join(f"seed {r['seed']}: {(r.get('router_progress') or {}).get('text') or 'not routing yet'}"
+                          for r in runs)
         return UserError(
             f"place and route did not finish on {board.name}: router still converging when each seed tried "
-            f"({seeds}) reached its time limit ({longest:.0f} s); raise --timeout, or try other seeds "
+            f"({seeds}) reached its time limit ({longest:.0f} s; {where}); raise --timeout, or try other seeds "
             f"(`tritgpt sweep --board {board.name} --seeds 1-8` runs several at once); logs: "
             + ", ".join(r.get("files", {}).get("log", "") for r in runs if r.get("files")))
     rejected = stages.rejected_tiles(work, pnr_report)

@@ -262,11 +262,12 @@ def run_pnr_task(task: PnrTask, inputs: dict[str, bytes], chipdb_bytes: bytes | 
                       # worker was (wall time alone would blame the seed for its neighbours)
                       cpu_s=round(usage.ru_utime + usage.ru_stime, 2),
                       fmax_per_clock_mhz=fmax, fmax_mhz=min(fmax.values()) if fmax else None,
-                      utilisation=parsed["utilisation"])
+                      utilisation=parsed["utilisation"], router_progress=parsed.get("router_progress"))
         missing = [o for o in task.outputs if not (work / o).is_file()]
         if stopped == STATUS_TIMEOUT:
+            where = (parsed.get("router_progress") or {}).get("text") or "before routing"
             result.update(status=STATUS_TIMEOUT,
-                          reason=f"stopped at the time limit of {task.time_limit:g} s (process group killed)")
+                          reason=f"stopped at the time limit of {task.time_limit:g} s, {where} (process group killed)")
         elif stopped == STATUS_CANCELLED:
             result.update(status=STATUS_CANCELLED, reason="cancelled")
         elif proc.returncode != 0:

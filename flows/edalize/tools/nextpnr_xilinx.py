@@ -55,6 +55,11 @@ except ImportError:  # run as a plain script without Edalize
 
 FMAX_RE = re.compile(r"Max frequency for clock\s+'([^']+)':\s+([0-9.]+) MHz \((PASS|FAIL) at ([0-9.]+) MHz\)")
 UTIL_RE = re.compile(r"^Info:\s+([A-Za-z0-9_]+):\s+(\d+)/\s*(\d+)\s+(\d+)%")
+# how far routing got: router2's line per iteration, router1's arc count and its table rows
+ROUTER2_ITER_RE = re.compile(r"^Info:\s+iter=(\d+) wires=\d+ overused=(\d+) overuse=\d+")
+ROUTER1_ARCS_RE = re.compile(r"^Info: Routing (\d+) arcs\.")
+ROUTER1_ROW_RE = re.compile(r"^Info:\s+(\d+) \|\s+\d+\s+\d+ \|\s+\d+\s+\d+ \|\s+(\d+)\|")
+PROGRESS_EVERY_S = 60.0  # the runner announces routing progress at most this often
 PHASES = (
     ("Packing", "pack"),
     ("Running main analytical placer", "place"),
@@ -67,8 +72,38 @@ PHASES = (
 )
 
 
+def router_progress(lines) -> dict | None:
+    """Where routing stood at the last progress line of `lines`: router2's iteration and
+    overused wires, or router1's routed and remaining arcs; `text` says it in words.
+    None before routing starts."""
+    state, total = None, None
+    for line in lines:
+        m = ROUTER2_ITER_RE.match(line)
+        if m:
+            state = {"router": "router2", "iteration": int(m.group(1)), "overused_wires": int(m.group(2))}
+            continue
+        m = ROUTER1_ARCS_RE.match(line)
+        if m:
+            total = int(m.group(1))
+            continue
+        m = ROUTER1_ROW_RE.match(line)
+        if m:
+            state = {"router": "router1", "arcs": total, "arcs_routed": int(m.group(1)),
+                     "arcs_remaining": int(m.group(2))}
+    if state is None:
+        return None
+    if state["router"] == "router2":
+        state["text"] = f"router2 iteration {state['iteration']}, {state['overused_wires']:,} wires overused"
+    else:
+        of = f" of {state['arcs']:,}" if state["arcs"] else ""
+        state["text"] = (f"router1 {state['arcs_remaining']:,}{of} arcs left after "
+                         f"{state['arcs_routed']:,} routed")
+    return state
+
+
 def parse_log(text: str) -> dict:
-    """Fmax per clock (the last report, i.e. after routing), utilisation, errors."""
+    """Fmax per clock (the last report, i.e. after routing), utilisation, errors, and how
+    far routing got (`router_progress`: what a run stopped at its time limit had done)."""
     fmax, target = {}, {}
     for m in FMAX_RE.finditer(text):
         fmax[m.group(1)] = float(m.group(2))
@@ -86,7 +121,8 @@ def parse_log(text: str) -> dict:
                     continue
                 util[m.group(1)] = {"used": int(m.group(2)), "available": int(m.group(3))}
     errors = [line for line in lines if line.startswith("ERROR:")]
-    return {"fmax_mhz": fmax, "clock_target_mhz": target, "utilisation": util, "errors": errors[:20]}
+    return {"fmax_mhz": fmax, "clock_target_mhz": target, "utilisation": util, "errors": errors[:20],
+            "router_progress": router_progress(lines)}
 
 
 def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
@@ -105,6 +141,7 @@ def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
         timer.daemon = True
         timer.start()
     phase = None
+    last_progress = 0.0
     try:
         for line in proc.stdout:
             for key, name in PHASES:
@@ -112,6 +149,11 @@ def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
                     phase = name
                     announce(f"seed {seed}: {name}")
                     break
+            if phase == "route" and time.monotonic() - last_progress >= PROGRESS_EVERY_S:
+                progress = router_progress([line])
+                if progress:
+                    last_progress = time.monotonic()
+                    announce(f"seed {seed}: {progress['text']}")
             if line.startswith("ERROR:"):
                 announce(f"seed {seed}: {line.strip()}")
         rc = proc.wait()
