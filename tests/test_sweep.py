@@ -429,3 +429,20 @@ def test_openxc7_fixture_sweep(tmp_path):
     cp = _tritgpt("swap", out, weights, "-o", tmp_path / "same.bit", timeout=300)
     assert cp.returncode == 0, cp.stderr[-2000:]
     assert (tmp_path / "same.bit").read_bytes() == bit
+
+
+def test_a_new_sweep_keeps_the_previous_summary(tmp_path):
+    """sweep.json and its plot from an earlier sweep move to sweep-history/, never overwritten."""
+    from tritgpt.fpga.sweep import keep_previous_summary
+
+    assert keep_previous_summary(tmp_path) is None  # nothing there: nothing moved
+    kept = []
+    for n in range(2):
+        (tmp_path / "sweep.json").write_text(json.dumps({"sweep": n}))
+        (tmp_path / "sweep_fmax.png").write_bytes(b"png %d" % n)
+        os.utime(tmp_path / "sweep.json", (1_700_000_000, 1_700_000_000))  # the same second both times
+        kept.append(keep_previous_summary(tmp_path))
+    assert not (tmp_path / "sweep.json").exists() and not (tmp_path / "sweep_fmax.png").exists()
+    assert kept[0] != kept[1] and all(k.parent == tmp_path / "sweep-history" for k in kept)
+    assert [json.loads(k.read_text())["sweep"] for k in kept] == [0, 1]
+    assert [k.with_suffix(".png").read_bytes() for k in kept] == [b"png 0", b"png 1"]

@@ -697,9 +697,12 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
         n_workers, sizing = local_workers(peak, len(planned), req.workers)
     out_dir = Path(req.out_dir or req.designs[0].build_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    kept = keep_previous_summary(out_dir)
     console.print(f"[bold]tritgpt sweep[/] {len(planned)} place-and-route tasks "
                   f"({', '.join(d.board for d in req.designs)}; seeds {','.join(map(str, req.seeds))}; "
                   f"{len(req.option_sets)} option set(s)), time limit {req.time_limit:g} s each", highlight=False)
+    if kept:
+        console.print(f"  the previous sweep's summary is kept as {kept}", highlight=False)
     t0 = time.monotonic()
     cluster = Cluster(req.scheduler, n_workers or 0, max(peak, 1.0) if n_workers else 0)
     # SIGTERM (a batch scheduler's or CI's stop, `kill`) stops a sweep as Ctrl-C does: tasks
@@ -850,6 +853,25 @@ def outcome(counts: dict[str, int]) -> str:
     """Why nothing was promoted, from the tasks' status counts: '2 timeout, 1 timing-failed: ...'."""
     return (", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no task ran") + \
         ": no run routed and met timing"
+
+
+def keep_previous_summary(out_dir: Path) -> Path | None:
+    """Move an earlier sweep's sweep.json (and its plot) into OUT/sweep-history/, named by
+    when it was written, so that a new sweep does not overwrite it. Its path, or None."""
+    old = out_dir / SWEEP_JSON
+    if not old.is_file():
+        return None
+    history = out_dir / "sweep-history"
+    history.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(old.stat().st_mtime))
+    n = 0
+    while (history / f"sweep-{stamp}{f'-{n}' if n else ''}.json").exists():
+        n += 1
+    stem = f"sweep-{stamp}{f'-{n}' if n else ''}"
+    os.replace(old, history / f"{stem}.json")
+    if (out_dir / SWEEP_PLOT).is_file():
+        os.replace(out_dir / SWEEP_PLOT, history / f"{stem}{Path(SWEEP_PLOT).suffix}")
+    return history / f"{stem}.json"
 
 
 def _write_summary(req: SweepRequest, planned, results: dict, out_dir: Path, wall: float, cluster: Cluster,
