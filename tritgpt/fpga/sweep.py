@@ -864,10 +864,10 @@ def keep_previous_summary(out_dir: Path) -> Path | None:
     history = out_dir / "sweep-history"
     history.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(old.stat().st_mtime))
-    n = 0
-    while (history / f"sweep-{stamp}{f'-{n}' if n else ''}.json").exists():
+    stem, n = f"sweep-{stamp}", 0
+    while (history / f"{stem}.json").exists():   # two sweeps written in the same second
         n += 1
-    stem = f"sweep-{stamp}{f'-{n}' if n else ''}"
+        stem = f"sweep-{stamp}-{n}"
     os.replace(old, history / f"{stem}.json")
     if (out_dir / SWEEP_PLOT).is_file():
         os.replace(out_dir / SWEEP_PLOT, history / f"{stem}{Path(SWEEP_PLOT).suffix}")
