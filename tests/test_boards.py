@@ -215,9 +215,20 @@ def test_bad_board_file(tmp_path):
             boards.load_board_file(bad)
     bad.write_text(text + '\n[pnr]\nseeds = [9, 4]\n')
     assert boards.load_board_file(bad).seeds == (9, 4) and boards.load_board_file(bad).router == ""
+    for sites, why in (('["DSP48_X0", "SLICE_X3"]', "'SLICE_X3' is not a block RAM or DSP site column"),
+                       ('["DSP48_X0Y3"]', "'DSP48_X0Y3' is not a block RAM or DSP site column"),
+                       ("[]", "no site columns given"), ('"DSP48_X0"', "'hard_block_sites' must be a list")):
+        bad.write_text(text + f"\n[pnr]\nhard_block_sites = {sites}\n")
+        with pytest.raises(UserError, match=why):
+            boards.load_board_file(bad)
+    bad.write_text(text + '\n[pnr]\nhard_block_sites = ["DSP48_X0", "RAMB36_X1"]\n')
+    assert boards.load_board_file(bad).hard_block_sites == ("DSP48_X0", "RAMB36_X1")
     ecp5_text = (boards.BOARDS_DIR / "ulx3s-85f.toml").read_text()
     (tmp_path / "ulx3s-85f.toml").write_text(ecp5_text + '\n[pnr]\nrouter = "router1"\n')
     with pytest.raises(UserError, match="router is for the Artix-7 flow"):
+        boards.load_board_file(tmp_path / "ulx3s-85f.toml")
+    (tmp_path / "ulx3s-85f.toml").write_text(ecp5_text + '\n[pnr]\nhard_block_sites = ["DSP48_X0"]\n')
+    with pytest.raises(UserError, match="hard_block_sites is for the Artix-7 flow"):
         boards.load_board_file(tmp_path / "ulx3s-85f.toml")
 
 
@@ -242,6 +253,51 @@ def test_board_router_reaches_the_core_and_the_sweep():
         tasks = [t for _, t in sweep.plan(req)]
         assert [dict(t.options)["router"] for t in tasks] == want
         assert all("--router" in t.command_args() for t in tasks)
+
+
+def test_board_hard_block_sites_reach_the_core_the_sweep_and_the_hashes(tmp_path, monkeypatch):
+    """[pnr] hard_block_sites is one fact: the board core passes it to the flow's runner, a
+    sweep's tasks run the very script the runner writes, and changing it places and routes
+    again without synthesising again."""
+    from types import SimpleNamespace
+
+    import tritgpt.fpga.flow as flow
+    import tritgpt.fpga.toolchain as tc
+    from tritgpt.fpga import sweep
+    from tritgpt.fpga.build.plan import stage_hashes
+    from tritgpt.paths import flow_module
+
+    base = boards.get_board("arty-a7-35t")
+    kept = dataclasses.replace(base, hard_block_sites=("DSP48_X0", "RAMB18_X0", "RAMB36_X0"))
+    core = boards.board_core([kept])
+    target = core[core.index(f"  {kept.target}:\n    description"):]
+    assert "      hard_block_sites: [DSP48_X0, RAMB18_X0, RAMB36_X0]\n" in target
+    assert "hard_block_sites" not in boards.board_core([base])
+
+    req = SimpleNamespace(baud=None, fixture=False, seeds=(1,), seed_policy="first", allow_timing_fail=False)
+
+    def hashes(board):
+        return stage_hashes(req, SimpleNamespace(board=board, weights=tmp_path), tmp_path, [], {}, None)
+
+    plain, left = hashes(base), hashes(kept)
+    assert plain["synth"] == left["synth"] and plain["pnr"] != left["pnr"]
+
+    # the sweep's design for each board, without synthesis or tools (not what this tests)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "tritgpt.prep.json").write_text("{}")
+    monkeypatch.setattr(tc, "discover", lambda: SimpleNamespace(require=lambda *a: None))
+    monkeypatch.setattr(tc, "ensure_chipdb", lambda *a: tmp_path / "x.bin")
+    monkeypatch.setattr(flow, "run_flow_goal", lambda *a, **k: 0)
+    runner = flow_module("tools", "nextpnr_xilinx")
+    for board in (kept, base):
+        monkeypatch.setattr(sweep, "_synthesise", lambda *a, _b=board: (_b, work))
+        design = sweep.xilinx_board_design(board.name, tmp_path)
+        if board.hard_block_sites:
+            assert design.inputs[runner.HARD_BLOCK_SCRIPT].decode() == runner.hard_block_script(board.hard_block_sites)
+            assert design.args[design.args.index("--pre-place") + 1] == runner.HARD_BLOCK_SCRIPT
+        else:
+            assert "--pre-place" not in design.args and runner.HARD_BLOCK_SCRIPT not in design.inputs
 
 
 def test_board_seeds_are_the_builds_default():

@@ -8,6 +8,8 @@ that can simulate and build from any directory.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -51,3 +53,14 @@ def build_root() -> Path:
     if os.environ.get("TRITGPT_BUILD_DIR"):
         return Path(os.environ["TRITGPT_BUILD_DIR"]).expanduser()
     return ROOT / "build" if ROOT == PACKAGE_DIR.parent else Path.cwd() / "build"
+
+
+@functools.lru_cache(maxsize=None)
+def flow_module(kind: str, name: str):
+    """A module of the Edalize flows that ship with tritgpt (flows/edalize/KIND/NAME.py),
+    e.g. flow_module("tools", "nextpnr_xilinx"): their facts live there, in one place."""
+    path = FLOWS_DIR / "edalize" / kind / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"tritgpt_flow_{kind}_{name}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

@@ -31,7 +31,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 from ..paths import CONSTRAINTS_DIR as BOARDS_DIR
-from ..paths import DEFAULT_WEIGHTS, WEIGHTS_DIR, ROOT as PROJECT_ROOT
+from ..paths import DEFAULT_WEIGHTS, WEIGHTS_DIR, ROOT as PROJECT_ROOT, flow_module
 
 # Top-level ports of rtl/tritgpt_top.v
 PORT_CLK, PORT_RX, PORT_TX, PORT_LED = "clk", "uart_rx", "uart_tx", "led"
@@ -89,6 +89,10 @@ class Board:
     # congested part the seed decides whether the router converges at all, so a board lists
     # the ones a sweep found for the default model first (docs/build.md, "Sweeps")
     seeds: tuple[int, ...] = DEFAULT_SEEDS
+    # site columns every block RAM and DSP must be placed in ([pnr] hard_block_sites), () for
+    # anywhere: on the xc7a100t's routing data the columns right of the clock spine stall
+    # the router (docs/build.md, "The xc7a100t")
+    hard_block_sites: tuple[str, ...] = ()
     path: Path | None = None
 
     @property
@@ -157,6 +161,14 @@ ECP5_PART_RE = re.compile(r"^(LFE5UM?5?G?-(?:12|25|45|85)F)-([678])(BG|MG)(\d+)(
 ECP5_PACKAGE_PREFIX = {"BG": "CABGA", "MG": "CSFBGA"}
 
 FAMILIES = ("artix7", "ecp5")
+def _hard_block_sites(pnr: dict, where: str) -> tuple[str, ...]:
+    sites = _get(pnr, "hard_block_sites", where, list)
+    try:
+        return tuple(flow_module("tools", "nextpnr_xilinx").hard_block_columns(sites))
+    except (ValueError, AttributeError) as e:
+        raise UserError(f"{where}: hard_block_sites: {e} (got {sites!r})") from None
+
+
 ROUTERS = ("", "router1", "router2")   # nextpnr --router ("": the tool's default)
 # budget key in the board file -> (Budget field, resource name in reports)
 FAMILY_RESOURCES = {
@@ -218,8 +230,12 @@ def load_board_file(path: Path) -> Board:
         master_lpf=data.get("master_lpf", ""),
         router=_get(pnr, "router", where + " [pnr]") if "router" in pnr else "",
         seeds=_seeds(pnr, where + " [pnr]") if "seeds" in pnr else DEFAULT_SEEDS,
+        hard_block_sites=_hard_block_sites(pnr, where + " [pnr]") if "hard_block_sites" in pnr else (),
         path=path,
     )
+    if board.hard_block_sites and board.is_ecp5:
+        raise UserError(f"{where}: [pnr] hard_block_sites is for the Artix-7 flow (prjxray site names); "
+                        f"remove it from this ECP5 board")
     if board.router and board.is_ecp5:
         raise UserError(f"{where}: [pnr] router is for the Artix-7 flow; the ECP5 flow uses nextpnr-ecp5's default "
                         f"(remove [pnr] router, or sweep routers with `tritgpt sweep --router`)")
@@ -534,6 +550,8 @@ def board_core(boards: list[Board] | None = None) -> str:
             ]
             if b.router:
                 out += [f"      nextpnr_options: [--router, {b.router}]"]
+            if b.hard_block_sites:
+                out += [f"      hard_block_sites: [{', '.join(b.hard_block_sites)}]"]
             family_params = ""
         out += [
             f"    filesets: [top{extra_fs}, {_fileset(b)}]",

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import functools
 import importlib.util
 import json
 import logging
@@ -45,7 +44,7 @@ from rich.table import Table
 
 from .. import interrupts
 from ..errors import UserError
-from ..paths import FLOWS_DIR, build_root
+from ..paths import build_root, flow_module
 
 SWEEP_FORMAT = "tritgpt-sweep"
 SWEEP_FORMAT_VERSION = 1
@@ -119,19 +118,9 @@ def task_name(board: str, seed: int, options: dict | tuple) -> str:
     return f"{board}/seed{seed}{suffix}"
 
 
-@functools.lru_cache(maxsize=None)
-def _flow_module(kind: str, name: str):
-    """A module of the Edalize flow that ships with tritgpt (flows/edalize/KIND/NAME.py)."""
-    path = FLOWS_DIR / "edalize" / kind / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"tritgpt_flow_{kind}_{name}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def _nextpnr_parse_log():
     """nextpnr's log parser (Fmax per clock, utilisation, errors): the flow's, one place."""
-    return _flow_module("tools", "nextpnr_xilinx").parse_log
+    return flow_module("tools", "nextpnr_xilinx").parse_log
 
 
 def tool_command(tool: str) -> list[str]:
@@ -386,7 +375,7 @@ def ecp5_board_design(board_name: str, weights: Path, build_dir: Path | None = N
     console = console or Console(stderr=True)
     board, work = _synthesise(board_name, weights, build_dir, fixture, console)
     part = boards_mod.ecp5_part_fields(board.part)
-    flag = _flow_module("flows", "ecp5").device_flag(part["device"]).lstrip("-")   # the flow's: 85k, um5g-85k
+    flag = flow_module("flows", "ecp5").device_flag(part["device"]).lstrip("-")   # the flow's: 85k, um5g-85k
     args_design = ecp5_design(board.name, work / "tritgpt.json", boards_mod.BOARDS_DIR / board.pin_file, work,
                               device=flag,
                               package=part["package"], speed=part["speed"], target_mhz=board.design_mhz,
@@ -435,13 +424,17 @@ def xilinx_board_design(board_name: str, weights: Path, build_dir: Path | None =
         raise UserError(f"xc7prep failed for {board.name}; see {work / 'logs' / 'prep.log'}")
     args = ("--chipdb", "{chipdb}", "--xdc", "design.xdc", "--json", XILINX_NETLIST, "--fasm", XILINX_OUTPUTS[0],
             "--write", XILINX_OUTPUTS[1], "--timing-allow-fail", "--freq", f"{board.design_mhz:g}")
+    inputs = {XILINX_NETLIST: (work / "tritgpt.prep.json").read_bytes(), "design.xdc": board.xdc().encode()}
+    if board.hard_block_sites:   # [pnr] hard_block_sites: the flow runner's pre-place script, as the build runs it
+        runner = flow_module("tools", "nextpnr_xilinx")
+        inputs[runner.HARD_BLOCK_SCRIPT] = runner.hard_block_script(board.hard_block_sites).encode()
+        args += ("--pre-place", runner.HARD_BLOCK_SCRIPT)
 
     def promote(task_dir: Path, result: dict) -> dict:
         return promote_xilinx(work, board, task_dir, result, chipdb, console)
 
     return PnrDesign(board=board.name, part=board.part, tool="nextpnr-xilinx", args=args,
-                     inputs={XILINX_NETLIST: (work / "tritgpt.prep.json").read_bytes(),
-                             "design.xdc": board.xdc().encode()},
+                     inputs=inputs,
                      outputs=XILINX_OUTPUTS, target_mhz=board.design_mhz, build_dir=work,
                      peak_memory_gb=peak_memory_gb(board.part), chipdb_path=str(chipdb),
                      chipdb_bytes=chipdb.read_bytes() if ship_chipdb else None, promote=promote,

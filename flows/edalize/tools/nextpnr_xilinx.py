@@ -19,7 +19,11 @@ time limit. This tool runs it through a small runner (this file, as a script) th
   the database has no bits for) is rejected and the next seed is tried; the frames the
   check wrote are kept, so the flow's fasm2frames step has nothing left to do;
 - writes nextpnr_report.json: per seed status, Fmax per clock, run time, and the
-  device utilisation nextpnr reports.
+  device utilisation nextpnr reports;
+- optionally keeps every block RAM and DSP48E1 in given site columns
+  (`--hard-block-sites DSP48_X0,RAMB18_X0,RAMB36_X0`): it writes a small script,
+  `hard_block_sites.py`, that nextpnr-xilinx runs before placing (`--pre-place`). The
+  placer still picks the rows, and the logic follows the blocks it feeds.
 
 A run that routes but reports no Fmax is an error (status no-fmax), never "timing met".
 If no seed meets timing, the best routed result is kept under its per-seed names only
@@ -60,6 +64,11 @@ ROUTER2_ITER_RE = re.compile(r"^Info:\s+iter=(\d+) wires=\d+ overused=(\d+) over
 ROUTER1_ARCS_RE = re.compile(r"^Info: Routing (\d+) arcs\.")
 ROUTER1_ROW_RE = re.compile(r"^Info:\s+(\d+) \|\s+\d+\s+\d+ \|\s+\d+\s+\d+ \|\s+(\d+)\|")
 PROGRESS_EVERY_S = 60.0  # the runner announces routing progress at most this often
+# a site column of block RAMs or DSPs, as prjxray names sites without their row
+HARD_BLOCK_COLUMN_RE = re.compile(r"^(DSP48|RAMB18|RAMB36)_X\d+$")
+HARD_BLOCK_SCRIPT = "hard_block_sites.py"
+# the packed cell type that each kind of site column holds
+HARD_BLOCK_CELLS = {"DSP48": "DSP48E1_DSP48E1", "RAMB18": "RAMB18E1_RAMB18E1", "RAMB36": "RAMB36E1_RAMB36E1"}
 PHASES = (
     ("Packing", "pack"),
     ("Running main analytical placer", "place"),
@@ -125,6 +134,67 @@ def parse_log(text: str) -> dict:
             "router_progress": router_progress(lines)}
 
 
+def hard_block_columns(text) -> list:
+    """The site columns of a --hard-block-sites value ("DSP48_X0,RAMB18_X0" or a list);
+    ValueError naming the first one that is not a DSP48, RAMB18 or RAMB36 column."""
+    columns = [str(c).strip() for c in (text.split(",") if isinstance(text, str) else text) if str(c).strip()]
+    for c in columns:
+        if not HARD_BLOCK_COLUMN_RE.match(c):
+            raise ValueError(f"'{c}' is not a block RAM or DSP site column: expected DSP48_X<n>, "
+                             f"RAMB18_X<n> or RAMB36_X<n>, e.g. DSP48_X0")
+    if not columns:
+        raise ValueError("no site columns given, e.g. DSP48_X0,RAMB18_X0,RAMB36_X0")
+    return columns
+
+
+def hard_block_script(columns) -> str:
+    """nextpnr-xilinx --pre-place script: it places every cell of a kind named in `columns`
+    (DSP48E1, RAMB18E1, RAMB36E1) itself, in those columns' sites nearest the middle row,
+    and fixes it there (the BEL attribute). Kinds not named stay free."""
+    columns = hard_block_columns(columns)
+    kinds = sorted({c.split("_X")[0] for c in columns}, key=["RAMB36", "RAMB18", "DSP48"].index)
+    return f'''# Written by the nextpnr-xilinx runner (--hard-block-sites); nextpnr-xilinx runs it
+# before placing (--pre-place). Every cell of these kinds is put in a site of these columns,
+# nearest the middle row first, and fixed there; the placer then puts the logic around them.
+# (A region constraint would leave the rows to the placer, but nextpnr's analytical placer
+# stalls on region-constrained block RAMs.)
+import re
+COLUMNS = {sorted(columns)!r}
+KINDS = {kinds!r}          # RAMB36 before RAMB18: a RAMB36 takes both RAMB18 sites of its tile
+CELL = {{"DSP48": "DSP48E1_DSP48E1", "RAMB18": "RAMB18E1_RAMB18E1", "RAMB36": "RAMB36E1_RAMB36E1"}}
+BEL = {{"DSP48": "DSP48E1", "RAMB18": "RAMB18E1", "RAMB36": "RAMB36E1"}}
+SITE = re.compile(r"^(DSP48|RAMB18|RAMB36)_X(\\d+)Y(\\d+)/(\\w+)$")
+sites = {{k: [] for k in KINDS}}
+for bel in ctx.getBels():
+    m = SITE.match(str(bel))
+    if m and m.group(1) in sites and f"{{m.group(1)}}_X{{m.group(2)}}" in COLUMNS and m.group(4) == BEL[m.group(1)]:
+        sites[m.group(1)].append((int(m.group(2)), int(m.group(3))))
+taken = set()              # (kind, x, y) of every site in use, RAMB36 tiles as their two RAMB18s
+for name, cell in ctx.cells:
+    if "BEL" in cell.attrs:
+        m = SITE.match(str(cell.attrs["BEL"]))
+        if m:
+            kind, x, y = m.group(1), int(m.group(2)), int(m.group(3))
+            taken |= {{("RAMB18", x, 2 * y), ("RAMB18", x, 2 * y + 1)}} if kind == "RAMB36" else {{(kind, x, y)}}
+placed = []
+for kind in KINDS:
+    cells = sorted((name, cell) for name, cell in ctx.cells if cell.type == CELL[kind] and "BEL" not in cell.attrs)
+    rows = [y for _, y in sites[kind]]
+    middle = (min(rows) + max(rows)) / 2 if rows else 0
+    free = sorted((s for s in sites[kind] if (kind, *s) not in taken
+                   and not (kind == "RAMB36" and {{("RAMB18", s[0], 2 * s[1]), ("RAMB18", s[0], 2 * s[1] + 1)}} & taken)),
+                  key=lambda s: (abs(s[1] - middle), s[1], s[0]))
+    if len(cells) > len(free):
+        raise SystemExit(f"hard_block_sites: {{len(cells)}} {{BEL[kind]}} cells but only {{len(free)}} free sites in "
+                         f"{{', '.join(c for c in COLUMNS if c.startswith(kind))}}: name more columns")
+    for (name, cell), (x, y) in zip(cells, free):
+        cell.setAttr("BEL", f"{{kind}}_X{{x}}Y{{y}}/{{BEL[kind]}}")
+        taken |= {{("RAMB18", x, 2 * y), ("RAMB18", x, 2 * y + 1)}} if kind == "RAMB36" else {{(kind, x, y)}}
+    placed.append(f"{{len(cells)}} {{BEL[kind]}}")
+print(f"hard_block_sites: placed {{', '.join(placed)}} in {{', '.join(COLUMNS)}}", flush=True)
+'''
+
+
 def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
     start = time.monotonic()
     announce(f"seed {seed}: start")
@@ -154,7 +224,7 @@ def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
                 if progress:
                     last_progress = time.monotonic()
                     announce(f"seed {seed}: {progress['text']}")
-            if line.startswith("ERROR:"):
+            if line.startswith(("ERROR:", "hard_block_sites:")):   # the latter: the pre-place script's summary
                 announce(f"seed {seed}: {line.strip()}")
         rc = proc.wait()
     finally:
@@ -206,11 +276,21 @@ def main(argv=None) -> int:
     ap.add_argument("--report", default="nextpnr_report.json")
     ap.add_argument("--check", help="command run on each candidate; {fasm} and {frames} are replaced")
     ap.add_argument("--frames", help="where the chosen seed's frames (written by --check) go")
+    ap.add_argument("--hard-block-sites", help="site columns for every block RAM and DSP, e.g. DSP48_X0,RAMB18_X0")
     args = ap.parse_args(argv[:split])
     base = argv[split + 1:]
     if not base:
         print("nextpnr_xilinx.py: no nextpnr command given", file=sys.stderr)
         return 64
+    if args.hard_block_sites:
+        try:
+            script = hard_block_script(args.hard_block_sites)
+        except ValueError as e:
+            print(f"nextpnr_xilinx.py: --hard-block-sites: {e}", file=sys.stderr)
+            return 64
+        with open(HARD_BLOCK_SCRIPT, "w") as f:
+            f.write(script)
+        base = base + ["--pre-place", HARD_BLOCK_SCRIPT]
     launcher = shlex.split(os.environ.get("EDALIZE_LAUNCHER", ""))
     seeds = [int(s) for s in str(args.seeds).replace(" ", "").split(",") if s]
 
@@ -362,6 +442,10 @@ class Nextpnr_xilinx(Edatool):
         "timeout": {"type": "int", "desc": "Seconds allowed per nextpnr-xilinx run (default 3600, 0: none)"},
         "timing_allow_fail": {"type": "bool", "desc": "Go on to the bitstream when timing is not met"},
         "nextpnr_options": {"type": "str", "desc": "Additional options for nextpnr-xilinx", "list": True},
+        "hard_block_sites": {
+            "type": "str", "list": True,
+            "desc": "Site columns every block RAM and DSP48E1 must be placed in, e.g. DSP48_X0 (default: any)",
+        },
         "check_command": {
             "type": "str",
             "desc": "Command run on each candidate result ({fasm}, {frames} replaced); a failure rejects the seed",
@@ -404,6 +488,8 @@ class Nextpnr_xilinx(Edatool):
         if opts.get("timing_allow_fail"):
             runner += ["--timing-allow-fail"]
         runner += ["--fasm", fasm, "--routed", routed, "--log", "nextpnr.log", "--report", "nextpnr_report.json"]
+        if opts.get("hard_block_sites"):
+            runner += ["--hard-block-sites", ",".join(hard_block_columns(opts["hard_block_sites"]))]
         if opts.get("check_command"):
             runner += ["--check", "'" + opts["check_command"] + "'", "--frames", f"{self.name}.frames"]
         nextpnr = ["$(NEXTPNR_XILINX)", "--chipdb", chipdb]

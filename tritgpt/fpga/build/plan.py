@@ -165,6 +165,8 @@ def stage_hashes(req, inputs: Inputs, work: Path, weights_files: list[Path], ver
     }
     if board.router:   # [pnr] router (only when set, so boards without it keep their hashes)
         pnr_in["router"] = board.router
+    if board.hard_block_sites:   # [pnr] hard_block_sites, likewise
+        pnr_in["hard_block_sites"] = list(board.hard_block_sites)
     if chipdb:
         st = chipdb.stat()
         pnr_in["chipdb"] = [chipdb.name, st.st_size, st.st_mtime_ns]
