@@ -161,6 +161,8 @@ ECP5_PART_RE = re.compile(r"^(LFE5UM?5?G?-(?:12|25|45|85)F)-([678])(BG|MG)(\d+)(
 ECP5_PACKAGE_PREFIX = {"BG": "CABGA", "MG": "CSFBGA"}
 
 FAMILIES = ("artix7", "ecp5")
+
+
 def _hard_block_sites(pnr: dict, where: str) -> tuple[str, ...]:
     sites = _get(pnr, "hard_block_sites", where, list)
     try:
