@@ -48,6 +48,25 @@ def tools_reason(part: str = PART) -> str | None:
     return None
 
 
+def synth_small_design(work: Path, top: str, verilog: str, xdc: str, netlist: str = "n.json"):
+    """A small Verilog design (module `top`) synthesised for the xc7 by the installed yosys
+    into WORK/NETLIST, its XDC as WORK/board.xdc; skips the test if the openXC7 tools are
+    missing. Returns the toolchain."""
+    import pytest
+    from tritgpt.fpga import toolchain
+
+    reason = tools_reason()
+    if reason:
+        pytest.skip(reason)
+    tc = toolchain.discover()
+    (work / f"{top}.v").write_text(verilog)
+    (work / "board.xdc").write_text(xdc)
+    subprocess.run(tc.yosys.command + ["-q", "-p", f"read_verilog {top}.v; synth_xilinx -flatten -abc9 "
+                                       f"-arch xc7 -top {top}; delete t:$scopeinfo; write_json {netlist}"],
+                   cwd=work, check=True)
+    return tc
+
+
 def make_weights(path: Path, config: str = "default", seed: int = 0) -> Path:
     from tritgpt.ml.export import write_package
     from tritgpt.ml.model import Config, IntParams

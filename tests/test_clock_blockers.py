@@ -178,18 +178,9 @@ def _placed_ffs(routed: Path) -> dict[str, str]:
 @pytest.mark.openxc7
 def test_nextpnr_keeps_clocked_cells_off_blocked_slices(tmp_path):
     import _swap_helpers as SH
-    from tritgpt.fpga import toolchain
 
-    reason = SH.tools_reason()
-    if reason:
-        pytest.skip(reason)
-    tc = toolchain.discover()
+    tc = SH.synth_small_design(tmp_path, "counter_top", COUNTER_V, COUNTER_XDC)
     part = SH.PART
-    (tmp_path / "counter_top.v").write_text(COUNTER_V)
-    (tmp_path / "board.xdc").write_text(COUNTER_XDC)
-    subprocess.run(tc.yosys.command + ["-q", "-p", "read_verilog counter_top.v; synth_xilinx -flatten -abc9 "
-                                       "-arch xc7 -top counter_top; delete t:$scopeinfo; write_json n.json"],
-                   cwd=tmp_path, check=True)
 
     def pnr(netlist: dict, tag: str) -> Path:
         (tmp_path / f"{tag}.json").write_text(json.dumps(netlist))

@@ -181,18 +181,9 @@ set_property -dict { PACKAGE_PIN A9 IOSTANDARD LVCMOS33 } [get_ports rx]
 @pytest.mark.openxc7
 def test_nextpnr_places_blocks_in_the_named_columns(tmp_path):
     import _swap_helpers as SH
-    from tritgpt.fpga import toolchain
 
-    reason = SH.tools_reason()
-    if reason:
-        pytest.skip(reason)
-    tc = toolchain.discover()
+    tc = SH.synth_small_design(tmp_path, "blocks_top", BLOCKS_V, BLOCKS_XDC)
     part = SH.PART
-    (tmp_path / "blocks_top.v").write_text(BLOCKS_V)
-    (tmp_path / "board.xdc").write_text(BLOCKS_XDC)
-    subprocess.run(tc.yosys.command + ["-q", "-p", "read_verilog blocks_top.v; synth_xilinx -flatten -abc9 "
-                                       "-arch xc7 -top blocks_top; delete t:$scopeinfo; write_json n.json"],
-                   cwd=tmp_path, check=True)
     subprocess.run([sys.executable, str(TOOLS / "xc7prep.py"), "n.json", "prep.json"], cwd=tmp_path, check=True,
                    capture_output=True)
     for column in ("X0", "X1"):
