@@ -23,7 +23,8 @@ time limit. This tool runs it through a small runner (this file, as a script) th
 - optionally keeps every block RAM and DSP48E1 in given site columns
   (`--hard-block-sites DSP48_X0,RAMB18_X0,RAMB36_X0`): it writes a small script,
   `hard_block_sites.py`, that nextpnr-xilinx runs before placing (`--pre-place`). The
-  placer still picks the rows, and the logic follows the blocks it feeds.
+  script fixes each such cell in a site of those columns, nearest the middle row
+  first; the placer then puts the logic around them.
 
 A run that routes but reports no Fmax is an error (status no-fmax), never "timing met".
 If no seed meets timing, the best routed result is kept under its per-seed names only
@@ -67,8 +68,9 @@ PROGRESS_EVERY_S = 60.0  # the runner announces routing progress at most this of
 # a site column of block RAMs or DSPs, as prjxray names sites without their row
 HARD_BLOCK_COLUMN_RE = re.compile(r"^(DSP48|RAMB18|RAMB36)_X\d+$")
 HARD_BLOCK_SCRIPT = "hard_block_sites.py"
-# the packed cell type that each kind of site column holds
+# per kind of site column: the packed cell type it holds and the name of its bel in a site
 HARD_BLOCK_CELLS = {"DSP48": "DSP48E1_DSP48E1", "RAMB18": "RAMB18E1_RAMB18E1", "RAMB36": "RAMB36E1_RAMB36E1"}
+HARD_BLOCK_BELS = {"DSP48": "DSP48E1", "RAMB18": "RAMB18E1", "RAMB36": "RAMB36E1"}
 PHASES = (
     ("Packing", "pack"),
     ("Running main analytical placer", "place"),
@@ -161,8 +163,8 @@ def hard_block_script(columns) -> str:
 import re
 COLUMNS = {sorted(columns)!r}
 KINDS = {kinds!r}          # RAMB36 before RAMB18: a RAMB36 takes both RAMB18 sites of its tile
-CELL = {{"DSP48": "DSP48E1_DSP48E1", "RAMB18": "RAMB18E1_RAMB18E1", "RAMB36": "RAMB36E1_RAMB36E1"}}
-BEL = {{"DSP48": "DSP48E1", "RAMB18": "RAMB18E1", "RAMB36": "RAMB36E1"}}
+CELL = {HARD_BLOCK_CELLS!r}
+BEL = {HARD_BLOCK_BELS!r}
 SITE = re.compile(r"^(DSP48|RAMB18|RAMB36)_X(\\d+)Y(\\d+)/(\\w+)$")
 sites = {{k: [] for k in KINDS}}
 for bel in ctx.getBels():
