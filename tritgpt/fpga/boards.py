@@ -154,6 +154,14 @@ def _seeds(pnr: dict, where: str) -> tuple[int, ...]:
     return tuple(seeds)
 
 
+def _hard_block_sites(pnr: dict, where: str) -> tuple[str, ...]:
+    sites = _get(pnr, "hard_block_sites", where, list)
+    try:
+        return tuple(flow_module("tools", "nextpnr_xilinx").hard_block_columns(sites))
+    except ValueError as e:
+        raise UserError(f"{where}: hard_block_sites: {e} (got {sites!r})") from None
+
+
 PIN_RE = re.compile(r"^[A-Z]{1,2}[0-9]{1,2}$")
 PART_RE = re.compile(r"^(xc7[aksz]\d+t)([a-z]+\d+)-(\d)$")
 # LFE5U-85F-6BG381C: device LFE5U-85F, speed 6, package BG381 (nextpnr: CABGA381), grade C
@@ -161,16 +169,6 @@ ECP5_PART_RE = re.compile(r"^(LFE5UM?5?G?-(?:12|25|45|85)F)-([678])(BG|MG)(\d+)(
 ECP5_PACKAGE_PREFIX = {"BG": "CABGA", "MG": "CSFBGA"}
 
 FAMILIES = ("artix7", "ecp5")
-
-
-def _hard_block_sites(pnr: dict, where: str) -> tuple[str, ...]:
-    sites = _get(pnr, "hard_block_sites", where, list)
-    try:
-        return tuple(flow_module("tools", "nextpnr_xilinx").hard_block_columns(sites))
-    except (ValueError, AttributeError) as e:
-        raise UserError(f"{where}: hard_block_sites: {e} (got {sites!r})") from None
-
-
 ROUTERS = ("", "router1", "router2")   # nextpnr --router ("": the tool's default)
 # budget key in the board file -> (Budget field, resource name in reports)
 FAMILY_RESOURCES = {
