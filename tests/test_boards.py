@@ -223,12 +223,23 @@ def test_bad_board_file(tmp_path):
             boards.load_board_file(bad)
     bad.write_text(text + '\n[pnr]\nhard_block_sites = ["DSP48_X0", "RAMB36_X1"]\n')
     assert boards.load_board_file(bad).hard_block_sites == ("DSP48_X0", "RAMB36_X1")
+    for value, why in (('"SLICE_X28Y0"', "'SLICE_X28Y0' is not a range of slices"),
+                       ('"SLICE_X9Y0:SLICE_X2Y5"', "the first corner must be the lower left one"),
+                       ("[28, 81]", "'slice_range' must be a str")):
+        bad.write_text(text + f"\n[pnr]\nslice_range = {value}\n")
+        with pytest.raises(UserError, match=why):
+            boards.load_board_file(bad)
+    bad.write_text(text + '\n[pnr]\nslice_range = " SLICE_X28Y0:SLICE_X81Y199"\n')
+    assert boards.load_board_file(bad).slice_range == "SLICE_X28Y0:SLICE_X81Y199"
     ecp5_text = (boards.BOARDS_DIR / "ulx3s-85f.toml").read_text()
     (tmp_path / "ulx3s-85f.toml").write_text(ecp5_text + '\n[pnr]\nrouter = "router1"\n')
     with pytest.raises(UserError, match="router is for the Artix-7 flow"):
         boards.load_board_file(tmp_path / "ulx3s-85f.toml")
     (tmp_path / "ulx3s-85f.toml").write_text(ecp5_text + '\n[pnr]\nhard_block_sites = ["DSP48_X0"]\n')
     with pytest.raises(UserError, match="hard_block_sites is for the Artix-7 flow"):
+        boards.load_board_file(tmp_path / "ulx3s-85f.toml")
+    (tmp_path / "ulx3s-85f.toml").write_text(ecp5_text + '\n[pnr]\nslice_range = "SLICE_X0Y0:SLICE_X9Y9"\n')
+    with pytest.raises(UserError, match="slice_range is for the Artix-7 flow"):
         boards.load_board_file(tmp_path / "ulx3s-85f.toml")
 
 
@@ -255,10 +266,10 @@ def test_board_router_reaches_the_core_and_the_sweep():
         assert all("--router" in t.command_args() for t in tasks)
 
 
-def test_board_hard_block_sites_reach_the_core_the_sweep_and_the_hashes(tmp_path, monkeypatch):
-    """[pnr] hard_block_sites is one fact: the board core passes it to the flow's runner, a
-    sweep's tasks run the very script the runner writes, and changing it places and routes
-    again without synthesising again."""
+def test_board_pre_place_options_reach_the_core_the_sweep_and_the_hashes(tmp_path, monkeypatch):
+    """[pnr] hard_block_sites and slice_range are each one fact: the board core passes them
+    to the flow's runner, a sweep's tasks run the very scripts the runner writes, and
+    changing them places and routes again without synthesising again."""
     from types import SimpleNamespace
 
     import tritgpt.fpga.flow as flow
@@ -269,18 +280,21 @@ def test_board_hard_block_sites_reach_the_core_the_sweep_and_the_hashes(tmp_path
 
     base = boards.get_board("arty-a7-35t")
     kept = dataclasses.replace(base, hard_block_sites=("DSP48_X0", "RAMB18_X0", "RAMB36_X0"))
-    core = boards.board_core([kept])
+    ranged = dataclasses.replace(kept, slice_range="SLICE_X0Y0:SLICE_X17Y149")
+    core = boards.board_core([ranged])
     target = core[core.index(f"  {kept.target}:\n    description"):]
     assert "      hard_block_sites: [DSP48_X0, RAMB18_X0, RAMB36_X0]\n" in target
-    assert "hard_block_sites" not in boards.board_core([base])
+    assert '      slice_range: "SLICE_X0Y0:SLICE_X17Y149"\n' in target
+    assert "hard_block_sites" not in boards.board_core([base]) and "slice_range" not in boards.board_core([kept])
 
     req = SimpleNamespace(baud=None, fixture=False, seeds=(1,), seed_policy="first", allow_timing_fail=False)
 
     def hashes(board):
         return stage_hashes(req, SimpleNamespace(board=board, weights=tmp_path), tmp_path, [], {}, None)
 
-    plain, left = hashes(base), hashes(kept)
-    assert plain["synth"] == left["synth"] and plain["pnr"] != left["pnr"]
+    plain, left, inside = hashes(base), hashes(kept), hashes(ranged)
+    assert plain["synth"] == left["synth"] == inside["synth"]
+    assert len({plain["pnr"], left["pnr"], inside["pnr"]}) == 3
 
     # the sweep's design for each board, without synthesis or tools (not what this tests)
     work = tmp_path / "work"
@@ -290,14 +304,16 @@ def test_board_hard_block_sites_reach_the_core_the_sweep_and_the_hashes(tmp_path
     monkeypatch.setattr(tc, "ensure_chipdb", lambda *a: tmp_path / "x.bin")
     monkeypatch.setattr(flow, "run_flow_goal", lambda *a, **k: 0)
     runner = flow_module("tools", "nextpnr_xilinx")
-    for board in (kept, base):
+    for board, scripts in ((ranged, [runner.HARD_BLOCK_SCRIPT, runner.SLICE_RANGE_SCRIPT]),
+                           (kept, [runner.HARD_BLOCK_SCRIPT]), (base, [])):
         monkeypatch.setattr(sweep, "_synthesise", lambda *a, _b=board: (_b, work))
         design = sweep.xilinx_board_design(board.name, tmp_path)
+        assert [design.args[i + 1] for i, a in enumerate(design.args) if a == "--pre-place"] == scripts
+        assert sorted(n for n in design.inputs if n.endswith(".py")) == sorted(scripts)
         if board.hard_block_sites:
             assert design.inputs[runner.HARD_BLOCK_SCRIPT].decode() == runner.hard_block_script(board.hard_block_sites)
-            assert design.args[design.args.index("--pre-place") + 1] == runner.HARD_BLOCK_SCRIPT
-        else:
-            assert "--pre-place" not in design.args and runner.HARD_BLOCK_SCRIPT not in design.inputs
+        if board.slice_range:
+            assert design.inputs[runner.SLICE_RANGE_SCRIPT].decode() == runner.slice_range_script(board.slice_range)
 
 
 def test_board_seeds_are_the_builds_default():

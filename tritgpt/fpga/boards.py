@@ -93,6 +93,10 @@ class Board:
     # anywhere: on the xc7a100t's routing data the columns right of the clock spine stall
     # the router (docs/build.md, "The xc7a100t")
     hard_block_sites: tuple[str, ...] = ()
+    # the slices the logic may use, as a pblock range ([pnr] slice_range), "" for anywhere:
+    # the xc7a100t's routing data has no way across its configuration centre, so its logic
+    # is kept on one side (docs/build.md, "The xc7a100t")
+    slice_range: str = ""
     path: Path | None = None
 
     @property
@@ -160,6 +164,15 @@ def _hard_block_sites(pnr: dict, where: str) -> tuple[str, ...]:
         return tuple(flow_module("tools", "nextpnr_xilinx").hard_block_columns(sites))
     except ValueError as e:
         raise UserError(f"{where}: hard_block_sites: {e} (got {sites!r})") from None
+
+
+def _slice_range(pnr: dict, where: str) -> str:
+    text = _get(pnr, "slice_range", where)
+    try:
+        x0, y0, x1, y1 = flow_module("tools", "nextpnr_xilinx").slice_range(text)
+    except ValueError as e:
+        raise UserError(f"{where}: slice_range: {e}") from None
+    return f"SLICE_X{x0}Y{y0}:SLICE_X{x1}Y{y1}"
 
 
 PIN_RE = re.compile(r"^[A-Z]{1,2}[0-9]{1,2}$")
@@ -231,8 +244,12 @@ def load_board_file(path: Path) -> Board:
         router=_get(pnr, "router", where + " [pnr]") if "router" in pnr else "",
         seeds=_seeds(pnr, where + " [pnr]") if "seeds" in pnr else DEFAULT_SEEDS,
         hard_block_sites=_hard_block_sites(pnr, where + " [pnr]") if "hard_block_sites" in pnr else (),
+        slice_range=_slice_range(pnr, where + " [pnr]") if "slice_range" in pnr else "",
         path=path,
     )
+    if board.slice_range and board.is_ecp5:
+        raise UserError(f"{where}: [pnr] slice_range is for the Artix-7 flow (prjxray site names); "
+                        f"remove it from this ECP5 board")
     if board.hard_block_sites and board.is_ecp5:
         raise UserError(f"{where}: [pnr] hard_block_sites is for the Artix-7 flow (prjxray site names); "
                         f"remove it from this ECP5 board")
@@ -552,6 +569,8 @@ def board_core(boards: list[Board] | None = None) -> str:
                 out += [f"      nextpnr_options: [--router, {b.router}]"]
             if b.hard_block_sites:
                 out += [f"      hard_block_sites: [{', '.join(b.hard_block_sites)}]"]
+            if b.slice_range:
+                out += [f"      slice_range: \"{b.slice_range}\""]
             family_params = ""
         out += [
             f"    filesets: [top{extra_fs}, {_fileset(b)}]",

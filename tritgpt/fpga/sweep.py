@@ -425,10 +425,14 @@ def xilinx_board_design(board_name: str, weights: Path, build_dir: Path | None =
     args = ("--chipdb", "{chipdb}", "--xdc", "design.xdc", "--json", XILINX_NETLIST, "--fasm", XILINX_OUTPUTS[0],
             "--write", XILINX_OUTPUTS[1], "--timing-allow-fail", "--freq", f"{board.design_mhz:g}")
     inputs = {XILINX_NETLIST: (work / "tritgpt.prep.json").read_bytes(), "design.xdc": board.xdc().encode()}
-    if board.hard_block_sites:   # [pnr] hard_block_sites: the flow runner's pre-place script, as the build runs it
-        runner = flow_module("tools", "nextpnr_xilinx")
+    # [pnr] hard_block_sites and slice_range: the flow runner's pre-place scripts, as the build runs them
+    runner = flow_module("tools", "nextpnr_xilinx")
+    if board.hard_block_sites:
         inputs[runner.HARD_BLOCK_SCRIPT] = runner.hard_block_script(board.hard_block_sites).encode()
         args += ("--pre-place", runner.HARD_BLOCK_SCRIPT)
+    if board.slice_range:
+        inputs[runner.SLICE_RANGE_SCRIPT] = runner.slice_range_script(board.slice_range).encode()
+        args += ("--pre-place", runner.SLICE_RANGE_SCRIPT)
 
     def promote(task_dir: Path, result: dict) -> dict:
         return promote_xilinx(work, board, task_dir, result, chipdb, console)

@@ -24,7 +24,12 @@ time limit. This tool runs it through a small runner (this file, as a script) th
   (`--hard-block-sites DSP48_X0,RAMB18_X0,RAMB36_X0`): it writes a small script,
   `hard_block_sites.py`, that nextpnr-xilinx runs before placing (`--pre-place`). The
   script fixes each such cell in a site of those columns, nearest the middle row
-  first; the placer then puts the logic around them.
+  first; the placer then puts the logic around them;
+- optionally keeps the logic in a range of slices, written as a Vivado pblock range
+  (`--slice-range SLICE_X28Y0:SLICE_X81Y199`): a second pre-place script,
+  `slice_range.py`, constrains every cell a slice can hold to the slices of that range
+  (a nextpnr region). On the xc7a100t this keeps the design on one side of the
+  configuration centre, which the routing data gives no way across (docs/build.md).
 
 A run that routes but reports no Fmax is an error (status no-fmax), never "timing met".
 If no seed meets timing, the best routed result is kept under its per-seed names only
@@ -71,6 +76,11 @@ HARD_BLOCK_SCRIPT = "hard_block_sites.py"
 # per kind of site column: the packed cell type it holds and the name of its bel in a site
 HARD_BLOCK_CELLS = {"DSP48": "DSP48E1_DSP48E1", "RAMB18": "RAMB18E1_RAMB18E1", "RAMB36": "RAMB36E1_RAMB36E1"}
 HARD_BLOCK_BELS = {"DSP48": "DSP48E1", "RAMB18": "RAMB18E1", "RAMB36": "RAMB36E1"}
+# a rectangle of slices, as a Vivado pblock range names it: SLICE_X<x0>Y<y0>:SLICE_X<x1>Y<y1>
+SLICE_RANGE_RE = re.compile(r"^SLICE_X(\d+)Y(\d+):SLICE_X(\d+)Y(\d+)$")
+SLICE_RANGE_SCRIPT = "slice_range.py"
+# the lines the pre-place scripts print about what they did, shown in the build's progress
+SCRIPT_SUMMARIES = ("hard_block_sites:", "slice_range:")
 PHASES = (
     ("Packing", "pack"),
     ("Running main analytical placer", "place"),
@@ -197,6 +207,57 @@ print(f"hard_block_sites: placed {{', '.join(placed)}} in {{', '.join(COLUMNS)}}
 '''
 
 
+def slice_range(text) -> tuple:
+    """(x0, y0, x1, y1) of a --slice-range value, "SLICE_X28Y0:SLICE_X81Y199", corners
+    included; ValueError naming the value if it is not such a range."""
+    m = SLICE_RANGE_RE.match(str(text).strip())
+    if not m:
+        raise ValueError(f"'{text}' is not a range of slices: expected SLICE_X<x0>Y<y0>:SLICE_X<x1>Y<y1>, "
+                         f"e.g. SLICE_X28Y0:SLICE_X81Y199")
+    x0, y0, x1, y1 = (int(g) for g in m.groups())
+    if x0 > x1 or y0 > y1:
+        raise ValueError(f"'{text}': the first corner must be the lower left one (x0 <= x1, y0 <= y1)")
+    return x0, y0, x1, y1
+
+
+def slice_range_script(text) -> str:
+    """nextpnr-xilinx --pre-place script: it constrains every cell a slice can hold (the bel
+    types of the SLICE_* sites) to the slices of the range, as a nextpnr region."""
+    x0, y0, x1, y1 = slice_range(text)
+    name = f"SLICE_X{x0}Y{y0}:SLICE_X{x1}Y{y1}"
+    return f'''# Written by the nextpnr-xilinx runner (--slice-range); nextpnr-xilinx runs it before
+# placing (--pre-place). Every cell a slice can hold (LUT, flip-flop, carry, wide mux) may
+# only be placed in the slices of {name}, as a Vivado pblock would keep it; block RAMs,
+# DSPs, IO and clock cells are left alone (see hard_block_sites for the former).
+import collections, re
+X0, Y0, X1, Y1 = {x0}, {y0}, {x1}, {y1}
+SLICE = re.compile(r"^SLICE_X(\\d+)Y(\\d+)/")
+# An empty region to add bels to: nextpnr's Python API only makes rectangles of tiles, and
+# tile (0, 0), the die's corner, holds no slice (only cells a slice can hold are constrained).
+ctx.createRectangularRegion("slice_range", 0, 0, 0, 0)
+inside, anywhere = collections.Counter(), set()
+for bel in ctx.getBels():
+    m = SLICE.match(str(bel))
+    if m:
+        kind = str(ctx.getBelType(bel))
+        anywhere.add(kind)
+        if X0 <= int(m.group(1)) <= X1 and Y0 <= int(m.group(2)) <= Y1:
+            ctx.addBelToRegion("slice_range", bel)
+            inside[kind] += 1
+cells = collections.Counter()
+for name, cell in ctx.cells:
+    if str(cell.type) in anywhere and "BEL" not in cell.attrs:
+        ctx.constrainCellToRegion(name, "slice_range")
+        cells[str(cell.type)] += 1
+for kind, n in sorted(cells.items()):
+    if n > inside[kind]:
+        raise SystemExit(f"slice_range: {{n}} {{kind}} cells but only {{inside[kind]}} such bels in {name}: "
+                         f"widen the range")
+print(f"slice_range: kept {{sum(cells.values())}} logic cells in the {{sum(inside.values())}} slice bels of {name}",
+      flush=True)
+'''
+
+
 def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
     start = time.monotonic()
     announce(f"seed {seed}: start")
@@ -226,7 +287,7 @@ def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
                 if progress:
                     last_progress = time.monotonic()
                     announce(f"seed {seed}: {progress['text']}")
-            if line.startswith(("ERROR:", "hard_block_sites:")):   # the latter: the pre-place script's summary
+            if line.startswith(("ERROR:",) + SCRIPT_SUMMARIES):
                 announce(f"seed {seed}: {line.strip()}")
         rc = proc.wait()
     finally:
@@ -279,6 +340,7 @@ def main(argv=None) -> int:
     ap.add_argument("--check", help="command run on each candidate; {fasm} and {frames} are replaced")
     ap.add_argument("--frames", help="where the chosen seed's frames (written by --check) go")
     ap.add_argument("--hard-block-sites", help="site columns for every block RAM and DSP, e.g. DSP48_X0,RAMB18_X0")
+    ap.add_argument("--slice-range", help="the slices the logic may use, e.g. SLICE_X28Y0:SLICE_X81Y199")
     args = ap.parse_args(argv[:split])
     base = argv[split + 1:]
     if not base:
@@ -293,6 +355,15 @@ def main(argv=None) -> int:
         with open(HARD_BLOCK_SCRIPT, "w") as f:
             f.write(script)
         base = base + ["--pre-place", HARD_BLOCK_SCRIPT]
+    if args.slice_range:
+        try:
+            script = slice_range_script(args.slice_range)
+        except ValueError as e:
+            print(f"nextpnr_xilinx.py: --slice-range: {e}", file=sys.stderr)
+            return 64
+        with open(SLICE_RANGE_SCRIPT, "w") as f:
+            f.write(script)
+        base = base + ["--pre-place", SLICE_RANGE_SCRIPT]
     launcher = shlex.split(os.environ.get("EDALIZE_LAUNCHER", ""))
     seeds = [int(s) for s in str(args.seeds).replace(" ", "").split(",") if s]
 
@@ -448,6 +519,10 @@ class Nextpnr_xilinx(Edatool):
             "type": "str", "list": True,
             "desc": "Site columns every block RAM and DSP48E1 must be placed in, e.g. DSP48_X0 (default: any)",
         },
+        "slice_range": {
+            "type": "str",
+            "desc": "The slices the logic may use, as a pblock range, e.g. SLICE_X28Y0:SLICE_X81Y199 (default: any)",
+        },
         "check_command": {
             "type": "str",
             "desc": "Command run on each candidate result ({fasm}, {frames} replaced); a failure rejects the seed",
@@ -492,6 +567,9 @@ class Nextpnr_xilinx(Edatool):
         runner += ["--fasm", fasm, "--routed", routed, "--log", "nextpnr.log", "--report", "nextpnr_report.json"]
         if opts.get("hard_block_sites"):
             runner += ["--hard-block-sites", ",".join(hard_block_columns(opts["hard_block_sites"]))]
+        if opts.get("slice_range"):
+            slice_range(opts["slice_range"])   # refused here, before make, if malformed
+            runner += ["--slice-range", opts["slice_range"]]
         if opts.get("check_command"):
             runner += ["--check", "'" + opts["check_command"] + "'", "--frames", f"{self.name}.frames"]
         nextpnr = ["$(NEXTPNR_XILINX)", "--chipdb", chipdb]

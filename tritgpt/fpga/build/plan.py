@@ -167,6 +167,8 @@ def stage_hashes(req, inputs: Inputs, work: Path, weights_files: list[Path], ver
         pnr_in["router"] = board.router
     if board.hard_block_sites:   # [pnr] hard_block_sites, likewise
         pnr_in["hard_block_sites"] = list(board.hard_block_sites)
+    if board.slice_range:   # [pnr] slice_range, likewise
+        pnr_in["slice_range"] = board.slice_range
     if chipdb:
         st = chipdb.stat()
         pnr_in["chipdb"] = [chipdb.name, st.st_size, st.st_mtime_ns]
