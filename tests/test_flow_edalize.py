@@ -268,7 +268,7 @@ def test_bit_header_normalised(tmp_path):
 
 FAKE_NEXTPNR = textwrap.dedent('''\
     #!{python}
-    """Stand-in for nextpnr-xilinx: Fmax per seed from FAKE_FMAX ("1:90,2:120"), FAKE_HANG seeds hang, FAKE_NOFMAX seeds print no Fmax."""
+    """Stand-in for nextpnr-xilinx: Fmax per seed from FAKE_FMAX ("1:90,2:120"), FAKE_HANG seeds hang, FAKE_NOFMAX seeds print no Fmax, FAKE_CRASH seeds die without an ERROR line."""
     import os, sys, time
     a = sys.argv
     seed = int(a[a.index("--seed") + 1])
@@ -283,6 +283,10 @@ FAKE_NEXTPNR = textwrap.dedent('''\
         say("Info:     iter=1 wires=803403 overused=35699 overuse=38700 archfail=NA")
         say("Info:     iter=2 wires=842017 overused=3624 overuse=3768 archfail=NA")
         time.sleep(60)
+    if str(seed) in os.environ.get("FAKE_CRASH", "").split(","):  # dies as on a bad module setting
+        print("terminate called after throwing an instance of 'boost::bad_lexical_cast'", file=sys.stderr)
+        print("  what():  bad lexical cast: source type value could not be interpreted as target", file=sys.stderr)
+        sys.exit(134)
     fmax = dict(kv.split(":") for kv in os.environ.get("FAKE_FMAX", "").split(",") if kv).get(str(seed))
     if fmax is None:
         say("ERROR: Failed to route design")
@@ -366,6 +370,23 @@ def test_runner_timeout_and_failure(tmp_path, fake_nextpnr):
     assert "ERROR: Failed to route design" in cp.stdout
     cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1", env={})
     assert cp.returncode == 1 and rep["chosen_seed"] is None
+
+
+def test_runner_shows_how_a_seed_died_without_an_error_line(tmp_path, fake_nextpnr):
+    """nextpnr-xilinx can die with no ERROR line (an uncaught C++ exception, e.g. on a module
+    setting it cannot parse): the runner shows its last output, so the build's progress
+    says more than "failed"; a seed that failed with an ERROR line is shown by that line."""
+    cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1,2", env={"FAKE_CRASH": "1", "FAKE_FMAX": "2:120"})
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    assert [r["status"] for r in rep["runs"]] == ["failed", "routed"]
+    last = ["terminate called after throwing an instance of 'boost::bad_lexical_cast'",
+            "what():  bad lexical cast: source type value could not be interpreted as target"]
+    assert rep["runs"][0]["last_output"] == last
+    assert (f"nextpnr_xilinx: seed 1: nextpnr-xilinx exited 134 without an ERROR line; its last output: "
+            f"{last[0]} / {last[1]}\n") in cp.stdout
+    cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1", env={})
+    assert "ERROR: Failed to route design" in cp.stdout and "without an ERROR line" not in cp.stdout
+    assert "last_output" not in rep["runs"][0]
 
 
 def test_build_says_every_seed_ran_out_of_time(tmp_path, fake_nextpnr):

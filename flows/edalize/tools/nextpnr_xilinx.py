@@ -46,6 +46,7 @@ EDALIZE_LAUNCHER, when set, is put in front of the nextpnr-xilinx command.
 """
 
 import argparse
+import collections
 import json
 import os
 import re
@@ -275,8 +276,12 @@ def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
         timer.start()
     phase = None
     last_progress = 0.0
+    tail = collections.deque(maxlen=2)   # the last words of a run that dies without an ERROR line
+    saw_error = False
     try:
         for line in proc.stdout:
+            if line.strip():
+                tail.append(line.strip())
             for key, name in PHASES:
                 if key in line and name != phase:
                     phase = name
@@ -288,6 +293,7 @@ def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
                     last_progress = time.monotonic()
                     announce(f"seed {seed}: {progress['text']}")
             if line.startswith(("ERROR:",) + SCRIPT_SUMMARIES):
+                saw_error = saw_error or line.startswith("ERROR:")
                 announce(f"seed {seed}: {line.strip()}")
         rc = proc.wait()
     finally:
@@ -304,6 +310,10 @@ def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
         result["status"] = "timeout"
     elif rc != 0:
         result["status"] = "failed"
+        if not saw_error:   # e.g. an uncaught C++ exception: "terminate called after throwing ..."
+            result["last_output"] = list(tail)
+            announce(f"seed {seed}: nextpnr-xilinx exited {rc} without an ERROR line; its last output: "
+                     + " / ".join(tail) if tail else f"seed {seed}: nextpnr-xilinx exited {rc} with no output")
     else:
         result["status"] = "routed"
     return result
