@@ -1,10 +1,11 @@
 """Keeping block RAMs and DSPs in chosen site columns ([pnr] hard_block_sites).
 
-On the xc7a100t routing data the flow is verified on, a design whose DSPs or block RAMs
-sit in the columns right of the clock spine does not route in any useful time, while the
-same design with them in the left columns routes in seconds (docs/build.md, "The
-xc7a100t"). The nextpnr runner therefore can write a `--pre-place` script that keeps
-every DSP48E1, RAMB18E1 and RAMB36E1 cell in named site columns.
+On the xc7a100t routing data the flow is verified on, a design must stay on one side of
+the configuration centre to route in useful time (docs/build.md, "The xc7a100t"): its
+logic by [pnr] slice_range (test_slice_range.py), its block RAMs and DSPs by this. The
+nextpnr runner therefore can write a `--pre-place` script that keeps every DSP48E1,
+RAMB18E1 and RAMB36E1 cell in named site columns. (Fixed sites rather than a region:
+nextpnr's analytical placer stalls on region-constrained block RAMs.)
 
 - the option's values and the script it writes;
 - the runner passing the script to nextpnr-xilinx (a stand-in nextpnr) and refusing a

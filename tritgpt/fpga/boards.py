@@ -90,8 +90,8 @@ class Board:
     # the ones a sweep found for the default model first (docs/build.md, "Sweeps")
     seeds: tuple[int, ...] = DEFAULT_SEEDS
     # site columns every block RAM and DSP must be placed in ([pnr] hard_block_sites), () for
-    # anywhere: on the xc7a100t's routing data the columns right of the clock spine stall
-    # the router (docs/build.md, "The xc7a100t")
+    # anywhere: the xc7a100t keeps them beside its logic, on one side of the configuration
+    # centre (docs/build.md, "The xc7a100t")
     hard_block_sites: tuple[str, ...] = ()
     # the slices the logic may use, as a pblock range ([pnr] slice_range), "" for anywhere:
     # the xc7a100t's routing data has no way across its configuration centre, so its logic
