@@ -125,14 +125,26 @@ def test_runner_passes_both_scripts(tmp_path, fake_nextpnr):
 
 
 def test_runner_refuses_a_bad_range_before_running(tmp_path, fake_nextpnr):
-    cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1", "--slice-range", "SLICE_X28Y0-SLICE_X81Y199",
-                         env={"FAKE_FMAX": "1:120"})
-    assert cp.returncode == 64 and rep is None
+    """A malformed range is refused in one line before nextpnr runs, and neither pre-place
+    script is left behind, not even the valid hard-block one."""
+    cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1", "--hard-block-sites", "DSP48_X1",
+                         "--slice-range", "SLICE_X28Y0-SLICE_X81Y199", env={"FAKE_FMAX": "1:120"})
+    assert (cp.returncode, rep, cp.stdout) == (64, None, "")
     assert cp.stderr.strip().splitlines() == [
         "nextpnr_xilinx.py: --slice-range: 'SLICE_X28Y0-SLICE_X81Y199' is not a range of slices: expected "
         "SLICE_X<x0>Y<y0>:SLICE_X<x1>Y<y1>, e.g. SLICE_X28Y0:SLICE_X81Y199"]
-    assert not (tmp_path / "nextpnr.seed1.log").exists()
-    assert not (tmp_path / nextpnr_xilinx.SLICE_RANGE_SCRIPT).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nextpnr-xilinx"]   # the stand-in, nothing else
+
+
+def test_pre_place_scripts_in_order():
+    """The runner and a sweep's tasks take their scripts from one function: the hard blocks
+    fixed first, then the logic's region; none without the options."""
+    assert nextpnr_xilinx.pre_place_scripts("DSP48_X1", RANGE) == [
+        (nextpnr_xilinx.HARD_BLOCK_SCRIPT, nextpnr_xilinx.hard_block_script("DSP48_X1")),
+        (nextpnr_xilinx.SLICE_RANGE_SCRIPT, nextpnr_xilinx.slice_range_script(RANGE))]
+    assert nextpnr_xilinx.pre_place_scripts(None, "") == []
+    with pytest.raises(ValueError, match="^--hard-block-sites: 'X' is not a block RAM"):
+        nextpnr_xilinx.pre_place_scripts("X", RANGE)
 
 
 def test_makefile_passes_the_option(tmp_path):

@@ -426,13 +426,10 @@ def xilinx_board_design(board_name: str, weights: Path, build_dir: Path | None =
             "--write", XILINX_OUTPUTS[1], "--timing-allow-fail", "--freq", f"{board.design_mhz:g}")
     inputs = {XILINX_NETLIST: (work / "tritgpt.prep.json").read_bytes(), "design.xdc": board.xdc().encode()}
     # [pnr] hard_block_sites and slice_range: the flow runner's pre-place scripts, as the build runs them
-    runner = flow_module("tools", "nextpnr_xilinx")
-    if board.hard_block_sites:
-        inputs[runner.HARD_BLOCK_SCRIPT] = runner.hard_block_script(board.hard_block_sites).encode()
-        args += ("--pre-place", runner.HARD_BLOCK_SCRIPT)
-    if board.slice_range:
-        inputs[runner.SLICE_RANGE_SCRIPT] = runner.slice_range_script(board.slice_range).encode()
-        args += ("--pre-place", runner.SLICE_RANGE_SCRIPT)
+    for name, text in flow_module("tools", "nextpnr_xilinx").pre_place_scripts(board.hard_block_sites,
+                                                                                board.slice_range):
+        inputs[name] = text.encode()
+        args += ("--pre-place", name)
 
     def promote(task_dir: Path, result: dict) -> dict:
         return promote_xilinx(work, board, task_dir, result, chipdb, console)

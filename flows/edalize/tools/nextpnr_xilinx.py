@@ -259,6 +259,22 @@ print(f"slice_range: kept {{sum(cells.values())}} logic cells in the {{sum(insid
 '''
 
 
+def pre_place_scripts(hard_block_sites=None, slice_range=None) -> list:
+    """(file name, text) of each --pre-place script these options ask for, in the order
+    nextpnr-xilinx is to run them (the hard blocks fixed first, then the logic's region);
+    ValueError naming the option if a value is malformed. The runner and a sweep's tasks
+    both take their scripts from here."""
+    scripts = []
+    for option, value, name, write in (("--hard-block-sites", hard_block_sites, HARD_BLOCK_SCRIPT, hard_block_script),
+                                       ("--slice-range", slice_range, SLICE_RANGE_SCRIPT, slice_range_script)):
+        if value:
+            try:
+                scripts.append((name, write(value)))
+            except ValueError as e:
+                raise ValueError(f"{option}: {e}") from None
+    return scripts
+
+
 def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
     start = time.monotonic()
     announce(f"seed {seed}: start")
@@ -356,24 +372,15 @@ def main(argv=None) -> int:
     if not base:
         print("nextpnr_xilinx.py: no nextpnr command given", file=sys.stderr)
         return 64
-    if args.hard_block_sites:
-        try:
-            script = hard_block_script(args.hard_block_sites)
-        except ValueError as e:
-            print(f"nextpnr_xilinx.py: --hard-block-sites: {e}", file=sys.stderr)
-            return 64
-        with open(HARD_BLOCK_SCRIPT, "w") as f:
-            f.write(script)
-        base = base + ["--pre-place", HARD_BLOCK_SCRIPT]
-    if args.slice_range:
-        try:
-            script = slice_range_script(args.slice_range)
-        except ValueError as e:
-            print(f"nextpnr_xilinx.py: --slice-range: {e}", file=sys.stderr)
-            return 64
-        with open(SLICE_RANGE_SCRIPT, "w") as f:
-            f.write(script)
-        base = base + ["--pre-place", SLICE_RANGE_SCRIPT]
+    try:
+        scripts = pre_place_scripts(args.hard_block_sites, args.slice_range)
+    except ValueError as e:
+        print(f"nextpnr_xilinx.py: {e}", file=sys.stderr)
+        return 64
+    for name, text in scripts:
+        with open(name, "w") as f:
+            f.write(text)
+        base = base + ["--pre-place", name]
     launcher = shlex.split(os.environ.get("EDALIZE_LAUNCHER", ""))
     seeds = [int(s) for s in str(args.seeds).replace(" ", "").split(",") if s]
 
