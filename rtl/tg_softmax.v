@@ -39,17 +39,28 @@ module tg_softmax #(
     integer y, y2, y3, y4, y5;
 
     // ---------------------------------------------------- running maximum
+    // The scores arrive straight from the attention's adder tree; registering them first
+    // keeps that tree and the two comparisons below out of one cycle (it was the routed
+    // critical path). It costs no cycle: the maximum is first read two cycles after the
+    // last score (pass 2 starts with it, its first score is registered in s_r, then d_r),
+    // and it is now final one cycle after it.
+    reg                 sv_r, sv1_r, sc_r;
+    reg  [H*SW-1:0]     s0_r, s1_r;
+    always @(posedge clk) begin
+        sv_r <= !rst && !p1_start && s_valid;
+        sv1_r <= s_v1; sc_r <= s_c; s0_r <= s0; s1_r <= s1;
+    end
     reg signed [SW-1:0] smax [0:H-1];
     reg [H-1:0]         have;
     always @(posedge clk) begin
         if (rst || p1_start) have <= {H{1'b0}};
-        else if (s_valid)
+        else if (sv_r)
             for (y = 0; y < H; y = y + 1)
-                if ((y / H2 == 1) == s_c) begin : upd
+                if ((y / H2 == 1) == sc_r) begin : upd
                     reg signed [SW-1:0] a, b, c;
-                    a = s0[y*SW +: SW];
-                    b = s1[y*SW +: SW];
-                    c = (s_v1 && b > a) ? b : a;
+                    a = s0_r[y*SW +: SW];
+                    b = s1_r[y*SW +: SW];
+                    c = (sv1_r && b > a) ? b : a;
                     if (!have[y] || c > smax[y]) smax[y] <= c;
                     have[y] <= 1'b1;
                 end
