@@ -328,8 +328,8 @@ def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
         result["status"] = "failed"
         if not saw_error:   # e.g. an uncaught C++ exception: "terminate called after throwing ..."
             result["last_output"] = list(tail)
-            announce(f"seed {seed}: nextpnr-xilinx exited {rc} without an ERROR line; its last output: "
-                     + " / ".join(tail) if tail else f"seed {seed}: nextpnr-xilinx exited {rc} with no output")
+            said = f"its last output: {' / '.join(tail)}" if tail else "and printed nothing"
+            announce(f"seed {seed}: nextpnr-xilinx exited {rc} without an ERROR line; {said}")
     else:
         result["status"] = "routed"
     return result
