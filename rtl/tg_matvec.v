@@ -151,28 +151,32 @@ module tg_matvec #(
             .raddr(cp_group), .rdata(fb_rd[s*17 +: 17]));
     end endgenerate
 
-    // A group may be copied once it is complete and W1 no longer reads the lanes.
-    wire cp_go = cp_run && fb_full[cp_group] && lanes_free;
+    // A group may be copied once it is complete and W1 no longer reads the lanes:
+    //   cp_go = cp_run && fb_full[cp_group] && !run.
+    // cp_go selects the bus source of 16 x 17 register bits and the lane enables, so
+    // as one LUT it was the routed design's critical net (about 300 sinks across the
+    // die after four levels of logic). It is a register instead, loaded with that
+    // expression over the next state of cp_run, fb_full, cp_group and run.
+    reg              cp_go;
+    wire             cp_last  = cp_go && {28'd0, cp_group} == NFG - 1;
+    wire [15:0]      fb_set   = fb_we && {28'd0, fb_row0[3:0]} == 16 - RMAX ? 16'd1 << fb_row0[7:4] : 16'd0;
+    wire             cp_run_n = fb_copy ? 1'b1 : cp_last ? 1'b0 : cp_run;
+    wire [3:0]       cp_grp_n = fb_copy ? 4'd0 : cp_go ? cp_group + 1'b1 : cp_group;
+    wire [15:0]      fb_ful_n = !fb_copy && cp_last ? 16'd0 : fb_full | fb_set;
+    wire             run_n    = run ? left != 0 : cmd_valid;
     always @(posedge clk) begin
         if (rst) begin
             cp_run  <= 1'b0;
             fb_full <= 16'd0;
+            cp_go   <= 1'b0;
         end else begin
-            if (fb_we && {28'd0, fb_row0[3:0]} == 16 - RMAX)
-                fb_full[fb_row0[7:4]] <= 1'b1;
-            if (fb_copy) begin
-                cp_run   <= 1'b1;
-                cp_group <= 4'd0;
-            end else if (cp_go) begin
-                cp_group <= cp_group + 1'b1;
-                if ({28'd0, cp_group} == NFG - 1) begin
-                    cp_run  <= 1'b0;
-                    fb_full <= 16'd0;
-                end
-            end
+            cp_run   <= cp_run_n;
+            cp_group <= cp_grp_n;
+            fb_full  <= fb_ful_n;
+            cp_go    <= cp_run_n && fb_ful_n[cp_grp_n] && !run_n;
         end
     end
-    assign fb_copy_done = cp_go && {28'd0, cp_group} == NFG - 1;
+    assign fb_copy_done = cp_last;
 
     // Bus register stage: one copy of the data (fan-out 16 lanes per bit) and
     // one write enable per block of 16 lanes (fan-out 16 lanes).
@@ -270,6 +274,9 @@ module tg_matvec #(
     assign idle = !run && busy_sr == 12'd0;
 
 `ifdef TRITGPT_ASSERT
+    always @(posedge clk)
+        if (!rst && cp_go !== (cp_run && fb_full[cp_group] && lanes_free))
+            $display("ASSERT tg_matvec: cp_go differs from cp_run && fb_full[cp_group] && lanes_free");
     // a lane write lands at the end of the cycle; the word reading the lanes in
     // that cycle still sees the old vector, so that must be the last word of its
     // command, else a matrix would see a mix of two activation vectors
