@@ -15,6 +15,10 @@
 // A command is executed only after its CRC has been checked.
 
 `default_nettype none
+// Registers start from their declared values when the FPGA is configured (and
+// are reset where a restart needs it): Verilator's PROCASSINIT style warning is
+// about exactly that idiom, so it is off in this file.
+/* verilator lint_off PROCASSINIT */
 
 module tritgpt_proto #(
     parameter CLK_HZ = 100_000_000,
@@ -95,6 +99,23 @@ module tritgpt_proto #(
     );
     assign rx_tready = !rxf_full;
 
+    // One register between the FIFO and the receiver, so the receiver's byte-valid
+    // is a flip-flop and not the FIFO's pointer compare: the pointer arithmetic and
+    // the receiver's cycle (CRC, state, error report) were one path of ~14 ns.
+    reg        rxb_valid = 1'b0;
+    reg  [7:0] rxb_data = 8'd0;
+    wire       rxb_pop;                       // the receiver takes rxb_data
+    wire       rxb_load = !rxb_valid || rxb_pop;
+    assign rxf_pop = rxb_load && !rxf_empty;
+    always @(posedge clk) begin
+        if (rst)
+            rxb_valid <= 1'b0;
+        else if (rxb_load)
+            rxb_valid <= !rxf_empty;
+        if (rxf_pop)
+            rxb_data <= rxf_dout;
+    end
+
     // ------------------------------------------------------------------
     // response queue (tritgpt_proto_exec -> tritgpt_proto_tx)
     // ------------------------------------------------------------------
@@ -114,8 +135,11 @@ module tritgpt_proto #(
         .din(resp_din), .push(resp_push), .full(resp_full_unused),
         .dout(resp_dout), .pop(resp_pop), .empty(resp_empty), .count(resp_count)
     );
-    // room for this cycle's push and last cycle's (registered) push
-    wire resp_room = resp_count < (1 << RESP_LOG2) - 1;
+    // Room for this cycle's push and last cycle's (both registered), itself a
+    // register: from last cycle's count, so one more entry is kept free.
+    reg resp_room = 1'b1;
+    always @(posedge clk)
+        resp_room <= resp_count < (1 << RESP_LOG2) - 2;
 
     // ------------------------------------------------------------------
     // frame receive -> execute -> frame transmit
@@ -129,7 +153,7 @@ module tritgpt_proto #(
 
     tritgpt_proto_rx #(.TIMEOUT_CYCLES(TIMEOUT_CYCLES)) u_rx (
         .clk(clk), .rst(rst),
-        .s_tdata(rxf_dout), .s_tvalid(!rxf_empty), .s_tready(rxf_pop),
+        .s_tdata(rxb_data), .s_tvalid(rxb_valid), .s_tready(rxb_pop),
         .rx_overrun(rx_overrun), .rx_frame_error(rx_frame_error),
         .m_frame_valid(frame_valid), .m_frame_ready(frame_ready),
         .m_frame_type(frame_type), .m_frame_len(frame_len), .m_frame_fields(frame_fields),
@@ -175,8 +199,9 @@ module tritgpt_proto #(
     );
 
     assign running = run;
-    assign idle = !run && rx_hunting && exec_idle && tx_idle && resp_empty && !resp_push && rxf_empty;
+    assign idle = !run && rx_hunting && exec_idle && tx_idle && resp_empty && !resp_push && rxf_empty && !rxb_valid;
 
 endmodule
 
+/* verilator lint_on PROCASSINIT */
 `default_nettype wire

@@ -78,7 +78,7 @@ module tritgpt_proto_exec #(
 
     localparam [1:0] K_ACK = 2'd0, K_ERR = 2'd1, K_IDENT = 2'd2;
     localparam [2:0] E_IDLE = 3'd0, E_COPY_RD = 3'd1, E_COPY_WR = 3'd2, E_START = 3'd3,
-                     E_WORD_RD = 3'd4, E_WORD_WR = 3'd5, E_ACK = 3'd6;
+                     E_WORD_RD = 3'd4, E_WORD_WR = 3'd5, E_ACK = 3'd6, E_CHECK = 3'd7;
     localparam [15:0] CONTEXT_W = CONTEXT;
 
     reg [2:0]  state = E_IDLE;
@@ -126,6 +126,19 @@ module tritgpt_proto_exec #(
     wire write_args_ok = f_mem8 <= {2'b00, `TG_MEM_MAX} &&
                          {1'b0, f_addr} + {9'd0, f_words} <= 17'h10000;
 
+    // The checks of a frame's arguments (sums and compares over its fields) and the
+    // device's state are registered in the cycle the frame is taken and acted on in
+    // the next (E_CHECK), while the receiver holds the frame: taken and acted on in
+    // one cycle they were, with the response queue's room, the routed design's
+    // worst path. A command costs one cycle more.
+    reg busy_r = 1'b0, gen_ok_r = 1'b0, prompt_ok_r = 1'b0, write_ok_r = 1'b0;
+    always @(posedge clk) begin
+        busy_r      <= busy_now;
+        gen_ok_r    <= gen_args_ok;
+        prompt_ok_r <= prompt_args_ok;
+        write_ok_r  <= write_args_ok;
+    end
+
     task push_err(input [7:0] code, input [7:0] detail);
         begin
             cmd_resp_valid <= 1'b1;
@@ -152,7 +165,9 @@ module tritgpt_proto_exec #(
             state <= E_IDLE;
         end else begin
             case (state)
-            E_IDLE: if (take) begin
+            E_IDLE: if (take) state <= E_CHECK;
+            E_CHECK: begin
+                state <= E_IDLE;
                 case (ftype)
                 `TG_CMD_IDENTIFY: begin
                     cmd_resp_valid <= 1'b1;
@@ -164,9 +179,9 @@ module tritgpt_proto_exec #(
                         stop_req <= 1'b1;
                 end
                 `TG_CMD_PROMPT: begin
-                    if (busy_now) begin
+                    if (busy_r) begin
                         push_err(`TG_ERR_BUSY, ftype);
-                    end else if (!prompt_args_ok) begin
+                    end else if (!prompt_ok_r) begin
                         push_err(`TG_ERR_BAD_ARG, ftype);
                     end else begin
                         pay_raddr <= 8'd1;
@@ -176,9 +191,9 @@ module tritgpt_proto_exec #(
                     end
                 end
                 `TG_CMD_GENERATE, `TG_CMD_BENCH: begin
-                    if (busy_now) begin
+                    if (busy_r) begin
                         push_err(`TG_ERR_BUSY, ftype);
-                    end else if (!gen_args_ok) begin
+                    end else if (!gen_ok_r) begin
                         push_err(`TG_ERR_BAD_ARG, ftype);
                     end else begin
                         pay_raddr <= 8'd10;
@@ -188,9 +203,9 @@ module tritgpt_proto_exec #(
                     end
                 end
                 `TG_CMD_WRITE: begin
-                    if (busy_now) begin
+                    if (busy_r) begin
                         push_err(`TG_ERR_BUSY, ftype);
-                    end else if (!write_args_ok) begin
+                    end else if (!write_ok_r) begin
                         push_err(`TG_ERR_BAD_ARG, ftype);
                     end else begin
                         pay_raddr <= 8'd3;
