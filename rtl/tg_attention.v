@@ -89,27 +89,51 @@ module tg_attention #(
     integer x;
 
     // ------------------------------------------------------------ q register
+    // q is taken from a local copy of the requantiser's output, a cycle late:
+    // rq_row0 and rq_y fan out across the core, and the 16 row decoders of q and
+    // the per-head sums below were among its worst paths. Pass 1 first reads q
+    // several cycles after its last row (q_last -> p1_start -> issue -> banks),
+    // and the sums later still, so nothing waits for the copy.
+    reg              qv_r;
+    reg [8:0]        qrow_r;
+    reg [RMAX*8-1:0] qy_r;
+    always @(posedge clk) begin
+        qv_r   <= !rst && rq_valid && rq_dest == DST_Q;
+        qrow_r <= rq_row0;
+        for (x = 0; x < RMAX; x = x + 1)
+            qy_r[x*8 +: 8] <= rq_y[x*16 +: 8];
+    end
+
     // element j is written by requantiser lane j % RMAX
     reg [D*8-1:0] q;
     generate for (i = 0; i < D; i = i + 1) begin : g_q
         always @(posedge clk)
-            if (rq_valid && rq_dest == DST_Q && {23'd0, rq_row0} == i - i % RMAX)
-                q[i*8 +: 8] <= rq_y[(i % RMAX)*16 +: 8];
+            if (qv_r && {23'd0, qrow_r} == i - i % RMAX)
+                q[i*8 +: 8] <= qy_r[(i % RMAX)*8 +: 8];
     end endgenerate
 
-    // sum of q per head (offset correction of the even-position scores)
+    // sum of q per head (offset correction of the even-position scores): the
+    // RMAX elements of a row are summed in one cycle, added to the head's sum in
+    // the next
+    reg        qsv_r;
+    reg [8:0]  qsrow_r;
+    reg [13:0] qrs_r;
+    always @(posedge clk) begin : qrs
+        reg [13:0] t;
+        t = 14'd0;
+        for (x = 0; x < RMAX; x = x + 1)
+            t = t + {{6{qy_r[x*8 + 7]}}, qy_r[x*8 +: 8]};
+        qrs_r   <= t;
+        qsv_r   <= !rst && qv_r;
+        qsrow_r <= qrow_r;
+    end
     reg [H*14-1:0] qsum;
     integer y;
     always @(posedge clk)
-        if (rq_valid && rq_dest == DST_Q)
+        if (qsv_r)
             for (y = 0; y < H; y = y + 1)
-                if ({23'd0, rq_row0} >> LH == y) begin : qs
-                    reg [13:0] t;
-                    t = rq_row0 == 0 || (rq_row0 & (HD - 1)) == 0 ? 14'd0 : qsum[y*14 +: 14];
-                    for (x = 0; x < RMAX; x = x + 1)
-                        t = t + {{6{rq_y[x*16 + 7]}}, rq_y[x*16 +: 8]};
-                    qsum[y*14 +: 14] <= t;
-                end
+                if ({23'd0, qsrow_r} >> LH == y)
+                    qsum[y*14 +: 14] <= (qsrow_r == 0 || (qsrow_r & (HD - 1)) == 0 ? 14'd0 : qsum[y*14 +: 14]) + qrs_r;
 
     // ---------------------------------------------------------- pass 1 issue
     // Pairs of positions (2pp, 2pp+1), head half c = 0 then 1. K is read on
@@ -198,11 +222,28 @@ module tg_attention #(
     end endgenerate
 
     // pass 1 sideband at the bank outputs (issue + 2): valid, c, second valid, last, pair
-    wire [SAW+3:0] p1_s2;
-    tg_delay #(.W(SAW + 4), .N(2)) u_p1s2 (.clk(clk), .rst(rst),
-        .d({p1_iss, p1_c, p1_v1, p1_iss && p1_c && p1_pp == npairs_m1, p1_pp}), .q(p1_s2));
+    wire [SAW+3:0] p1_s1, p1_s2;
+    tg_delay #(.W(SAW + 4), .N(1)) u_p1s1 (.clk(clk), .rst(rst),
+        .d({p1_iss, p1_c, p1_v1, p1_iss && p1_c && p1_pp == npairs_m1, p1_pp}), .q(p1_s1));
+    tg_delay #(.W(SAW + 4), .N(1)) u_p1s2 (.clk(clk), .rst(rst), .d(p1_s1), .q(p1_s2));
     wire p1_v2 = p1_s2[SAW+3];
-    wire p1_c2 = p1_s2[SAW+2];
+    // p1_v2 and p1_c2 select the operands of every MAC slice: one copy of each per
+    // slice (keep: synthesis would merge identical flip-flops back into one), so no
+    // single flip-flop drives the whole array.
+    wire [NS-1:0] v2_rep, c2_rep;
+    generate for (i = 0; i < NS; i = i + 1) begin : g_p1rep
+        reg v2, c2;
+        (* keep *) always @(posedge clk)
+            if (rst) begin
+                v2 <= 1'b0;
+                c2 <= 1'b0;
+            end else begin
+                v2 <= p1_s1[SAW+3];
+                c2 <= p1_s1[SAW+2];
+            end
+        assign v2_rep[i] = v2;
+        assign c2_rep[i] = c2;
+    end endgenerate
 
     // pass 1 finished (scores stored, maximum known) and v in the cache: pass 2
     wire p1_done;
@@ -291,15 +332,15 @@ module tg_attention #(
         wire [7:0] k1_h0 = kb[i*8 +: 8];
         wire [7:0] k0_h1 = ka[(NS + i)*8 +: 8];
         wire [7:0] k1_h1 = kb[(NS + i)*8 +: 8];
-        wire [7:0] k0 = p1_c2 ? k0_h1 : k0_h0;
-        wire [7:0] k1 = p1_c2 ? k1_h1 : k1_h0;
-        wire [7:0] qq = p1_c2 ? q[(NS + i)*8 +: 8] : q[i*8 +: 8];
+        wire [7:0] k0 = c2_rep[i] ? k0_h1 : k0_h0;
+        wire [7:0] k1 = c2_rep[i] ? k1_h1 : k1_h0;
+        wire [7:0] qq = c2_rep[i] ? q[(NS + i)*8 +: 8] : q[i*8 +: 8];
         // pass 2: elements 2i, 2i+1
         wire [7:0] v0 = va[(2*i)*8 +: 8];
         wire [7:0] v1 = va[(2*i+1)*8 +: 8];
         wire [8:0] ee = e_w[((2*i) / HD)*9 +: 9];
-        wire [7:0] lo = p1_v2 ? k0 : v0;
-        wire [7:0] hi = p1_v2 ? k1 : v1;
+        wire [7:0] lo = v2_rep[i] ? k0 : v0;
+        wire [7:0] hi = v2_rep[i] ? k1 : v1;
         wire [24:0] pk = {hi, 9'd0, ~lo[7], lo[6:0]};     // hi * 2^17 + (lo + 128)
         if (i < 8) begin : g_an
             // normalise: element j = 8 * an_c + i
@@ -313,11 +354,11 @@ module tg_attention #(
             wire [23:0]    av = (i % 2 == 0) ? ar - {esum_w[hh*17 +: 17], 7'd0} : ar;
             assign arr_a[i*25 +: 25] = an_run ? {av[23], av} : pk;
             assign arr_b[i*18 +: 18] = an_run ? {7'd0, rcp[hh*11 +: 11]} :
-                                       p1_v2  ? {{10{qq[7]}}, qq} : {9'd0, ee};
+                                       v2_rep[i] ? {{10{qq[7]}}, qq} : {9'd0, ee};
             assign arr_soff[i*4 +: 4] = rsh[hh*4 +: 4];
         end else begin : g_pk
             assign arr_a[i*25 +: 25] = pk;
-            assign arr_b[i*18 +: 18] = p1_v2 ? {{10{qq[7]}}, qq} : {9'd0, ee};
+            assign arr_b[i*18 +: 18] = v2_rep[i] ? {{10{qq[7]}}, qq} : {9'd0, ee};
         end
     end endgenerate
     assign arr_en = p1_v2 || p2_s4[2] || an_run;

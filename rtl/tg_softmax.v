@@ -67,14 +67,19 @@ module tg_softmax #(
     end
 
     // -------------------------------------- e = EXP[min(255, (smax - s) >> shift)]
+    // att_shift is the layer's constant from the FSM's weight-word mux; a local copy
+    // keeps that mux and the layer index out of the subtract-shift-saturate cycle
+    // below (it holds for the whole layer, so the copy is never stale when used).
+    reg  [4:0]      shift_r;
     reg  [H*SW-1:0] s_r;
     reg  [H*8-1:0]  d_r;
     always @(posedge clk) begin
+        shift_r <= att_shift;
         s_r <= p2_par ? rd1 : rd0;
         for (y2 = 0; y2 < H; y2 = y2 + 1) begin : dd
             reg [SW:0] diff, sh;
             diff = {smax[y2][SW-1], smax[y2]} - {s_r[y2*SW + SW - 1], s_r[y2*SW +: SW]};
-            sh   = diff >> att_shift;
+            sh   = diff >> shift_r;
             d_r[y2*8 +: 8] <= sh > 255 ? 8'd255 : sh[7:0];
         end
     end
