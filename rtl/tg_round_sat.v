@@ -29,18 +29,26 @@ module tg_round_sat #(
         q      <= p_pre >>> s_off;
         mode_r <= mode;
     end
-    wire signed [QW:0] qe = {q[QW-1], q};                        // (concatenations are unsigned)
-    wire signed [QW:0] qp = qe + $signed({{QW{1'b0}}, 1'b1});
-    wire signed [QW:0] r  = qp >>> 1;
-    wire hi8  = r > $signed({{(QW-7){1'b0}}, 8'd127});
-    wire lo8  = r < -$signed({{(QW-7){1'b0}}, 8'd128});
-    wire hi16 = r > $signed({{(QW-15){1'b0}}, 16'd32767});
-    wire lo16 = r < -$signed({{(QW-15){1'b0}}, 16'd32768});
+    // r = (q + 1) >>> 1. The range tests are made on q itself, beside the
+    // increment, which then needs only the 17 bits that reach r[15:0]:
+    //   r > 127 <=> q > 254,   r < -128 <=> q < -257,   r < 0 <=> q < -1,
+    //   r > 32767 <=> q > 65534,   r < -32768 <=> q < -65537.
+    // Tested on r they were a second carry chain after the increment's, one
+    // cycle of the requantiser lane's worst path.  (QW >= 18 for every user.)
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [16:0] qp  = q[16:0] + 17'd1;          // bit 0 is shifted out
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [15:0] r   = qp[16:1];
+    wire hi8  = q > $signed({{(QW-9){1'b0}}, 9'd254});
+    wire lo8  = q < -$signed({{(QW-10){1'b0}}, 10'd257});
+    wire neg  = q < -$signed({{(QW-1){1'b0}}, 1'b1});
+    wire hi16 = q > $signed({{(QW-17){1'b0}}, 17'd65534});
+    wire lo16 = q < -$signed({{(QW-18){1'b0}}, 18'd65537});
     always @(posedge clk) begin
         case (mode_r)
-            2'd1:    y <= hi16 ? 16'sd32767 : lo16 ? -16'sd32768 : r[15:0];
-            2'd2:    y <= hi8 ? 16'sd127 : r[QW] ? 16'sd0 : r[15:0];
-            default: y <= hi8 ? 16'sd127 : lo8 ? -16'sd128 : r[15:0];
+            2'd1:    y <= hi16 ? 16'sd32767 : lo16 ? -16'sd32768 : r;
+            2'd2:    y <= hi8 ? 16'sd127 : neg ? 16'sd0 : r;
+            default: y <= hi8 ? 16'sd127 : lo8 ? -16'sd128 : r;
         endcase
     end
 endmodule
