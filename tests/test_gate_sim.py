@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -117,6 +119,19 @@ def test_core_random_weights_through_write_port(core_exe, tmp_path):
     gate, rtl = _run_both(core_exe, p, pkg, n, tinv, seed, load=True)
     assert gate.tokens == generate(p, encode(PROMPT), n, tinv, seed)
     assert gate.cycles_at == rtl.cycles_at and gate.total_cycles == rtl.total_cycles
+
+
+def test_replicated_registers_stay_separate_flip_flops():
+    """The RTL copies a flip-flop per group of loads where one would drive too many
+    (tg_attention's g_p1rep: pass 1's operand selects, one per MAC slice), marking each
+    copy's always block (* keep *); without it yosys merges identical flip-flops back
+    into one. Each copy must drive its own net from its own flip-flop in the netlist."""
+    _require_tools()
+    netlist = Path(core_synth.synthesize(DEFAULT_WEIGHTS)["netlist"]).read_text()
+    copies = set(re.findall(r"g_p1rep\[(\d+)\]\.(v2|c2)", netlist))
+    q_nets = set(re.findall(r"\.Q\(\\u_att\.g_p1rep\[(\d+)\]\.(v2|c2) \)", netlist))
+    assert len(copies) >= 2, "no g_p1rep copies in the netlist: renamed in tg_attention.v?"
+    assert q_nets == copies, f"{len(copies) - len(q_nets)} of {len(copies)} copies merged by synthesis"
 
 
 # ----------------------------------------------------------------------------
