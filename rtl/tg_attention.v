@@ -455,13 +455,27 @@ module tg_attention #(
 
     // ------------------------------------------------------ accumulators
     // products of issue t reach lo_r/hi_r at t + 8 (4 to the array, 3 in it, 1 unpack)
-    wire [2:0] p2_s8;
-    tg_delay #(.W(3), .N(4)) u_p2s8 (.clk(clk), .rst(rst), .d(p2_s4), .q(p2_s8));
+    // valid and first drive the enable and clear of every accumulator bit (NS x 48):
+    // one copy of the pair per slice (keep, as g_p1rep), so no single flip-flop
+    // drives them all (a routed 100T build's worst net was that fan-out)
+    wire [2:0] p2_s7;
+    wire [1:0] p2_s8;          // valid, last
+    tg_delay #(.W(3), .N(3)) u_p2s7 (.clk(clk), .rst(rst), .d(p2_s4), .q(p2_s7));
+    tg_delay #(.W(2), .N(1)) u_p2s8 (.clk(clk), .rst(rst), .d({p2_s7[2], p2_s7[0]}), .q(p2_s8));
     generate for (i = 0; i < NS; i = i + 1) begin : g_acc
+        reg acc_v, acc_first;
+        (* keep *) always @(posedge clk)
+            if (rst) begin
+                acc_v     <= 1'b0;
+                acc_first <= 1'b0;
+            end else begin
+                acc_v     <= p2_s7[2];
+                acc_first <= p2_s7[1];
+            end
         always @(posedge clk)
-            if (p2_s8[2]) begin
-                acc[(2*i)*24 +: 24]   <= (p2_s8[1] ? 24'd0 : acc[(2*i)*24 +: 24])   + {{7{lo_r[i*17 + 16]}}, lo_r[i*17 +: 17]};
-                acc[(2*i+1)*24 +: 24] <= (p2_s8[1] ? 24'd0 : acc[(2*i+1)*24 +: 24]) + {{7{hi_r[i*17 + 16]}}, hi_r[i*17 +: 17]}
+            if (acc_v) begin
+                acc[(2*i)*24 +: 24]   <= (acc_first ? 24'd0 : acc[(2*i)*24 +: 24])   + {{7{lo_r[i*17 + 16]}}, lo_r[i*17 +: 17]};
+                acc[(2*i+1)*24 +: 24] <= (acc_first ? 24'd0 : acc[(2*i+1)*24 +: 24]) + {{7{hi_r[i*17 + 16]}}, hi_r[i*17 +: 17]}
                                          + {23'd0, bw_r[i]};
             end
     end endgenerate
@@ -469,7 +483,7 @@ module tg_attention #(
     always @(posedge clk) begin
         if (rst) p2_fin <= 1'b0;
         else if (p2_start) p2_fin <= 1'b0;
-        else if (p2_s8[2] && p2_s8[0]) p2_fin <= 1'b1;
+        else if (p2_s8[1] && p2_s8[0]) p2_fin <= 1'b1;
     end
     reg p2_armed;
     always @(posedge clk) begin

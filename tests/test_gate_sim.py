@@ -121,16 +121,22 @@ def test_core_random_weights_through_write_port(core_exe, tmp_path):
     assert gate.cycles_at == rtl.cycles_at and gate.total_cycles == rtl.total_cycles
 
 
-def test_replicated_registers_stay_separate_flip_flops():
+# tg_attention's per-slice copies: (generate block, the copied flip-flops)
+REPLICAS = [("g_p1rep", "v2|c2"), ("g_acc", "acc_v|acc_first")]
+
+
+@pytest.mark.parametrize("block,regs", REPLICAS)
+def test_replicated_registers_stay_separate_flip_flops(block, regs):
     """The RTL copies a flip-flop per group of loads where one would drive too many
-    (tg_attention's g_p1rep: pass 1's operand selects, one per MAC slice), marking each
-    copy's always block (* keep *); without it yosys merges identical flip-flops back
-    into one. Each copy must drive its own net from its own flip-flop in the netlist."""
+    (tg_attention: pass 1's operand selects and pass 2's accumulator valid/clear, one
+    copy per MAC slice), marking each copy's always block (* keep *); without it yosys
+    merges identical flip-flops back into one. Each copy must drive its own net from
+    its own flip-flop in the netlist."""
     _require_tools()
     netlist = Path(core_synth.synthesize(DEFAULT_WEIGHTS)["netlist"]).read_text()
-    copies = set(re.findall(r"g_p1rep\[(\d+)\]\.(v2|c2)", netlist))
-    q_nets = set(re.findall(r"\.Q\(\\u_att\.g_p1rep\[(\d+)\]\.(v2|c2) \)", netlist))
-    assert len(copies) >= 2, "no g_p1rep copies in the netlist: renamed in tg_attention.v?"
+    copies = set(re.findall(rf"{block}\[(\d+)\]\.({regs})\b", netlist))
+    q_nets = set(re.findall(rf"\.Q\(\\u_att\.{block}\[(\d+)\]\.({regs}) \)", netlist))
+    assert len(copies) >= 2, f"no {block} copies in the netlist: renamed in tg_attention.v?"
     assert q_nets == copies, f"{len(copies) - len(q_nets)} of {len(copies)} copies merged by synthesis"
 
 
