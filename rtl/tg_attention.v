@@ -228,21 +228,10 @@ module tg_attention #(
     tg_delay #(.W(SAW + 4), .N(1)) u_p1s2 (.clk(clk), .rst(rst), .d(p1_s1), .q(p1_s2));
     wire p1_v2 = p1_s2[SAW+3];
     // p1_v2 and p1_c2 select the operands of every MAC slice: one copy of each per
-    // slice (keep: synthesis would merge identical flip-flops back into one), so no
-    // single flip-flop drives the whole array.
+    // slice (tg_copy_reg), so no single flip-flop drives the whole array.
     wire [NS-1:0] v2_rep, c2_rep;
     generate for (i = 0; i < NS; i = i + 1) begin : g_p1rep
-        reg v2, c2;
-        (* keep *) always @(posedge clk)
-            if (rst) begin
-                v2 <= 1'b0;
-                c2 <= 1'b0;
-            end else begin
-                v2 <= p1_s1[SAW+3];
-                c2 <= p1_s1[SAW+2];
-            end
-        assign v2_rep[i] = v2;
-        assign c2_rep[i] = c2;
+        tg_copy_reg #(.W(2)) u_sel (.clk(clk), .rst(rst), .d(p1_s1[SAW+3:SAW+2]), .q({v2_rep[i], c2_rep[i]}));
     end endgenerate
 
     // pass 1 finished (scores stored, maximum known) and v in the cache: pass 2
@@ -456,22 +445,15 @@ module tg_attention #(
     // ------------------------------------------------------ accumulators
     // products of issue t reach lo_r/hi_r at t + 8 (4 to the array, 3 in it, 1 unpack)
     // valid and first drive the enable and clear of every accumulator bit (NS x 48):
-    // one copy of the pair per slice (keep, as g_p1rep), so no single flip-flop
+    // one copy of the pair per slice (tg_copy_reg), so no single flip-flop
     // drives them all (a routed 100T build's worst net was that fan-out)
     wire [2:0] p2_s7;
     wire [1:0] p2_s8;          // valid, last
     tg_delay #(.W(3), .N(3)) u_p2s7 (.clk(clk), .rst(rst), .d(p2_s4), .q(p2_s7));
     tg_delay #(.W(2), .N(1)) u_p2s8 (.clk(clk), .rst(rst), .d({p2_s7[2], p2_s7[0]}), .q(p2_s8));
     generate for (i = 0; i < NS; i = i + 1) begin : g_acc
-        reg acc_v, acc_first;
-        (* keep *) always @(posedge clk)
-            if (rst) begin
-                acc_v     <= 1'b0;
-                acc_first <= 1'b0;
-            end else begin
-                acc_v     <= p2_s7[2];
-                acc_first <= p2_s7[1];
-            end
+        wire acc_v, acc_first;
+        tg_copy_reg #(.W(2)) u_ctl (.clk(clk), .rst(rst), .d(p2_s7[2:1]), .q({acc_v, acc_first}));
         always @(posedge clk)
             if (acc_v) begin
                 acc[(2*i)*24 +: 24]   <= (acc_first ? 24'd0 : acc[(2*i)*24 +: 24])   + {{7{lo_r[i*17 + 16]}}, lo_r[i*17 +: 17]};
