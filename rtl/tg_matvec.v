@@ -19,7 +19,8 @@
 //
 // Pipeline (cycle of the weight address = t):
 //   t+1 BRAM output, t+2 fabric register, t+3 level 1 (lane muxes + first
-//   adders), t+2+m level m. Outputs appear at t+2+log2(IN).
+//   adders), t+2+m level m. Row sums appear at t+2+log2(IN), their sideband one
+//   cycle earlier.
 
 `default_nettype none
 
@@ -59,7 +60,7 @@ module tg_matvec #(
     input  wire [TW-1:0]          cmd_tag,
     output wire                   idle,          // no word in flight
     output wire                   lanes_free,    // no word before the lane stage
-    // row sums
+    // row sums; the sideband (valid, tag, ff, row0, last) leads out_acc by one cycle
     output wire                   out_valid,
     output wire [TW-1:0]          out_tag,
     output wire                   out_ff,
@@ -93,11 +94,11 @@ module tg_matvec #(
     reg [8:0]       word;
     reg [TW-1:0]    tag;
     reg             ff;
+    wire            run_n = run ? left != 0 : cmd_valid;
     always @(posedge clk) begin
-        if (rst) begin
-            run <= 1'b0;
-        end else if (cmd_valid && !run) begin
-            run     <= 1'b1;
+        if (rst) run <= 1'b0;
+        else     run <= run_n;
+        if (cmd_valid && !run) begin
             rd_addr <= cmd_base;
             left    <= cmd_words - 1'b1;
             word    <= 9'd0;
@@ -107,7 +108,6 @@ module tg_matvec #(
             rd_addr <= rd_addr + 1'b1;
             left    <= left - 1'b1;
             word    <= word + 1'b1;
-            if (left == 0) run <= 1'b0;
         end
     end
 
@@ -163,7 +163,6 @@ module tg_matvec #(
     wire             cp_run_n = fb_copy ? 1'b1 : cp_last ? 1'b0 : cp_run;
     wire [3:0]       cp_grp_n = fb_copy ? 4'd0 : cp_go ? cp_group + 1'b1 : cp_group;
     wire [15:0]      fb_ful_n = !fb_copy && cp_last ? 16'd0 : fb_full | fb_set;
-    wire             run_n    = run ? left != 0 : cmd_valid;
     always @(posedge clk) begin
         if (rst) begin
             cp_run  <= 1'b0;
@@ -241,14 +240,32 @@ module tg_matvec #(
         end
     end endgenerate
 
-    // sideband through the tree: level LD for d_model inputs, LF for d_ff inputs
+    // Sideband through the tree, one cycle ahead of the row sums it describes,
+    // so the requantiser can decode it into registers while the last level adds
+    // (its matrix select was a long path from here). The d_model path waits
+    // LD-2 cycles, the d_ff path LF-2, then one register serves both, its row
+    // already scaled (D >= 8).
     wire [SBW-1:0] sbd, sbf;
-    tg_delay #(.W(SBW), .N(LD)) u_sbd (.clk(clk), .rst(rst), .d(sb2[SBW-3] ? {SBW{1'b0}} : sb2), .q(sbd));
-    tg_delay #(.W(SBW), .N(LF)) u_sbf (.clk(clk), .rst(rst), .d(sb2[SBW-3] ? sb2 : {SBW{1'b0}}), .q(sbf));
-    wire           use_f = sbf[SBW-1];
-    wire [SBW-1:0] sbo   = use_f ? sbf : sbd;
+    tg_delay #(.W(SBW), .N(LD-2)) u_sbd (.clk(clk), .rst(rst), .d(sb2[SBW-3] ? {SBW{1'b0}} : sb2), .q(sbd));
+    tg_delay #(.W(SBW), .N(LF-2)) u_sbf (.clk(clk), .rst(rst), .d(sb2[SBW-3] ? sb2 : {SBW{1'b0}}), .q(sbf));
+    wire [8:0]     row_d = sbd[8:0] << $clog2(RMAX);
+    wire [8:0]     row_f = sbf[8:0] << $clog2(RFF);
+    reg  [SBW-1:0] sbo;            // valid, last, ff, tag, first row
+    reg            sbo_f;          // the row sums come from the d_ff level
+    always @(posedge clk) begin
+        if (rst) begin
+            sbo   <= {SBW{1'b0}};
+            sbo_f <= 1'b0;
+        end else begin
+            sbo   <= sbf[SBW-1] ? {sbf[SBW-1:9], row_f} : {sbd[SBW-1:9], row_d};
+            sbo_f <= sbf[SBW-1];
+        end
+    end
 
+    // the level select, one copy per output lane (17 muxes each)
     generate for (j = 0; j < RMAX; j = j + 1) begin : g_out
+        wire          use_f;
+        tg_copy_reg u_use_f (.clk(clk), .rst(rst), .d(sbo_f), .q(use_f));
         wire [LD+8:0] vd = tr[loff(LD) + j*(9+LD) +: 9+LD];
         wire [LF+8:0] vf = tr[loff(LF) + (j < RFF ? j : 0)*(9+LF) +: 9+LF];
         wire [16:0]   ed = {{(17-9-LD){vd[LD+8]}}, vd};
@@ -260,7 +277,7 @@ module tg_matvec #(
     assign out_last  = sbo[SBW-2];
     assign out_ff    = sbo[SBW-3];
     assign out_tag   = sbo[9 +: TW];
-    assign out_row0  = use_f ? sbo[8:0] << $clog2(RFF) : sbo[8:0] << $clog2(RMAX);
+    assign out_row0  = sbo[8:0];
 
     // pipeline occupancy
     // A bus write in cycle c lands in the lanes at c+2; the word addressed in

@@ -5,7 +5,10 @@
 // pace with the tree (256 / d_model rows per cycle).
 //
 // Latency: 5 cycles (3 multiply, 2 round/saturate). The destination of every
-// row (q, k, v, residual, FFN activation, logits) travels with it.
+// row (q, k, v, residual, FFN activation, logits) travels with it. The input
+// sideband leads in_acc by one cycle: its decode (matrix, destination, row)
+// is registered before the row sums arrive, so the long way from the
+// matrix-vector unit ends in a register, not in the shift of every lane.
 
 `default_nettype none
 
@@ -19,7 +22,7 @@ module tg_requant #(
     // per-matrix constants of the current layer: {S[21:16], M[15:0]} per word
     // index 0..5 = wq wk wv wo w1 w2, 6 = LM head
     input  wire [7*22-1:0]   rq,
-    // row sums from the matrix-vector unit
+    // row sums from the matrix-vector unit; valid, tag, row0 and last lead in_acc by one cycle
     input  wire              in_valid,
     input  wire [TW-1:0]     in_tag,
     input  wire [8:0]        in_row0,
@@ -54,19 +57,30 @@ module tg_requant #(
             default: begin mat = 3'd6; dest = DST_LOGIT; end
         endcase
     end
-    wire [21:0] c   = rq[mat*22 +: 22];
+    wire [1:0]  mode = dest == DST_ACT ? 2'd2 : (dest == DST_Q || dest == DST_K || dest == DST_V) ? 2'd0 : 2'd1;
+
+    // the decode, registered in the cycle before the row sums arrive
+    reg  [2:0]  mat_r;
+    reg  [1:0]  mode_r;
+    reg  [13:0] sb_r;                        // valid, last, dest, row
+    always @(posedge clk) begin
+        mat_r  <= mat;
+        mode_r <= mode;
+        if (rst) sb_r <= 14'd0;
+        else     sb_r <= {in_valid, in_last, dest, row};
+    end
+    wire [21:0] c   = rq[mat_r*22 +: 22];
     wire [15:0] mm  = c[15:0];
     wire [5:0]  ss  = c[21:16];
     // |acc * M| < 2^34, so any shift >= 36 gives 0, as does 36 itself
     wire [5:0]  s_off = (ss > 6'd36 ? 6'd36 : (ss == 6'd0 ? 6'd1 : ss)) - 6'd1;
-    wire [1:0]  mode  = dest == DST_ACT ? 2'd2 : (dest == DST_Q || dest == DST_K || dest == DST_V) ? 2'd0 : 2'd1;
 
-    // sideband: valid, last, dest, row (5 cycles); shift and mode (3 cycles)
-    wire [13:0] sb_in = {in_valid, in_last, dest, row};
+    // sideband: valid, last, dest, row (5 cycles); shift and mode (3 cycles,
+    // the last a copy per lane: each drives a 36-bit shifter)
     wire [13:0] sb_out;
-    tg_delay #(.W(14), .N(5)) u_sb (.clk(clk), .rst(rst), .d(sb_in), .q(sb_out));
-    wire [7:0] sm_out;
-    tg_delay #(.W(8), .N(3)) u_sm (.clk(clk), .rst(rst), .d({s_off, mode}), .q(sm_out));
+    tg_delay #(.W(14), .N(5)) u_sb (.clk(clk), .rst(rst), .d(sb_r), .q(sb_out));
+    wire [7:0] sm_2;
+    tg_delay #(.W(8), .N(2)) u_sm (.clk(clk), .rst(rst), .d({s_off, mode_r}), .q(sm_2));
 
     genvar r;
     generate for (r = 0; r < RMAX; r = r + 1) begin : g_lane
@@ -74,6 +88,8 @@ module tg_requant #(
         wire signed [42:0] p;                    // |acc * M| < 2^34
         /* verilator lint_on UNUSEDSIGNAL */
         wire signed [16:0] acc = in_acc[r*17 +: 17];
+        wire [7:0] sm_out;
+        tg_copy_reg #(.W(8)) u_sm_copy (.clk(clk), .rst(rst), .d(sm_2), .q(sm_out));
         tg_mac_slice u_mul (.clk(clk), .a({{8{acc[16]}}, acc}), .b({2'b00, mm}), .p(p));
         tg_round_sat #(.PW(36), .SMIN(1), .SBITS(6)) u_rs (
             .clk(clk), .p(p[35:0]), .s_off(sm_out[7:2]), .mode(sm_out[1:0]),
