@@ -51,6 +51,12 @@ module tg_attention #(
     input  wire [2:0]        rq_dest,
     input  wire [8:0]        rq_row0,
     input  wire [RMAX*16-1:0] rq_y,
+    // the sideband of the requantiser's next output (one cycle ahead of rq_*)
+    input  wire              rqn_valid,
+    input  wire [2:0]        rqn_dest,
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire [8:0]        rqn_row0,     // bank words: rows / 4
+    /* verilator lint_on UNUSEDSIGNAL */
     // start once q is complete (k and v may still be streaming in); pass 2 and
     // the normaliser follow on their own
     input  wire              p1_start,
@@ -146,7 +152,7 @@ module tg_attention #(
     wire [SAW-1:0] npairs_m1 = pos[PAW-1:1];    // last pair: the one holding the current slot
     wire [SAW-1:0] p1_first  = ring_full ? npairs_m1 + 1'b1 : {SAW{1'b0}};
     wire [PAW-1:0] plast     = ring_full ? {PAW{1'b1}} : pos;   // last slot pass 2 reads
-    wire           k_ok;
+    reg            k_ok;        // the new k row is in the cache (see the KV cache below)
     wire           p1_stall = p1_run && !p1_c && p1_pp == npairs_m1 && !k_ok;
     wire           p1_iss   = p1_run && !p1_stall;
     wire           p1_rd    = p1_iss && !p1_c;
@@ -177,17 +183,24 @@ module tg_attention #(
     reg [7:0]      k_cnt, v_cnt;
     reg [KB-1:0]   k_pend;     // k word received, not yet written
     reg [KB*32-1:0] k_word;
+    wire           qkv_new = rq_valid && rq_dest == DST_Q;
+    wire [7:0]     k_cnt_n = qkv_new ? 8'd0 : k_we ? k_cnt + WPC : k_cnt;
     always @(posedge clk) begin
         if (rst) begin
             k_cnt <= 8'd0; v_cnt <= 8'd0;
-        end else if (rq_valid && rq_dest == DST_Q) begin
-            k_cnt <= 8'd0; v_cnt <= 8'd0;
         end else begin
-            if (k_we) k_cnt <= k_cnt + WPC;
-            if (v_we) v_cnt <= v_cnt + WPC;
+            k_cnt <= k_cnt_n;
+            if (qkv_new) v_cnt <= 8'd0;
+            else if (v_we) v_cnt <= v_cnt + WPC;
         end
     end
-    assign k_ok = k_cnt == KBW && k_pend == {KB{1'b0}};
+    // The new k row is in the cache: k_cnt == KBW && k_pend == 0. It stalls
+    // pass 1, which gates the cache's port B, which clears k_pend: as one
+    // expression that loop was among the routed design's worst paths. k_ok is a
+    // register instead, loaded with the expression over the next state of
+    // k_cnt and k_pend (an assertion below checks the two agree).
+    wire [KB-1:0]  k_pend_n;
+    always @(posedge clk) k_ok <= !rst && k_cnt_n == KBW && k_pend_n == {KB{1'b0}};
     wire v_ok = v_cnt == KBW;
 
     // pass 2 position counter (declared here: it addresses V)
@@ -196,19 +209,35 @@ module tg_attention #(
     wire [PAW:0]   p2_sb;      // {valid, position} two cycles after issue
     tg_delay #(.W(PAW + 1), .N(2)) u_p2a (.clk(clk), .rst(rst), .d({p2_run, p2_p}), .q(p2_sb));
 
+    // Bank selects from the requantiser's look-ahead sideband, registered, so
+    // rq_row0's decode does not sit in front of 16 x 32 enables. A v word is
+    // written one cycle after it arrives, from registers; pass 2 reads the
+    // current slot at least three cycles after v_ok (start, issue, two-cycle
+    // address delay), so it still sees it (asserted below).
+    reg  [KB-1:0]    k_take, v_take, v_wr;
+    reg  [KB*32-1:0] v_word;
     generate for (i = 0; i < KB; i = i + 1) begin : g_kv
         // rows row0 .. row0+RMAX-1 arrive together; bank i holds rows 4i..4i+3
-        wire [6:0] w0 = rq_row0[8:2];            // first bank word of this output
-        wire mine = {25'd0, w0} <= i && i < {25'd0, w0} + RMAX / 4;
+        wire [6:0] w0n   = rqn_row0[8:2];        // first bank word of the next output
+        wire       mine  = {25'd0, w0n} <= i && i < {25'd0, w0n} + RMAX / 4;
         wire [31:0] wd = {rq_y[((4*i + 3) % RMAX)*16 +: 8], rq_y[((4*i + 2) % RMAX)*16 +: 8],
                           rq_y[((4*i + 1) % RMAX)*16 +: 8], rq_y[((4*i) % RMAX)*16 +: 8]};
         wire kwr = k_pend[i] && !p1_rd;
+        assign k_pend_n[i] = k_take[i] ? 1'b1 : kwr ? 1'b0 : k_pend[i];
         always @(posedge clk) begin
-            if (rst) k_pend[i] <= 1'b0;
-            else if (k_we && mine) begin
-                k_pend[i] <= 1'b1;
-                k_word[i*32 +: 32] <= wd;
-            end else if (kwr) k_pend[i] <= 1'b0;
+            if (rst) begin
+                k_take[i] <= 1'b0;
+                v_take[i] <= 1'b0;
+                v_wr[i]   <= 1'b0;
+                k_pend[i] <= 1'b0;
+            end else begin
+                k_take[i] <= rqn_valid && rqn_dest == DST_K && mine;
+                v_take[i] <= rqn_valid && rqn_dest == DST_V && mine;
+                v_wr[i]   <= v_take[i];
+                k_pend[i] <= k_pend_n[i];
+            end
+            if (k_take[i]) k_word[i*32 +: 32] <= wd;
+            if (v_take[i]) v_word[i*32 +: 32] <= wd;
         end
         tg_ram_tdp #(.W(32), .DEPTH(KVD), .AW(KVAW)) u_k (
             .clk(clk),
@@ -218,8 +247,24 @@ module tg_attention #(
         tg_ram_tdp #(.W(32), .DEPTH(KVD), .AW(KVAW)) u_v (
             .clk(clk),
             .en_a(p2_sb[PAW]), .we_a(1'b0), .addr_a({layer, p2_sb[PAW-1:0]}), .din_a(32'd0), .dout_a(va[i*32 +: 32]),
-            .en_b(v_we && mine), .we_b(v_we && mine), .addr_b(a_cur), .din_b(wd), .dout_b(unused_vb[i*32 +: 32]));
+            .en_b(v_wr[i]), .we_b(v_wr[i]), .addr_b(a_cur), .din_b(v_word[i*32 +: 32]), .dout_b(unused_vb[i*32 +: 32]));
+`ifdef TRITGPT_ASSERT
+        wire [6:0] w0 = rq_row0[8:2];
+        wire mine_now = {25'd0, w0} <= i && i < {25'd0, w0} + RMAX / 4;
+        always @(posedge clk)
+            if (!rst && (k_take[i] !== (k_we && mine_now) || v_take[i] !== (v_we && mine_now)))
+                $display("ASSERT tg_attention: bank %0d's look-ahead select differs from rq_row0's", i);
+`endif
     end endgenerate
+
+`ifdef TRITGPT_ASSERT
+    always @(posedge clk) begin
+        if (!rst && k_ok !== (k_cnt == KBW && k_pend == {KB{1'b0}}))
+            $display("ASSERT tg_attention: k_ok differs from k_cnt == KBW && k_pend == 0");
+        if (p2_sb[PAW] && p2_sb[PAW-1:0] == pos && !(v_ok && v_take == {KB{1'b0}} && v_wr == {KB{1'b0}}))
+            $display("ASSERT tg_attention: pass 2 reads the current slot before its v row is in the cache");
+    end
+`endif
 
     // pass 1 sideband at the bank outputs (issue + 2): valid, c, second valid, last, pair
     wire [SAW+3:0] p1_s1, p1_s2;

@@ -33,7 +33,12 @@ module tg_requant #(
     output wire [2:0]        out_dest,
     output wire [8:0]        out_row0,     // row within its matrix
     output wire              out_last,     // last row of the command
-    output wire [RMAX*16-1:0] out_y
+    output wire [RMAX*16-1:0] out_y,
+    // the sideband of the next cycle's output, for consumers that decode it
+    // into registers (the KV cache's bank selects)
+    output wire              next_valid,
+    output wire [2:0]        next_dest,
+    output wire [8:0]        next_row0
 );
     // tags of matrix-vector commands
     localparam TAG_QKV = 0, TAG_WO = 1, TAG_W1 = 2, TAG_W2 = 3;   // else the LM head
@@ -77,8 +82,9 @@ module tg_requant #(
 
     // sideband: valid, last, dest, row (5 cycles); shift and mode (3 cycles,
     // the last a copy per lane: each drives a 36-bit shifter)
-    wire [13:0] sb_out;
-    tg_delay #(.W(14), .N(5)) u_sb (.clk(clk), .rst(rst), .d(sb_r), .q(sb_out));
+    wire [13:0] sb_4, sb_out;
+    tg_delay #(.W(14), .N(4)) u_sb4 (.clk(clk), .rst(rst), .d(sb_r), .q(sb_4));
+    tg_delay #(.W(14), .N(1)) u_sb  (.clk(clk), .rst(rst), .d(sb_4), .q(sb_out));
     wire [7:0] sm_2;
     tg_delay #(.W(8), .N(2)) u_sm (.clk(clk), .rst(rst), .d({s_off, mode_r}), .q(sm_2));
 
@@ -100,6 +106,9 @@ module tg_requant #(
     assign out_last  = sb_out[12];
     assign out_dest  = sb_out[11:9];
     assign out_row0  = sb_out[8:0];
+    assign next_valid = sb_4[13];
+    assign next_dest  = sb_4[11:9];
+    assign next_row0  = sb_4[8:0];
 endmodule
 
 `default_nettype wire

@@ -113,6 +113,9 @@ module tritgpt_core #(
     wire [2:0]      rq_dest;
     wire [8:0]      rq_row0;
     wire [RMAX*16-1:0] rq_y;
+    wire            rqn_valid;      // the requantiser's next output, a cycle ahead
+    wire [2:0]      rqn_dest;
+    wire [8:0]      rqn_row0;
     wire            p1_start, an_done_early;
     wire            seed_load, smp_start, smp_done;
     wire [6:0]      smp_token;
@@ -180,7 +183,8 @@ module tritgpt_core #(
         .clk(clk), .rst(rst), .rq(rq),
         .in_valid(mv_out_valid), .in_tag(mv_out_tag), .in_row0(mv_out_row0),
         .in_last(mv_out_last), .in_acc(mv_out_acc),
-        .out_valid(rq_valid), .out_dest(rq_dest), .out_row0(rq_row0), .out_last(rq_last), .out_y(rq_y));
+        .out_valid(rq_valid), .out_dest(rq_dest), .out_row0(rq_row0), .out_last(rq_last), .out_y(rq_y),
+        .next_valid(rqn_valid), .next_dest(rqn_dest), .next_row0(rqn_row0));
 
     // ------------------------------------------------------------- residual
     wire            r_valid, r_first, r_last;
@@ -249,6 +253,7 @@ module tritgpt_core #(
         .clk(clk), .rst(rst), .layer(layer), .pos(pos[PAW-1:0]), .ring_full(ring_full),
         .att_shift(att_shift), .alibi_shift(alibi_shift),
         .rq_valid(rq_valid), .rq_dest(rq_dest), .rq_row0(rq_row0), .rq_y(rq_y),
+        .rqn_valid(rqn_valid), .rqn_dest(rqn_dest), .rqn_row0(rqn_row0),
         .p1_start(p1_start), .an_done_early(an_done_early), .an_done(an_done),
         .an_we(att_we), .an_group(att_group),
         .arr_en(att_en), .arr_a(att_a), .arr_b(att_b), .arr_soff(att_soff), .arr_p(arr_p));
