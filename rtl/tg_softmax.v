@@ -57,11 +57,16 @@ module tg_softmax #(
         else if (sv_r)
             for (y = 0; y < H; y = y + 1)
                 if ((y / H2 == 1) == sc_r) begin : upd
-                    reg signed [SW-1:0] a, b, c;
-                    a = s0_r[y*SW +: SW];
-                    b = s1_r[y*SW +: SW];
-                    c = (sv1_r && b > a) ? b : a;
-                    if (!have[y] || c > smax[y]) smax[y] <= c;
+                    // max(a, b, smax) with the three comparisons side by side, not
+                    // max(max(a, b), smax) with one after the other
+                    reg signed [SW-1:0] a, b;
+                    reg                 b_a, a_m, b_m;
+                    a   = s0_r[y*SW +: SW];
+                    b   = s1_r[y*SW +: SW];
+                    b_a = sv1_r && b > a;
+                    a_m = !have[y] || a > smax[y];
+                    b_m = !have[y] || b > smax[y];
+                    if (b_a ? b_m : a_m) smax[y] <= b_a ? b : a;
                     have[y] <= 1'b1;
                 end
     end
