@@ -74,7 +74,12 @@ module tg_requant #(
         if (rst) sb_r <= 14'd0;
         else     sb_r <= {in_valid, in_last, dest, row};
     end
-    wire [21:0] c   = rq[mat_r*22 +: 22];
+    // rq is the FSM's mux of the current layer's constants; a local copy keeps
+    // that mux out of the matrix select below. It changes with the layer, which
+    // is many cycles before that layer's first row gets here (asserted below).
+    reg  [7*22-1:0] rq_r;
+    always @(posedge clk) rq_r <= rq;
+    wire [21:0] c   = rq_r[mat_r*22 +: 22];
     wire [15:0] mm  = c[15:0];
     wire [5:0]  ss  = c[21:16];
     // |acc * M| < 2^34, so any shift >= 36 gives 0, as does 36 itself
@@ -101,6 +106,12 @@ module tg_requant #(
             .clk(clk), .p(p[35:0]), .s_off(sm_out[7:2]), .mode(sm_out[1:0]),
             .y(out_y[r*16 +: 16]));
     end endgenerate
+
+`ifdef TRITGPT_ASSERT
+    always @(posedge clk)
+        if (sb_r[13] && rq_r !== rq)
+            $display("ASSERT tg_requant: a row is requantised while the layer's constants change");
+`endif
 
     assign out_valid = sb_out[13];
     assign out_last  = sb_out[12];
