@@ -7,13 +7,15 @@
 `default_nettype none
 
 module tg_copy_reg #(
-    parameter W = 1
+    parameter W = 1,
+    parameter [W-1:0] INIT = {W{1'b0}}   // value after configuration (a reset copy: 1)
 ) (
     input  wire         clk,
     input  wire         rst,      // synchronous, to 0
     input  wire [W-1:0] d,
     output reg  [W-1:0] q
 );
+    initial q = INIT;
     (* keep *) always @(posedge clk)
         if (rst) q <= {W{1'b0}};
         else     q <= d;

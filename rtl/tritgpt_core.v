@@ -121,9 +121,33 @@ module tritgpt_core #(
     wire [6:0]      smp_token;
     wire            fsm_done;
 
+    // Reset tree: `rst` is one register at the top level. Each block gets its own
+    // copy, a cycle later, which the placer puts among that block's flip-flops: one
+    // net from the top level to thousands of loads across the die was the routed
+    // design's critical path. Copies start at 1, so every block is in reset from
+    // configuration on, as with `rst` itself.
+    wire rst_fsm;
+    tg_copy_reg #(.INIT(1'b1)) u_rst_fsm (.clk(clk), .rst(1'b0), .d(rst), .q(rst_fsm));
+    wire rst_emb;
+    tg_copy_reg #(.INIT(1'b1)) u_rst_emb (.clk(clk), .rst(1'b0), .d(rst), .q(rst_emb));
+    wire rst_mv;
+    tg_copy_reg #(.INIT(1'b1)) u_rst_mv (.clk(clk), .rst(1'b0), .d(rst), .q(rst_mv));
+    wire rst_rq;
+    tg_copy_reg #(.INIT(1'b1)) u_rst_rq (.clk(clk), .rst(1'b0), .d(rst), .q(rst_rq));
+    wire rst_res;
+    tg_copy_reg #(.INIT(1'b1)) u_rst_res (.clk(clk), .rst(1'b0), .d(rst), .q(rst_res));
+    wire rst_arr;
+    tg_copy_reg #(.INIT(1'b1)) u_rst_arr (.clk(clk), .rst(1'b0), .d(rst), .q(rst_arr));
+    wire rst_norm;
+    tg_copy_reg #(.INIT(1'b1)) u_rst_norm (.clk(clk), .rst(1'b0), .d(rst), .q(rst_norm));
+    wire rst_att;
+    tg_copy_reg #(.INIT(1'b1)) u_rst_att (.clk(clk), .rst(1'b0), .d(rst), .q(rst_att));
+    wire rst_smp;
+    tg_copy_reg #(.INIT(1'b1)) u_rst_smp (.clk(clk), .rst(1'b0), .d(rst), .q(rst_smp));
+
     tg_fsm #(.D(D), .DFF(DFF), .CTX(CTX), .NL(NL), .NH(H), .WAW(WAW), .CDEPTH(`TG_DEPTH_CONSTS), .CAW(CAW),
              .CINIT({WEIGHTS_DIR, "consts.hex"})) u_fsm (
-        .clk(clk), .rst(rst),
+        .clk(clk), .rst(rst_fsm),
         .prompt_we(prompt_we), .prompt_addr(prompt_addr), .prompt_data(prompt_data),
         .start(start), .prompt_len(prompt_len), .n_tokens(n_tokens), .tinv_in(tinv), .seed_in(seed),
         .stop(stop), .busy(busy), .done(fsm_done), .tok_data(tok_data), .tok_valid(tok_valid),
@@ -148,7 +172,7 @@ module tritgpt_core #(
     wire [8*16-1:0] e_x;
     tg_embedding #(.D(D), .GW(GW), .TDEPTH(`TG_DEPTH_TOK_EMB), .TAW(TAW),
                    .TOK_INIT({WEIGHTS_DIR, "tok_emb.hex"})) u_emb (
-        .clk(clk), .rst(rst), .wr_tok(wr_tok), .wr_addr(wr_addr[TAW-1:0]), .wr_data(wr_data),
+        .clk(clk), .rst(rst_emb), .wr_tok(wr_tok), .wr_addr(wr_addr[TAW-1:0]), .wr_data(wr_data),
         .start(emb_start), .token(emb_token), .emb_shift(emb_shift),
         .out_valid(e_valid), .out_first(e_first), .out_last(e_last), .out_grp(e_grp), .out_x(e_x));
 
@@ -170,7 +194,7 @@ module tritgpt_core #(
     end endgenerate
 
     tg_matvec #(.D(D), .DFF(DFF), .WDEPTH(`TG_DEPTH_WT_BANK), .WAW(WAW), .TW(3), .WEIGHTS_DIR(WEIGHTS_DIR)) u_mv (
-        .clk(clk), .rst(rst),
+        .clk(clk), .rst(rst_mv),
         .wr_en(wr_wt && wr_mem[4] == 1'b0), .wr_bank(wr_mem[3:0]), .wr_addr(wr_addr[WAW-1:0]), .wr_data(wr_data),
         .act_we(act_we), .act_hi(act_hi), .act_ff(1'b0), .act_group(act_group), .act_x(act_x), .act_nx(act_nx),
         .fb_we(fb_we), .fb_row0(rq_row0[7:0]), .fb_x(fb_x), .fb_copy(fb_copy), .fb_copy_done(fb_copy_done),
@@ -180,7 +204,7 @@ module tritgpt_core #(
         .out_last(mv_out_last), .out_acc(mv_out_acc));
 
     tg_requant #(.D(D), .RMAX(RMAX), .TW(3)) u_rq (
-        .clk(clk), .rst(rst), .rq(rq),
+        .clk(clk), .rst(rst_rq), .rq(rq),
         .in_valid(mv_out_valid), .in_tag(mv_out_tag), .in_row0(mv_out_row0),
         .in_last(mv_out_last), .in_acc(mv_out_acc),
         .out_valid(rq_valid), .out_dest(rq_dest), .out_row0(rq_row0), .out_last(rq_last), .out_y(rq_y),
@@ -193,7 +217,7 @@ module tritgpt_core #(
     wire [8*16-1:0] r_x;
     wire            add_v = rq_valid && (rq_dest == DST_ATT || rq_dest == DST_FFN);
     tg_residual #(.GW(GW), .RMAX(RMAX), .RFF(RFF)) u_res (
-        .clk(clk), .rst(rst),
+        .clk(clk), .rst(rst_res),
         .e_valid(e_valid), .e_first(e_first), .e_last(e_last), .e_grp(e_grp), .e_x(e_x),
         .a_valid(add_v), .a_ff(rq_dest == DST_FFN), .a_last(rq_last), .a_row0(rq_row0), .a_y(rq_y),
         .out_valid(r_valid), .out_first(r_first), .out_last(r_last), .out_grp(r_grp), .out_mask(r_mask),
@@ -233,14 +257,14 @@ module tritgpt_core #(
     assign arr_soff = rms_en ? rms_soff : att_soff;
 
     tg_mac_array #(.NS(NS)) u_arr (
-        .clk(clk), .rst(rst), .a(arr_a), .b(arr_b), .pp_soff(arr_soff), .p(arr_p), .pp_y(pp_y));
+        .clk(clk), .rst(rst_arr), .a(arr_a), .b(arr_b), .pp_soff(arr_soff), .p(arr_p), .pp_y(pp_y));
 
     // -------------------------------------------------------------- RMSNorm
     wire rms_we, att_we;
     wire [4:0] rms_group, att_group;
     tg_rmsnorm #(.D(D), .GW(GW), .GDEPTH(`TG_DEPTH_GAINS), .GAW(GAW), .GINIT({WEIGHTS_DIR, "gains.hex"}),
                  .RSQRT_INIT({TABLES_DIR, "rsqrt.hex"})) u_norm (
-        .clk(clk), .rst(rst), .wr_en(wr_gain), .wr_addr(wr_addr[GAW-1:0]), .wr_data(wr_data),
+        .clk(clk), .rst(rst_norm), .wr_en(wr_gain), .wr_addr(wr_addr[GAW-1:0]), .wr_data(wr_data),
         .in_valid(r_valid), .in_first(r_first), .in_last(r_last), .in_grp(r_grp), .in_mask(r_mask),
         .in_x(r_x), .in_gsel(gsel), .ready(norm_ready),
         .arm(norm_arm), .out_we(rms_we), .out_group(rms_group), .out_done(norm_done),
@@ -250,7 +274,7 @@ module tritgpt_core #(
     // ------------------------------------------------------------ attention
     tg_attention #(.D(D), .H(H), .RMAX(RMAX), .KVAW(KVAW), .PAW(PAW),
                    .EXP_INIT({TABLES_DIR, "exp.hex"}), .RECIP_INIT({TABLES_DIR, "recip.hex"})) u_att (
-        .clk(clk), .rst(rst), .layer(layer), .pos(pos[PAW-1:0]), .ring_full(ring_full),
+        .clk(clk), .rst(rst_att), .layer(layer), .pos(pos[PAW-1:0]), .ring_full(ring_full),
         .att_shift(att_shift), .alibi_shift(alibi_shift),
         .rq_valid(rq_valid), .rq_dest(rq_dest), .rq_row0(rq_row0), .rq_y(rq_y),
         .rqn_valid(rqn_valid), .rqn_dest(rqn_dest), .rqn_row0(rqn_row0),
@@ -260,7 +284,7 @@ module tritgpt_core #(
 
     // ---------------------------------------------------------------- sampler
     tg_sampler #(.RMAX(RMAX), .EXP_INIT({TABLES_DIR, "exp.hex"})) u_smp (
-        .clk(clk), .rst(rst),
+        .clk(clk), .rst(rst_smp),
         .z_valid(rq_valid && rq_dest == DST_LOGIT), .z_row0(rq_row0), .z_y(rq_y),
         .seed_load(seed_load), .seed(seed_r), .start(smp_start), .tinv(tinv_r),
         .done(smp_done), .token(smp_token),

@@ -5,7 +5,7 @@
 //              tritgpt_core                   (weights from WEIGHTS_DIR)
 //
 // No reset pin: an internal power-on reset holds everything in reset for the
-// first 16 cycles after configuration.
+// first 16 cycles after configuration (each block through its own copy of it).
 //
 // LEDs: led[0] idle (ready for a command, nothing in flight)
 //       led[1] busy (a generate or bench run is in progress)
@@ -59,6 +59,12 @@ module tritgpt_top #(
             por <= por + 5'd1;
         rst <= !por[4];
     end
+    // one copy per block beside the core (the core copies `rst` per block inside,
+    // the same cycle later): no reset net spans the die
+    wire rst_uart_rx, rst_uart_tx, rst_proto;
+    tg_copy_reg #(.INIT(1'b1)) u_rst_uart_rx (.clk(clk_design), .rst(1'b0), .d(rst), .q(rst_uart_rx));
+    tg_copy_reg #(.INIT(1'b1)) u_rst_uart_tx (.clk(clk_design), .rst(1'b0), .d(rst), .q(rst_uart_tx));
+    tg_copy_reg #(.INIT(1'b1)) u_rst_proto   (.clk(clk_design), .rst(1'b0), .d(rst), .q(rst_proto));
 
     // ------------------------------------------------------------------
     // UART
@@ -69,14 +75,14 @@ module tritgpt_top #(
     wire       tx_tvalid, tx_tready, tx_busy;
 
     uart_rx #(.CLK_HZ(CLK_HZ), .BAUD(BAUD)) u_uart_rx (
-        .clk(clk_design), .rst(rst),
+        .clk(clk_design), .rst(rst_uart_rx),
         .m_axis_tdata(rx_tdata), .m_axis_tvalid(rx_tvalid), .m_axis_tready(rx_tready),
         .rxd(uart_rx),
         .busy(rx_busy), .overrun_error(rx_overrun), .frame_error(rx_frame_error)
     );
 
     uart_tx #(.CLK_HZ(CLK_HZ), .BAUD(BAUD)) u_uart_tx (
-        .clk(clk_design), .rst(rst),
+        .clk(clk_design), .rst(rst_uart_tx),
         .s_axis_tdata(tx_tdata), .s_axis_tvalid(tx_tvalid), .s_axis_tready(tx_tready),
         .txd(uart_tx), .busy(tx_busy)
     );
@@ -108,7 +114,7 @@ module tritgpt_top #(
         .N_HEADS(`TG_N_HEADS), .D_FF(`TG_D_FF), .N_LAYERS(`TG_N_LAYERS),
         .LANES(`TG_LANES)
     ) u_proto (
-        .clk(clk_design), .rst(rst),
+        .clk(clk_design), .rst(rst_proto),
         .rx_tdata(rx_tdata), .rx_tvalid(rx_tvalid), .rx_tready(rx_tready),
         .rx_overrun(rx_overrun), .rx_frame_error(rx_frame_error),
         .tx_tdata(tx_tdata), .tx_tvalid(tx_tvalid), .tx_tready(tx_tready),
