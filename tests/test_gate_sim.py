@@ -121,28 +121,48 @@ def test_core_random_weights_through_write_port(core_exe, tmp_path):
     assert gate.cycles_at == rtl.cycles_at and gate.total_cycles == rtl.total_cycles
 
 
-# tg_attention's tg_copy_reg copies, one per MAC slice, 2 bits each: (generate block,
-# the names their flip-flops' outputs can take in the netlist: the copy's q or the
+# tg_copy_reg copies: (what, a pattern whose group is the copy's index, bits per copy,
+# the names a copy's flip-flop outputs can take in the netlist: the copy's q or the
 # parent's wire it drives)
 REPLICAS = [
-    ("g_p1rep", r"g_p1rep\[\d+\]\.u_sel\.q \[[01]\]|[vc]2_rep \[\d+\]"),
-    ("g_acc", r"g_acc\[\d+\]\.(?:u_ctl\.q \[[01]\]|acc_v|acc_first)"),
+    ("pass 1 operand selects", r"\\u_att\.g_p1rep\[(\d+)\]\.", 2,
+     r"\\u_att\.(?:g_p1rep\[\d+\]\.u_sel\.q \[[01]\]|[vc]2_rep \[\d+\])"),
+    ("pass 2 accumulator valid/clear", r"\\u_att\.g_acc\[(\d+)\]\.", 2,
+     r"\\u_att\.g_acc\[\d+\]\.(?:u_ctl\.q \[[01]\]|acc_v|acc_first)"),
+    ("requantiser shift/mode", r"\\u_rq\.g_lane\[(\d+)\]\.", 8,
+     r"\\u_rq\.g_lane\[\d+\]\.(?:u_sm_copy\.q|sm_out) \[\d\]"),
+    ("matrix-vector level select", r"\\u_mv\.g_out\[(\d+)\]\.", 1,
+     r"\\u_mv\.g_out\[\d+\]\.(?:u_use_f\.q|use_f)"),
 ]
 
 
-@pytest.mark.parametrize("block,q_names", REPLICAS)
-def test_replicated_registers_stay_separate_flip_flops(block, q_names):
+@pytest.mark.parametrize("what,copy_re,bits,q_names", REPLICAS, ids=[r[0] for r in REPLICAS])
+def test_replicated_registers_stay_separate_flip_flops(what, copy_re, bits, q_names):
     """The RTL copies a flip-flop per group of loads where one would drive too many
-    (tg_attention: pass 1's operand selects and pass 2's accumulator valid/clear, one
-    copy per MAC slice) with tg_copy_reg; without its keep attribute yosys merges
-    identical flip-flops back into one. Each copy must be its own flip-flop."""
+    (pass 1's operand selects and pass 2's accumulator valid/clear per MAC slice, the
+    requantiser's shift per lane, the matrix-vector unit's level select per output) with
+    tg_copy_reg; without its keep attribute yosys merges identical flip-flops back into
+    one. Each copy must be its own flip-flop."""
     _require_tools()
     netlist = Path(core_synth.synthesize(DEFAULT_WEIGHTS)["netlist"]).read_text()
-    copies = set(re.findall(rf"\\u_att\.{block}\[(\d+)\]\.", netlist))
-    flops = set(re.findall(rf"\.Q\(\\u_att\.((?:{q_names}))\s?\)", netlist))
-    assert len(copies) >= 2, f"no {block} copies in the netlist: renamed in tg_attention.v?"
-    assert len(flops) == 2 * len(copies), \
-        f"{block}: {len(flops)} flip-flops for {len(copies)} two-bit copies: merged by synthesis"
+    copies = set(re.findall(copy_re, netlist))
+    flops = set(re.findall(rf"\.Q\(({q_names})\s?\)", netlist))
+    assert len(copies) >= 2, f"no copies of the {what} in the netlist: renamed in the RTL?"
+    assert len(flops) == bits * len(copies), \
+        f"{what}: {len(flops)} flip-flops for {len(copies)} {bits}-bit copies: merged by synthesis"
+
+
+def test_reset_copies_stay_separate_flip_flops():
+    """Each block of the core takes its own copy of the reset (tritgpt_core.v's
+    u_rst_* registers): all have the same input, so without keep they would merge
+    back into one flip-flop driving the whole die."""
+    _require_tools()
+    rtl = (Path(__file__).resolve().parents[1] / "rtl" / "tritgpt_core.v").read_text()
+    blocks = re.findall(r"tg_copy_reg #\(\.INIT\(1'b1\)\) (u_rst_\w+) ", rtl)
+    assert len(blocks) >= 2, "no reset copies in tritgpt_core.v: renamed?"
+    netlist = Path(core_synth.synthesize(DEFAULT_WEIGHTS)["netlist"]).read_text()
+    flops = set(re.findall(r"\.Q\(\\(u_rst_\w+)\.q\s?\)", netlist))
+    assert flops == set(blocks), f"reset copies without their own flip-flop: {sorted(set(blocks) - flops)}"
 
 
 # ----------------------------------------------------------------------------
