@@ -239,6 +239,12 @@ def test_fixture_bitstream_reproducible(tmp_path, tiny_weights):
     u = rep["utilisation"]
     assert u["ramb36"]["used"] == 1.5 and u["ramb36"]["available"] == 50 and 0 < u["lut"]["used"] < 500
     assert rep["tokens_per_s"]["at_design_clock"] == pytest.approx(50e6 / 1000)  # 100 MHz board / CLK_DIV 2
+    # the worst path, its registers named by their nets in the routed netlist, adds up to the Fmax
+    path = rep["critical_path"]
+    assert path["clock"] == min(rep["fmax_per_clock_mhz"], key=rep["fmax_per_clock_mhz"].get)
+    assert 1000 / path["total_ns"] == pytest.approx(rep["fmax_mhz"], rel=0.02)
+    assert path["logic_ns"] + path["routing_ns"] == pytest.approx(path["total_ns"], abs=0.15)
+    assert path["nets"] and all(not path[r]["register"].startswith("$") for r in ("source", "endpoint"))
     for log in ("yosys.log", "nextpnr.log", "nextpnr.seed1.log", "check.seed1.log", "logs/pnr.log",
                 "logs/bitstream.log"):
         assert (work / log).exists(), log
@@ -417,3 +423,51 @@ def test_bench_stage_measures_cycles_per_token(tmp_path, tiny_weights):
     no_bench = {}
     assert not build_report.add_tokens_per_s(no_bench, req, other, tiny_weights, board, work)
     assert "tokens_per_s" not in no_bench and no_bench["uart"]["baud"] == board.baud   # the wire's rate alone
+
+
+# A critical path report as nextpnr-xilinx printed it for the Arty A7-35T (abridged to three
+# nets), and the routed netlist's names of the registers at its ends.
+CRITICAL_PATH_LOG = """\
+Info: Critical path report for clock 'clk_design' (posedge -> posedge):
+Info: curr total
+Info:  0.1  0.1  Source $auto$ff.cc:337:slice$56796.Q
+Info:  5.7  5.8    Net rst budget 4.435000 ns (13,3) -> (51,143)
+Info:                Sink $abc$956627$lut$aiger956626$101962.A1
+Info:  0.1  5.9  Source $abc$956627$lut$aiger956626$101962.O6
+Info:  1.7  7.6    Net $techmap970196$abc$956627$lut$aiger$o94086.A[1] budget 1.859000 ns (51,143) -> (52,136)
+Info:                Sink $abc$956627$lut$aiger$o56608.A2
+Info:  0.1  7.7  Source $abc$956627$lut$aiger$o56608.O6
+Info:  1.1  8.8    Net $abc$956627$aiger$o56608 budget 0.764000 ns (52,136) -> (52,136)
+Info:                Sink $auto$ff.cc:337:slice$39504.CE
+Info:  0.1  8.9  Setup $auto$ff.cc:337:slice$39504.CE
+Info: 0.4 ns logic, 8.5 ns routing
+
+Info: Critical path report for clock 'u_clock.g_divide.clk_g' (posedge -> posedge):
+Info: curr total
+Info:  0.1  0.1  Source $auto$ff.cc:337:slice$1.Q
+Info:  2.6  2.7    Net x budget 1.0 ns (1,1) -> (2,2)
+Info:                Sink $auto$ff.cc:337:slice$2.D
+Info:  0.1  2.8  Setup $auto$ff.cc:337:slice$2.D
+Info: 0.2 ns logic, 2.6 ns routing
+"""
+
+
+def test_critical_path_names_its_registers():
+    from tritgpt.fpga.build.critical_path import parse_log, name_registers, summary
+    path = parse_log(CRITICAL_PATH_LOG, "clk_design")
+    assert path["total_ns"] == 8.9 and path["logic_ns"] == 0.4 and path["routing_ns"] == 8.5
+    assert [n["ns"] for n in path["nets"]] == [5.7, 1.7, 1.1]
+    assert path["nets"][0] == {"name": "rst", "ns": 5.7, "placement": "(13,3) -> (51,143)"}
+    assert path["source"]["cell"] == "$auto$ff.cc:337:slice$56796" and path["endpoint"]["pin"] == "CE"
+    routed = {"modules": {"tritgpt_top": {
+        "cells": {"$auto$ff.cc:337:slice$56796": {"connections": {"Q": [7]}},
+                  "$auto$ff.cc:337:slice$39504": {"connections": {"Q": [9], "CE": [8]}}},
+        "netnames": {"rst": {"bits": [7]}, "u_core.rst": {"bits": [7]}, "$auto$x": {"bits": [9]},
+                     "u_proto.u_rx.fields[1]": {"bits": [11, 9, 12]}}}}}
+    name_registers(path, routed)
+    assert path["source"]["register"] == "rst"
+    assert path["endpoint"]["register"] == "u_proto.u_rx.fields[1][1]"
+    assert summary(path) == ("worst path 8.9 ns (8.5 ns routing, longest net 5.7 ns: rst): "
+                             "rst -> u_proto.u_rx.fields[1][1]")
+    assert parse_log(CRITICAL_PATH_LOG, "u_clock.g_divide.clk_g")["total_ns"] == 2.8
+    assert parse_log("Info: Max frequency for clock 'clk': 100 MHz\n", "clk") is None

@@ -162,7 +162,7 @@ def build(req: BuildRequest, console: Console | None = None) -> dict:
     finally:
         stage_times.update(runner.seconds)
     report.update(rep.pnr_fields(stages.read_json(work / "nextpnr_report.json") or {}, board,
-                                 work / "tritgpt.routed.json"))
+                                 work / "tritgpt.routed.json", work / "nextpnr.log"))
     report["xc7prep"] = stages.read_json(work / "xc7prep.json") or {}
     if promoted:
         report["sweep"] = promoted
@@ -270,7 +270,9 @@ def _pnr_failure(report: dict, board, work: Path, stage_times: dict, t_start: fl
         # physical LUTs, as for a build that met timing, not nextpnr's 5LUT+6LUT BELs (which
         # exceed the device's LUT count on a full die)
         chosen = next((r for r in pnr_report.get("runs", []) if r.get("seed") == pnr_report["chosen_seed"]), {})
-        report.update(rep.pnr_fields(pnr_report, board, work / chosen["files"]["routed"] if "files" in chosen else None))
+        files = chosen.get("files") or {}
+        report.update(rep.pnr_fields(pnr_report, board, work / files["routed"] if "routed" in files else None,
+                                     work / files["log"] if "log" in files else None))
         report["status"] = "timing-failed"
         rep.finish(report, stage_times, t_start, work, console, write_only=True)
         return UserError(

@@ -469,7 +469,7 @@ def promote_xilinx(work: Path, board, task_dir: Path, result: dict, chipdb: Path
         raise UserError(f"the flow's bitstream stage refused it ({' | '.join(errors) or log})")
     report_path = work / "report.json"
     report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    report.update(build_report.pnr_fields(pnr_report, board, routed))
+    report.update(build_report.pnr_fields(pnr_report, board, routed, work / "nextpnr.log"))
     bit = work / "tritgpt.bit"
     report["bitstream"] = {"path": str(bit), "bytes": bit.stat().st_size, "sha256": tc_mod.sha256_file(bit)}
     flow.complete_memory_map(work, board, tc_mod.discover(), report, console)

@@ -2,7 +2,8 @@
 
 report.json (format tritgpt-build-report 1) holds the board and part, the weights, the
 stage hashes, tool versions, utilisation (yosys before placement, nextpnr-xilinx after)
-against the board's budget, Fmax against the target clock, the seeds tried, cycles/token
+against the board's budget, Fmax against the target clock, the seeds tried, the worst
+path (its start and end registers, logic and routing ns, each net: critical_path.py), cycles/token
 (sustained, and the first token, first 128 and sustained runs of the bench it came from),
 tokens/s at the design clock and at Fmax, the UART (baud, the characters/s the wire
 carries, and whether the core or the wire limits a stream), the bitstream's size and sha256,
@@ -19,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ...paths import ROOT as PROJECT_ROOT
+from .critical_path import critical_path, summary as path_summary
 from .stages import Ui, read_json
 
 REPORT_FORMAT = 1
@@ -83,14 +85,14 @@ def vs_budget(util: dict, board, source: str) -> dict:
     }
 
 
-def placed_luts(routed_json: Path) -> int | None:
+def placed_luts(routed_json: Path | dict) -> int | None:
     """Physical LUTs used: distinct (slice, A-D) LUT6 sites holding a LUT (6LUT or 5LUT).
 
     nextpnr-xilinx's SLICE_LUTX count has one BEL per 6LUT and per 5LUT (8 per slice),
     plus route-through LUTs; a device's LUT count (e.g. 20,800 on the xc7a35t) is 4
     per slice. This is the number comparable to it.
     """
-    data = read_json(routed_json)
+    data = routed_json if isinstance(routed_json, dict) else read_json(routed_json)
     if not data:
         return None
     sites = set()
@@ -104,12 +106,18 @@ def placed_luts(routed_json: Path) -> int | None:
     return len(sites)
 
 
-def pnr_fields(pnr: dict, board, routed_json: Path | None = None) -> dict:
+def pnr_fields(pnr: dict, board, routed_json: Path | None = None, log: Path | None = None) -> dict:
+    """The place-and-route part of the report; with the chosen seed's routed JSON the LUT
+    count is of physical LUTs, and with its log the worst path is named (critical_path)."""
     util = pnr_utilisation(pnr.get("utilisation", {}))
-    luts = placed_luts(routed_json) if routed_json else None
+    routed = read_json(routed_json) if routed_json else None
+    luts = placed_luts(routed) if routed else None
     if luts is not None:
         util["lut_bels"] = util["lut"]
         util["lut"] = luts
+    fmax = pnr.get("fmax_mhz", {})
+    worst_clock = min(fmax, key=fmax.get) if fmax else None
+    path = critical_path(log, routed, worst_clock) if log and worst_clock else None
     return {
         "utilisation": vs_budget(util, board, "nextpnr-xilinx (placed)"),
         "pnr_utilisation_raw": pnr.get("utilisation", {}),
@@ -121,6 +129,7 @@ def pnr_fields(pnr: dict, board, routed_json: Path | None = None) -> dict:
         "seeds_tried": pnr.get("seeds_tried"),
         "pnr_runs": [{k: r.get(k) for k in ("seed", "status", "fmax_min_mhz", "timing_met", "elapsed_s", "check_s")}
                      for r in pnr.get("runs", [])],
+        "critical_path": path,
     }
 
 
@@ -297,6 +306,8 @@ def print_report(report: dict, console: Console) -> None:
         seed = f" (seed {report['seed']})" if report.get("seed") is not None else ""
         console.print(f"  Fmax {report['fmax_mhz']:.2f} MHz vs target {report['target_mhz']:g} MHz: timing {mark}"
                       f"{seed}", highlight=False)
+    if report.get("critical_path"):
+        console.print(f"  {path_summary(report['critical_path'])}", highlight=False)
     tps = report.get("tokens_per_s")
     if tps:
         cpt = report["cycles_per_token"]
