@@ -75,17 +75,25 @@ module tg_softmax #(
     // att_shift is the layer's constant from the FSM's weight-word mux; a local copy
     // keeps that mux and the layer index out of the subtract-shift-saturate cycle
     // below (it holds for the whole layer, so the copy is never stale when used).
+    // The saturation test (diff >> shift) > 255 is done on diff itself, beside the
+    // shift: it holds when any bit at 8 + shift or above is set (satm_r marks them),
+    // so it no longer waits for the shifter.
     reg  [4:0]      shift_r;
+    reg  [SW:0]     satm_r;
     reg  [H*SW-1:0] s_r;
     reg  [H*8-1:0]  d_r;
     always @(posedge clk) begin
         shift_r <= att_shift;
+        satm_r  <= {(SW+1){1'b1}} << ({1'b0, att_shift} + 6'd8);
         s_r <= p2_par ? rd1 : rd0;
         for (y2 = 0; y2 < H; y2 = y2 + 1) begin : dd
-            reg [SW:0] diff, sh;
+            reg [SW:0] diff;
+            /* verilator lint_off UNUSEDSIGNAL */
+            reg [SW:0] sh;                       // its low 8 bits, or saturated
+            /* verilator lint_on UNUSEDSIGNAL */
             diff = {smax[y2][SW-1], smax[y2]} - {s_r[y2*SW + SW - 1], s_r[y2*SW +: SW]};
             sh   = diff >> shift_r;
-            d_r[y2*8 +: 8] <= sh > 255 ? 8'd255 : sh[7:0];
+            d_r[y2*8 +: 8] <= |(diff & satm_r) ? 8'd255 : sh[7:0];
         end
     end
     wire [H*8-1:0] e8;
