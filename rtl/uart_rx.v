@@ -74,7 +74,11 @@ module uart_rx #(
     assign m_axis_tvalid = valid;
     assign busy = state != S_IDLE;
 
-    wire tick = acc < 2 * ONE;   // this cycle is the sampling point
+    // tick: this cycle is the sampling point, acc < 2 * ONE. It is a register, set
+    // from what acc becomes (below), so the 26-bit compare is not in front of the
+    // state, shift and output registers (it was the routed critical path).
+    reg  tick = 1'b1;
+    wire start = !rx && !wait_high;
 
     always @(posedge clk) begin
         sync <= {sync[0], rxd};
@@ -82,6 +86,17 @@ module uart_rx #(
         frame_error <= 1'b0;
         if (m_axis_tready)
             valid <= 1'b0;
+
+        // acc's next value is: IDLE: HALF on a start edge, else acc; START, DATA:
+        // acc - ONE + PERIOD on a tick (>= 3 * ONE: PERIOD >= 4 * ONE), else acc - ONE;
+        // STOP: acc on a tick, else acc - ONE. Off a tick acc >= 2 * ONE, so
+        // acc - ONE < 2 * ONE is acc < 3 * ONE.
+        case (state)
+            S_IDLE:  tick <= start ? HALF < 2 * ONE : tick;
+            S_STOP:  tick <= tick || acc < 3 * ONE;
+            default: tick <= !tick && acc < 3 * ONE;
+        endcase
+        if (rst) tick <= 1'b1;
 
         if (rst) begin
             state <= S_IDLE;
@@ -94,7 +109,7 @@ module uart_rx #(
             S_IDLE: begin
                 if (rx)
                     wait_high <= 1'b0;
-                if (!rx && !wait_high) begin
+                if (start) begin
                     state <= S_START;
                     acc <= HALF;
                 end
@@ -140,6 +155,11 @@ module uart_rx #(
         end
     end
 
+`ifdef TRITGPT_ASSERT
+    always @(posedge clk)
+        if (tick !== (acc < 2 * ONE))
+            $fatal(1, "ASSERT uart_rx: tick differs from acc < 2 * ONE");
+`endif
 endmodule
 
 /* verilator lint_on PROCASSINIT */
