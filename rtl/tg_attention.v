@@ -210,12 +210,11 @@ module tg_attention #(
     tg_delay #(.W(PAW + 1), .N(2)) u_p2a (.clk(clk), .rst(rst), .d({p2_run, p2_p}), .q(p2_sb));
 
     // Bank selects from the requantiser's look-ahead sideband, registered, so
-    // rq_row0's decode does not sit in front of 16 x 32 enables. A v word is
-    // written one cycle after it arrives, from registers; pass 2 reads the
-    // current slot at least three cycles after v_ok (start, issue, two-cycle
-    // address delay), so it still sees it (asserted below).
-    reg  [KB-1:0]    k_take, v_take, v_wr;
-    reg  [KB*32-1:0] v_word;
+    // rq_row0's decode does not sit in front of 16 x 32 enables or the block
+    // RAMs' write enables. (A v word is written as it arrives: registering
+    // rq_y once more for it would take 512 flip-flops, each a route-through LUT
+    // on the congested xc7a35t.)
+    reg  [KB-1:0]    k_take, v_take;
     generate for (i = 0; i < KB; i = i + 1) begin : g_kv
         // rows row0 .. row0+RMAX-1 arrive together; bank i holds rows 4i..4i+3
         wire [6:0] w0n   = rqn_row0[8:2];        // first bank word of the next output
@@ -228,16 +227,13 @@ module tg_attention #(
             if (rst) begin
                 k_take[i] <= 1'b0;
                 v_take[i] <= 1'b0;
-                v_wr[i]   <= 1'b0;
                 k_pend[i] <= 1'b0;
             end else begin
                 k_take[i] <= rqn_valid && rqn_dest == DST_K && mine;
                 v_take[i] <= rqn_valid && rqn_dest == DST_V && mine;
-                v_wr[i]   <= v_take[i];
                 k_pend[i] <= k_pend_n[i];
             end
             if (k_take[i]) k_word[i*32 +: 32] <= wd;
-            if (v_take[i]) v_word[i*32 +: 32] <= wd;
         end
         tg_ram_tdp #(.W(32), .DEPTH(KVD), .AW(KVAW)) u_k (
             .clk(clk),
@@ -247,7 +243,7 @@ module tg_attention #(
         tg_ram_tdp #(.W(32), .DEPTH(KVD), .AW(KVAW)) u_v (
             .clk(clk),
             .en_a(p2_sb[PAW]), .we_a(1'b0), .addr_a({layer, p2_sb[PAW-1:0]}), .din_a(32'd0), .dout_a(va[i*32 +: 32]),
-            .en_b(v_wr[i]), .we_b(v_wr[i]), .addr_b(a_cur), .din_b(v_word[i*32 +: 32]), .dout_b(unused_vb[i*32 +: 32]));
+            .en_b(v_take[i]), .we_b(v_take[i]), .addr_b(a_cur), .din_b(wd), .dout_b(unused_vb[i*32 +: 32]));
 `ifdef TRITGPT_ASSERT
         wire [6:0] w0 = rq_row0[8:2];
         wire mine_now = {25'd0, w0} <= i && i < {25'd0, w0} + RMAX / 4;
@@ -261,8 +257,6 @@ module tg_attention #(
     always @(posedge clk) begin
         if (!rst && k_ok !== (k_cnt == KBW && k_pend == {KB{1'b0}}))
             $display("ASSERT tg_attention: k_ok differs from k_cnt == KBW && k_pend == 0");
-        if (p2_sb[PAW] && p2_sb[PAW-1:0] == pos && !(v_ok && v_take == {KB{1'b0}} && v_wr == {KB{1'b0}}))
-            $display("ASSERT tg_attention: pass 2 reads the current slot before its v row is in the cache");
     end
 `endif
 
