@@ -126,24 +126,10 @@ module tritgpt_core #(
     // net from the top level to thousands of loads across the die was the routed
     // design's critical path. Copies start at 1, so every block is in reset from
     // configuration on, as with `rst` itself.
-    wire rst_fsm;
-    tg_copy_reg #(.INIT(1'b1)) u_rst_fsm (.clk(clk), .rst(1'b0), .d(rst), .q(rst_fsm));
-    wire rst_emb;
-    tg_copy_reg #(.INIT(1'b1)) u_rst_emb (.clk(clk), .rst(1'b0), .d(rst), .q(rst_emb));
-    wire rst_mv;
-    tg_copy_reg #(.INIT(1'b1)) u_rst_mv (.clk(clk), .rst(1'b0), .d(rst), .q(rst_mv));
-    wire rst_rq;
-    tg_copy_reg #(.INIT(1'b1)) u_rst_rq (.clk(clk), .rst(1'b0), .d(rst), .q(rst_rq));
-    wire rst_res;
-    tg_copy_reg #(.INIT(1'b1)) u_rst_res (.clk(clk), .rst(1'b0), .d(rst), .q(rst_res));
-    wire rst_arr;
-    tg_copy_reg #(.INIT(1'b1)) u_rst_arr (.clk(clk), .rst(1'b0), .d(rst), .q(rst_arr));
-    wire rst_norm;
-    tg_copy_reg #(.INIT(1'b1)) u_rst_norm (.clk(clk), .rst(1'b0), .d(rst), .q(rst_norm));
-    wire rst_att;
-    tg_copy_reg #(.INIT(1'b1)) u_rst_att (.clk(clk), .rst(1'b0), .d(rst), .q(rst_att));
-    wire rst_smp;
-    tg_copy_reg #(.INIT(1'b1)) u_rst_smp (.clk(clk), .rst(1'b0), .d(rst), .q(rst_smp));
+    // (one instance per block, in this order: fsm, emb, mv, rq, res, arr, norm, att, smp)
+    wire rst_fsm, rst_emb, rst_mv, rst_rq, rst_res, rst_arr, rst_norm, rst_att, rst_smp;
+    tg_copy_reg #(.INIT(1'b1)) u_rst [8:0] (.clk(clk), .rst(1'b0), .d(rst),
+        .q({rst_fsm, rst_emb, rst_mv, rst_rq, rst_res, rst_arr, rst_norm, rst_att, rst_smp}));
 
     tg_fsm #(.D(D), .DFF(DFF), .CTX(CTX), .NL(NL), .NH(H), .WAW(WAW), .CDEPTH(`TG_DEPTH_CONSTS), .CAW(CAW),
              .CINIT({WEIGHTS_DIR, "consts.hex"})) u_fsm (

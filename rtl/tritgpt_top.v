@@ -62,9 +62,8 @@ module tritgpt_top #(
     // one copy per block beside the core (the core copies `rst` per block inside,
     // the same cycle later): no reset net spans the die
     wire rst_uart_rx, rst_uart_tx, rst_proto;
-    tg_copy_reg #(.INIT(1'b1)) u_rst_uart_rx (.clk(clk_design), .rst(1'b0), .d(rst), .q(rst_uart_rx));
-    tg_copy_reg #(.INIT(1'b1)) u_rst_uart_tx (.clk(clk_design), .rst(1'b0), .d(rst), .q(rst_uart_tx));
-    tg_copy_reg #(.INIT(1'b1)) u_rst_proto   (.clk(clk_design), .rst(1'b0), .d(rst), .q(rst_proto));
+    tg_copy_reg #(.INIT(1'b1)) u_rst [2:0] (.clk(clk_design), .rst(1'b0), .d(rst),
+        .q({rst_uart_rx, rst_uart_tx, rst_proto}));
 
     // ------------------------------------------------------------------
     // UART

@@ -153,16 +153,17 @@ def test_replicated_registers_stay_separate_flip_flops(what, copy_re, bits, q_na
 
 
 def test_reset_copies_stay_separate_flip_flops():
-    """Each block of the core takes its own copy of the reset (tritgpt_core.v's
-    u_rst_* registers): all have the same input, so without keep they would merge
-    back into one flip-flop driving the whole die."""
+    """Each block of the core takes its own copy of the reset (tritgpt_core.v's instance
+    array u_rst): all have the same input, so without keep they would merge back into
+    one flip-flop driving the whole die."""
     _require_tools()
     rtl = (Path(__file__).resolve().parents[1] / "rtl" / "tritgpt_core.v").read_text()
-    blocks = re.findall(r"tg_copy_reg #\(\.INIT\(1'b1\)\) (u_rst_\w+) ", rtl)
-    assert len(blocks) >= 2, "no reset copies in tritgpt_core.v: renamed?"
+    m = re.search(r"tg_copy_reg #\(\.INIT\(1'b1\)\) u_rst \[(\d+):0\]", rtl)
+    assert m, "no reset copies (u_rst) in tritgpt_core.v: renamed?"
     netlist = Path(core_synth.synthesize(DEFAULT_WEIGHTS)["netlist"]).read_text()
-    flops = set(re.findall(r"\.Q\(\\(u_rst_\w+)\.q\s?\)", netlist))
-    assert flops == set(blocks), f"reset copies without their own flip-flop: {sorted(set(blocks) - flops)}"
+    flops = set(re.findall(r"\.Q\(\\u_rst\[(\d+)\]\.q\s?\)", netlist))
+    assert flops == {str(i) for i in range(int(m.group(1)) + 1)}, \
+        f"reset copies without their own flip-flop: {int(m.group(1)) + 1} blocks, flip-flops of {sorted(flops)}"
 
 
 # ----------------------------------------------------------------------------
