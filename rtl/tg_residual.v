@@ -27,6 +27,7 @@ module tg_residual #(
     input  wire [RMAX*16-1:0] a_y,
     // new x to the statistics
     output reg               out_valid,
+    output wire              out_valid_next, // out_valid's next value, a cycle ahead
     output reg               out_first,
     output reg               out_last,
     output reg  [GW-1:0]     out_grp,
@@ -47,13 +48,15 @@ module tg_residual #(
             .raddr({{(XAW-GW){1'b0}}, a_grp}), .rdata(x_rd[s*16 +: 16]));
     end endgenerate
 
+    assign out_valid_next = !rst && (e_valid || a_valid);
+
     integer k;
     always @(posedge clk) begin
         if (rst) begin
             out_valid <= 1'b0;
             wmask     <= 8'd0;
         end else begin
-            out_valid <= e_valid || a_valid;
+            out_valid <= out_valid_next;
             for (k = 0; k < 8; k = k + 1) begin : sl
                 reg        in_range;
                 reg [15:0] y;

@@ -29,6 +29,7 @@ module tg_rmsnorm #(
     input  wire [31:0]       wr_data,
     // vector stream
     input  wire              in_valid,
+    input  wire              in_valid_next, // in_valid's next value, a cycle ahead
     input  wire              in_first,
     input  wire              in_last,
     input  wire [GW-1:0]     in_grp,       // element index / 8
@@ -44,6 +45,7 @@ module tg_rmsnorm #(
     output wire              out_done_early, // two cycles before out_done
     // multiplier array, slices 0..15
     output wire              arr_en,
+    output wire              arr_en_next,  // arr_en's next value, a cycle ahead
     output wire [16*25-1:0]  arr_a,
     output wire [16*18-1:0]  arr_b,
     output wire [8*4-1:0]    arr_soff,
@@ -88,13 +90,11 @@ module tg_rmsnorm #(
         else if (arm) armed <= 1'b1;
         else if (out_start) armed <= 1'b0;
     end
+    wire           o_run_n = rst ? 1'b0 : out_start ? 1'b1 : o_run && o_c == OLAST ? 1'b0 : o_run;
     always @(posedge clk) begin
-        if (rst) o_run <= 1'b0;
-        else if (out_start) begin o_run <= 1'b1; o_c <= 5'd0; end
-        else if (o_run) begin
-            o_c <= o_c + 5'd1;
-            if (o_c == OLAST) o_run <= 1'b0;
-        end
+        o_run <= o_run_n;
+        if (out_start)  o_c <= 5'd0;
+        else if (o_run) o_c <= o_c + 5'd1;
     end
     wire [6:0] o_sb;
     tg_delay #(.W(7), .N(5)) u_osb (.clk(clk), .rst(rst),
@@ -143,6 +143,12 @@ module tg_rmsnorm #(
         end
     end endgenerate
     assign arr_en = o_run || in_valid || v_d2;
+    // The core registers its array select from this, one copy per slice: arr_en
+    // itself comes from the residual's output register through an OR, and as the
+    // select of 16 x 43 operand muxes it was the routed design's critical path.
+    reg v_d1;                                     // u_xd's first stage
+    always @(posedge clk) v_d1 <= !rst && in_valid;
+    assign arr_en_next = !rst && (o_run_n || in_valid_next || v_d1);
 
     // ------------------------------------------------- sum of squares
     // squares of the slots (valid three cycles after the input), 8 -> 1 tree

@@ -197,7 +197,7 @@ module tritgpt_core #(
         .next_valid(rqn_valid), .next_dest(rqn_dest), .next_row0(rqn_row0));
 
     // ------------------------------------------------------------- residual
-    wire            r_valid, r_first, r_last;
+    wire            r_valid, r_valid_next, r_first, r_last;
     wire [GW-1:0]   r_grp;
     wire [7:0]      r_mask;
     wire [8*16-1:0] r_x;
@@ -206,7 +206,7 @@ module tritgpt_core #(
         .clk(clk), .rst(rst_res),
         .e_valid(e_valid), .e_first(e_first), .e_last(e_last), .e_grp(e_grp), .e_x(e_x),
         .a_valid(add_v), .a_ff(rq_dest == DST_FFN), .a_last(rq_last), .a_row0(rq_row0), .a_y(rq_y),
-        .out_valid(r_valid), .out_first(r_first), .out_last(r_last), .out_grp(r_grp), .out_mask(r_mask),
+        .out_valid(r_valid), .out_valid_next(r_valid_next), .out_first(r_first), .out_last(r_last), .out_grp(r_grp), .out_mask(r_mask),
         .out_x(r_x));
 
     // ----------------------------------------------------- multiplier array
@@ -217,8 +217,11 @@ module tritgpt_core #(
     /* verilator lint_off UNUSEDSIGNAL */
     wire [8*16-1:0]  pp_y;              // int8 results in the low bytes
     wire             att_en;            // attention is the default user
+    wire             rms_en;            // (the assertion on rsel; the selects are rsel)
     /* verilator lint_on UNUSEDSIGNAL */
-    wire             rms_en, smp_en;
+    wire             smp_en;
+    wire             rms_en_next;       // rms_en a cycle ahead
+    wire [16:0]      rsel;              // registered rms_en: slices 0..15, then arr_soff
     wire [16*25-1:0] rms_a;
     wire [16*18-1:0] rms_b;
     wire [8*4-1:0]   rms_soff, att_soff;
@@ -227,20 +230,29 @@ module tritgpt_core #(
     wire [2*25-1:0]  smp_a;
     wire [2*18-1:0]  smp_b;
 
-    // users never overlap: RMSNorm, sampler, else attention
+    // users never overlap: RMSNorm, sampler, else attention. The RMSNorm select
+    // is a register loaded from rms_en_next, one copy per slice (and one for
+    // arr_soff): rms_en is an OR of another block's register, and with 16 x 43
+    // loads across the die it was the routed design's critical path.
+    tg_copy_reg u_rsel [16:0] (.clk(clk), .rst(1'b0), .d(rms_en_next), .q(rsel));
     generate for (gi = 0; gi < NS; gi = gi + 1) begin : g_amux
         if (gi < 2) begin : g_s
-            assign arr_a[gi*25 +: 25] = rms_en ? rms_a[gi*25 +: 25] : smp_en ? smp_a[gi*25 +: 25] : att_a[gi*25 +: 25];
-            assign arr_b[gi*18 +: 18] = rms_en ? rms_b[gi*18 +: 18] : smp_en ? smp_b[gi*18 +: 18] : att_b[gi*18 +: 18];
+            assign arr_a[gi*25 +: 25] = rsel[gi] ? rms_a[gi*25 +: 25] : smp_en ? smp_a[gi*25 +: 25] : att_a[gi*25 +: 25];
+            assign arr_b[gi*18 +: 18] = rsel[gi] ? rms_b[gi*18 +: 18] : smp_en ? smp_b[gi*18 +: 18] : att_b[gi*18 +: 18];
         end else if (gi < 16) begin : g_r
-            assign arr_a[gi*25 +: 25] = rms_en ? rms_a[gi*25 +: 25] : att_a[gi*25 +: 25];
-            assign arr_b[gi*18 +: 18] = rms_en ? rms_b[gi*18 +: 18] : att_b[gi*18 +: 18];
+            assign arr_a[gi*25 +: 25] = rsel[gi] ? rms_a[gi*25 +: 25] : att_a[gi*25 +: 25];
+            assign arr_b[gi*18 +: 18] = rsel[gi] ? rms_b[gi*18 +: 18] : att_b[gi*18 +: 18];
         end else begin : g_a
             assign arr_a[gi*25 +: 25] = att_a[gi*25 +: 25];
             assign arr_b[gi*18 +: 18] = att_b[gi*18 +: 18];
         end
     end endgenerate
-    assign arr_soff = rms_en ? rms_soff : att_soff;
+    assign arr_soff = rsel[16] ? rms_soff : att_soff;
+`ifdef TRITGPT_ASSERT
+    always @(posedge clk)
+        if (!rst_arr && rsel !== {17{rms_en}})
+            $display("ASSERT tritgpt_core: the registered array select differs from rms_en");
+`endif
 
     tg_mac_array #(.NS(NS)) u_arr (
         .clk(clk), .rst(rst_arr), .a(arr_a), .b(arr_b), .pp_soff(arr_soff), .p(arr_p), .pp_y(pp_y));
@@ -251,11 +263,11 @@ module tritgpt_core #(
     tg_rmsnorm #(.D(D), .GW(GW), .GDEPTH(`TG_DEPTH_GAINS), .GAW(GAW), .GINIT({WEIGHTS_DIR, "gains.hex"}),
                  .RSQRT_INIT({TABLES_DIR, "rsqrt.hex"})) u_norm (
         .clk(clk), .rst(rst_norm), .wr_en(wr_gain), .wr_addr(wr_addr[GAW-1:0]), .wr_data(wr_data),
-        .in_valid(r_valid), .in_first(r_first), .in_last(r_last), .in_grp(r_grp), .in_mask(r_mask),
+        .in_valid(r_valid), .in_valid_next(r_valid_next), .in_first(r_first), .in_last(r_last), .in_grp(r_grp), .in_mask(r_mask),
         .in_x(r_x), .in_gsel(gsel), .ready(norm_ready),
         .arm(norm_arm), .out_we(rms_we), .out_group(rms_group), .out_done(norm_done),
         .out_done_early(norm_done_early),
-        .arr_en(rms_en), .arr_a(rms_a), .arr_b(rms_b), .arr_soff(rms_soff), .arr_p(arr_p[0 +: 16*43]));
+        .arr_en(rms_en), .arr_en_next(rms_en_next), .arr_a(rms_a), .arr_b(rms_b), .arr_soff(rms_soff), .arr_p(arr_p[0 +: 16*43]));
 
     // ------------------------------------------------------------ attention
     tg_attention #(.D(D), .H(H), .RMAX(RMAX), .KVAW(KVAW), .PAW(PAW),
