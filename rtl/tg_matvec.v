@@ -1,13 +1,23 @@
 // Ternary matrix-vector unit.
 //
 // 256 lanes read one 512-bit weight word per cycle (16 banks of 32 bits, lane j
-// = bits 2(j%16)+1:2(j%16) of bank j/16; codes 01 = +1, 10 = -1, 00 = 0). Each
-// lane is one mux choosing x, -x or 0; -x is computed once per element by the
-// producer of the activation, not per lane. A fully registered binary adder
-// tree sums the lanes. A matrix with IN inputs packs 256/IN rows per word
-// (lane j uses input j % IN), so the row sums are the tree nodes of level
-// log2(IN): 256/D_MODEL rows per cycle for the d_model-input matrices, 256/D_FF
-// for W2.
+// = bits 2(j%16)+1:2(j%16) of bank j/16; codes 01 = +1, 10 = -1, 00 = 0). A
+// fully registered binary adder tree sums the lanes. A matrix with IN inputs
+// packs 256/IN rows per word (lane j uses input j % IN), so the row sums are the
+// tree nodes of level log2(IN): 256/D_MODEL rows per cycle for the d_model-input
+// matrices, 256/D_FF for W2.
+//
+// Each lane is one mux choosing x, ~x or 0, so a lane register holds x alone:
+// ~x = -x - 1, and the missing 1 (the lane's "pending" bit, code == -1) is
+// added later as the carry-in of a tree adder, which costs no logic. Every
+// adder takes its right child's pending bit as carry-in and passes its left
+// child's up, one cycle later. The first lane of each group of D_MODEL lanes
+// holds the exact -x (computed once per element by the producer of the
+// activation) and so has no pending bit; then every subtree that contains such
+// a lane has none either, and each other subtree has exactly one. The row sums
+// (level log2(D_MODEL) or above) are therefore exact. This halves the lane
+// registers and the bus wiring to them, against a few hundred pending-bit
+// flip-flops.
 //
 // Activation lane registers are loaded from a 16-slot bus register (slot
 // j % 16), so every bus bit drives 16 lane registers. Slot values come from the
@@ -45,7 +55,7 @@ module tg_matvec #(
     input  wire                   act_ff,        // 0: vector of D inputs, 1: D_FF inputs
     input  wire [3:0]             act_group,     // element index / 16
     input  wire [8*8-1:0]         act_x,
-    input  wire [8*9-1:0]         act_nx,
+    input  wire [8:0]             act_nx0,       // -x of slot 0 (the exact lanes, see above)
     // FFN activation buffer (W1 ReLU outputs, RMAX per cycle) and its copy
     input  wire                   fb_we,
     input  wire [7:0]             fb_row0,       // first element of the RMAX written
@@ -86,6 +96,15 @@ module tg_matvec #(
         end
     endfunction
     localparam TREE_BITS = loff(9);
+    // pending bits: level m (0 = lanes) at poff(m), LANES >> m of them
+    function integer poff;
+        input integer m;
+        integer i;
+        begin
+            poff = 0;
+            for (i = 0; i < m; i = i + 1) poff = poff + (LANES >> i);
+        end
+    endfunction
 
     // ---------------------------------------------------------------- stream
     reg             run;
@@ -132,10 +151,11 @@ module tg_matvec #(
 
     // ------------------------------------------------------ activation lanes
     reg  [LANES*8-1:0] lx;
-    reg  [LANES*9-1:0] lnx;
 
-    // FFN buffer: element e in bank e % 16, address e / 16; (x, -x) stored
-    wire [16*17-1:0] fb_rd;
+    // FFN buffer: element e in bank e % 16, address e / 16; x stored, and -x in
+    // bank 0 (the exact lanes' slot)
+    wire [16*8-1:0]  fb_rd;
+    wire [8:0]       fb_nx0;
     reg  [3:0]       cp_group;
     reg              cp_run;
     reg  [15:0]      fb_full;       // group complete (NFG <= 16 used)
@@ -144,11 +164,17 @@ module tg_matvec #(
         // writer lane feeding bank s (RMAX consecutive rows, aligned)
         localparam integer WL = s % RMAX;
         wire [7:0]  wx  = fb_x[WL*8 +: 8];
-        wire [8:0]  wnx = 9'd0 - {1'b0, wx};
         wire        we  = fb_we && {28'd0, fb_row0[3:0]} == s - s % RMAX;
-        tg_lutram #(.W(17), .DEPTH(16), .AW(4)) u_fb (
-            .clk(clk), .we(we), .waddr(fb_row0[7:4]), .wdata({wnx, wx}),
-            .raddr(cp_group), .rdata(fb_rd[s*17 +: 17]));
+        if (s == 0) begin : g_exact
+            wire [8:0] wnx = 9'd0 - {1'b0, wx};
+            tg_lutram #(.W(17), .DEPTH(16), .AW(4)) u_fb (
+                .clk(clk), .we(we), .waddr(fb_row0[7:4]), .wdata({wnx, wx}),
+                .raddr(cp_group), .rdata({fb_nx0, fb_rd[s*8 +: 8]}));
+        end else begin : g_x
+            tg_lutram #(.W(8), .DEPTH(16), .AW(4)) u_fb (
+                .clk(clk), .we(we), .waddr(fb_row0[7:4]), .wdata(wx),
+                .raddr(cp_group), .rdata(fb_rd[s*8 +: 8]));
+        end
     end endgenerate
 
     // A group may be copied once it is complete and W1 no longer reads the lanes:
@@ -187,39 +213,49 @@ module tg_matvec #(
     wire [15:0]   hot_f     = bus_we &&  bus_ff ? bus_hot : 16'd0;
     reg  [15:0]      blk_en;
     reg  [16*8-1:0]  bx_r;
-    reg  [16*9-1:0]  bnx_r;
+    reg  [8:0]       bnx0_r;         // -x of slot 0
     integer k;
     always @(posedge clk) begin
         for (k = 0; k < 16; k = k + 1) begin
             blk_en[k]           <= hot_d[((16 * k) % D) / 16] | hot_f[((16 * k) % DFF) / 16];
-            if (cp_go) begin
-                bx_r[k*8 +: 8]  <= fb_rd[k*17 +: 8];
-                bnx_r[k*9 +: 9] <= fb_rd[k*17 + 8 +: 9];
-            end else if (act_we && act_hi == (k >= 8)) begin
+            if (cp_go)
+                bx_r[k*8 +: 8]  <= fb_rd[k*8 +: 8];
+            else if (act_we && act_hi == (k >= 8))
                 bx_r[k*8 +: 8]  <= act_x[(k % 8)*8 +: 8];
-                bnx_r[k*9 +: 9] <= act_nx[(k % 8)*9 +: 9];
-            end
         end
+        if (cp_go)
+            bnx0_r <= fb_nx0;
+        else if (act_we && !act_hi)
+            bnx0_r <= act_nx0;
     end
 
     genvar j;
     generate for (j = 0; j < LANES; j = j + 1) begin : g_lane
         localparam integer SL = j % 16;
         always @(posedge clk)
-            if (blk_en[j / 16]) begin
-                lx[j*8 +: 8]  <= bx_r[SL*8 +: 8];
-                lnx[j*9 +: 9] <= bnx_r[SL*9 +: 9];
-            end
+            if (blk_en[j / 16])
+                lx[j*8 +: 8] <= bx_r[SL*8 +: 8];
     end endgenerate
 
     // ------------------------------------------------------------ adder tree
-    reg [TREE_BITS-1:0] tr;
-    wire [LANES*9-1:0] lane_v;
+    // pend: one pending bit per node of each level, level m at poff(m) (level 0:
+    // the lanes); a constant 0 for nodes whose subtree holds an exact lane
+    reg  [TREE_BITS-1:0] tr;
+    wire [LANES*9-1:0]   lane_v;
+    wire [2*LANES-2:0]   pend;
     generate for (j = 0; j < LANES; j = j + 1) begin : g_mux
         wire [1:0] code = bank_q[j / 16][2 * (j % 16) +: 2];
-        wire [7:0] xv = lx[j*8 +: 8];
-        assign lane_v[j*9 +: 9] = code == 2'b01 ? {xv[7], xv} :
-                                  code == 2'b10 ? lnx[j*9 +: 9] : 9'd0;
+        wire [8:0] xv = {lx[j*8 + 7], lx[j*8 +: 8]};
+        if (j % D == 0) begin : g_exact
+            reg [8:0] nx;                       // -x
+            always @(posedge clk)
+                if (blk_en[j / 16]) nx <= bnx0_r;
+            assign lane_v[j*9 +: 9] = code == 2'b01 ? xv : code == 2'b10 ? nx : 9'd0;
+            assign pend[j] = 1'b0;
+        end else begin : g_ones
+            assign lane_v[j*9 +: 9] = code == 2'b01 ? xv : code == 2'b10 ? ~xv : 9'd0;
+            assign pend[j] = code == 2'b10;
+        end
     end endgenerate
 
     genvar m, n;
@@ -228,15 +264,24 @@ module tg_matvec #(
         localparam WW = 9 + m;
         for (n = 0; n < NN; n = n + 1) begin : g_node
             wire [WW-2:0] a, c;
+            wire          pc;                   // the right child's pending bit
             if (m == 1) begin : g_first
-                assign a = lane_v[(2*n)*9 +: 9];
-                assign c = lane_v[(2*n+1)*9 +: 9];
+                assign a  = lane_v[(2*n)*9 +: 9];
+                assign c  = lane_v[(2*n+1)*9 +: 9];
             end else begin : g_next
-                assign a = tr[loff(m-1) + (2*n)*(WW-1) +: WW-1];
-                assign c = tr[loff(m-1) + (2*n+1)*(WW-1) +: WW-1];
+                assign a  = tr[loff(m-1) + (2*n)*(WW-1) +: WW-1];
+                assign c  = tr[loff(m-1) + (2*n+1)*(WW-1) +: WW-1];
             end
+            assign pc = pend[poff(m-1) + 2*n + 1];
             always @(posedge clk)
-                tr[loff(m) + n*WW +: WW] <= {a[WW-2], a} + {c[WW-2], c};
+                tr[loff(m) + n*WW +: WW] <= {a[WW-2], a} + {c[WW-2], c} + {{(WW-1){1'b0}}, pc};
+            if (((n << m) % D) == 0) begin : g_exact
+                assign pend[poff(m) + n] = 1'b0;
+            end else begin : g_pend
+                reg p;
+                always @(posedge clk) p <= pend[poff(m-1) + 2*n];   // the left child's
+                assign pend[poff(m) + n] = p;
+            end
         end
     end endgenerate
 

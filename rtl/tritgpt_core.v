@@ -166,7 +166,7 @@ module tritgpt_core #(
     wire            act_we, act_hi;
     wire [3:0]      act_group;
     wire [8*8-1:0]  act_x;
-    wire [8*9-1:0]  act_nx;
+    wire [8:0]      act_nx0;
     wire            mv_out_valid, mv_out_last;
     wire            unused_mv_ff, unused_mv_idle, unused_mv_lanes_free;
     wire [2:0]      mv_out_tag;
@@ -182,7 +182,7 @@ module tritgpt_core #(
     tg_matvec #(.D(D), .DFF(DFF), .WDEPTH(`TG_DEPTH_WT_BANK), .WAW(WAW), .TW(3), .WEIGHTS_DIR(WEIGHTS_DIR)) u_mv (
         .clk(clk), .rst(rst_mv),
         .wr_en(wr_wt && wr_mem[4] == 1'b0), .wr_bank(wr_mem[3:0]), .wr_addr(wr_addr[WAW-1:0]), .wr_data(wr_data),
-        .act_we(act_we), .act_hi(act_hi), .act_ff(1'b0), .act_group(act_group), .act_x(act_x), .act_nx(act_nx),
+        .act_we(act_we), .act_hi(act_hi), .act_ff(1'b0), .act_group(act_group), .act_x(act_x), .act_nx0(act_nx0),
         .fb_we(fb_we), .fb_row0(rq_row0[7:0]), .fb_x(fb_x), .fb_copy(fb_copy), .fb_copy_done(fb_copy_done),
         .cmd_valid(mv_valid), .cmd_base(mv_base), .cmd_words(mv_words), .cmd_ff(mv_ff), .cmd_tag(mv_tag),
         .idle(unused_mv_idle), .lanes_free(unused_mv_lanes_free),
@@ -290,16 +290,16 @@ module tritgpt_core #(
 
     // ------------------------------------------------- activation bus
     // RMSNorm output or attention output, 8 elements per cycle from the rounding
-    // lanes (two cycles per group of 16 lanes); -x is computed here, once per element.
+    // lanes (two cycles per group of 16 lanes); -x of slot 0 is computed here,
+    // once per element, for the matrix-vector unit's exact lanes.
     wire [4:0] act_c = rms_we ? rms_group : att_group;
     assign act_we    = rms_we | att_we;
     assign act_hi    = act_c[0];
     assign act_group = act_c[4:1];
     generate for (gi = 0; gi < 8; gi = gi + 1) begin : g_bus
-        wire [7:0] y8 = pp_y[gi*16 +: 8];
-        assign act_x[gi*8 +: 8]  = y8;
-        assign act_nx[gi*9 +: 9] = 9'd0 - {y8[7], y8};
+        assign act_x[gi*8 +: 8] = pp_y[gi*16 +: 8];
     end endgenerate
+    assign act_nx0 = 9'd0 - {act_x[7], act_x[7:0]};
 
 `ifdef TRITGPT_DUMP
     // ------------------------------------------------------------- dumps
