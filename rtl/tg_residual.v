@@ -21,10 +21,14 @@ module tg_residual #(
     input  wire [8*16-1:0]   e_x,
     // requantised rows to add (dest Wo or W2)
     input  wire              a_valid,
-    input  wire              a_ff,          // 1: W2 (RFF rows), 0: Wo (RMAX rows)
     input  wire              a_last,
-    input  wire [8:0]        a_row0,
     input  wire [RMAX*16-1:0] a_y,
+    input  wire              a_ff_next,     // next row's width, a cycle ahead: 1: W2 (RFF rows), 0: Wo (RMAX rows)
+    input  wire [8:0]        a_row0_next,   // next row's first element, a cycle ahead
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire              a_ff,          // a_ff_next and a_row0_next a cycle later (for the assertion)
+    input  wire [8:0]        a_row0,
+    /* verilator lint_on UNUSEDSIGNAL */
     // new x to the statistics
     output reg               out_valid,
     output wire              out_valid_next, // out_valid's next value, a cycle ahead
@@ -36,8 +40,23 @@ module tg_residual #(
 );
     localparam XAW = 5;
 
-    wire [GW-1:0] a_grp = a_row0[GW+2:3];
-    wire [2:0]    a_off = a_row0[2:0];
+    // The row's group, slot decode and width are registered here from the
+    // look-ahead, so the LUT RAM read address and the add's operand selects start
+    // at this block's flip-flops: from the requantiser's output register (rq_row0)
+    // the read address crossed the die and was the routed design's critical path.
+    reg  [GW-1:0] a_grp;                // = a_row0[GW+2:3]
+    reg  [7:0]    a_rng;                // slot k takes a row: a_row0[2:0] == k - k % (a_ff ? RFF : RMAX)
+    reg           a_ff_r;               // = a_ff
+    reg           a_first;              // = a_row0 == 0
+    integer k;
+    always @(posedge clk) begin
+        a_grp   <= a_row0_next[GW+2:3];
+        a_ff_r  <= a_ff_next;
+        a_first <= a_row0_next == 9'd0;
+        for (k = 0; k < 8; k = k + 1)
+            a_rng[k] <= a_ff_next ? {29'd0, a_row0_next[2:0]} == k - k % RFF
+                                  : {29'd0, a_row0_next[2:0]} == k - k % RMAX;
+    end
     wire [8*16-1:0] x_rd;
     reg  [7:0]      wmask;
     reg  [GW-1:0]   wgrp;
@@ -50,7 +69,6 @@ module tg_residual #(
 
     assign out_valid_next = !rst && (e_valid || a_valid);
 
-    integer k;
     always @(posedge clk) begin
         if (rst) begin
             out_valid <= 1'b0;
@@ -58,25 +76,35 @@ module tg_residual #(
         end else begin
             out_valid <= out_valid_next;
             for (k = 0; k < 8; k = k + 1) begin : sl
-                reg        in_range;
                 reg [15:0] y;
                 reg [16:0] sum;
-                in_range = a_ff ? {29'd0, a_off} == k - k % RFF : {29'd0, a_off} == k - k % RMAX;
-                y        = a_ff ? a_y[(k % RFF)*16 +: 16] : a_y[(k % RMAX)*16 +: 16];
+                y        = a_ff_r ? a_y[(k % RFF)*16 +: 16] : a_y[(k % RMAX)*16 +: 16];
                 sum      = {x_rd[k*16 + 15], x_rd[k*16 +: 16]} + {y[15], y};
-                wmask[k] <= e_valid || (a_valid && in_range);
-                out_mask[k] <= e_valid || (a_valid && in_range);
+                wmask[k] <= e_valid || (a_valid && a_rng[k]);
+                out_mask[k] <= e_valid || (a_valid && a_rng[k]);
                 if (e_valid)
                     out_x[k*16 +: 16] <= e_x[k*16 +: 16];
                 else
                     out_x[k*16 +: 16] <= sum[16] != sum[15] ? (sum[16] ? 16'h8000 : 16'h7fff) : sum[15:0];
             end
         end
-        out_first <= e_valid ? e_first : a_row0 == 9'd0;
+        out_first <= e_valid ? e_first : a_first;
         out_last  <= e_valid ? e_last : a_last;
         out_grp   <= e_valid ? e_grp : a_grp;
         wgrp      <= e_valid ? e_grp : a_grp;
     end
+`ifdef TRITGPT_ASSERT
+    integer c;
+    reg     rng_ok;
+    always @(posedge clk) begin
+        rng_ok = 1'b1;
+        for (c = 0; c < 8; c = c + 1)
+            if (a_rng[c] !== (a_ff ? {29'd0, a_row0[2:0]} == c - c % RFF : {29'd0, a_row0[2:0]} == c - c % RMAX))
+                rng_ok = 1'b0;
+        if (!rst && a_valid && (a_grp !== a_row0[GW+2:3] || a_ff_r !== a_ff || a_first !== (a_row0 == 9'd0) || !rng_ok))
+            $display("ASSERT tg_residual: the registered row decode differs from a_row0 / a_ff");
+    end
+`endif
 endmodule
 
 `default_nettype wire

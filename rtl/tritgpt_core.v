@@ -206,6 +206,7 @@ module tritgpt_core #(
         .clk(clk), .rst(rst_res),
         .e_valid(e_valid), .e_first(e_first), .e_last(e_last), .e_grp(e_grp), .e_x(e_x),
         .a_valid(add_v), .a_ff(rq_dest == DST_FFN), .a_last(rq_last), .a_row0(rq_row0), .a_y(rq_y),
+        .a_ff_next(rqn_dest == DST_FFN), .a_row0_next(rqn_row0),
         .out_valid(r_valid), .out_valid_next(r_valid_next), .out_first(r_first), .out_last(r_last), .out_grp(r_grp), .out_mask(r_mask),
         .out_x(r_x));
 
