@@ -161,9 +161,11 @@ module tritgpt_proto_exec #(
         core_wr_en <= 1'b0;
         core_start <= 1'b0;
 
-        if (rst) begin
-            state <= E_IDLE;
-        end else begin
+        // The reset is applied after the command, to the state and the pulses
+        // only: the data registers (response data, the core's prompt, start and
+        // write-port fields) take no reset term, so the reset is not in their
+        // enables, which run across the die to the core.
+        begin : execute
             case (state)
             E_IDLE: if (take) state <= E_CHECK;
             E_CHECK: begin
@@ -267,6 +269,14 @@ module tritgpt_proto_exec #(
             end
             default: state <= E_IDLE;
             endcase
+        end
+        if (rst) begin
+            state <= E_IDLE;
+            cmd_resp_valid <= 1'b0;
+            cmd_error <= 1'b0;
+            core_prompt_we <= 1'b0;
+            core_wr_en <= 1'b0;
+            core_start <= 1'b0;
         end
 
         // run control

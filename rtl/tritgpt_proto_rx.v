@@ -82,7 +82,9 @@ module tritgpt_proto_rx #(
                     state == S_CRC_HI || state == S_CRC_LO;
     assign hunting = state == S_HUNT;
     // one byte per cycle while receiving, if an error could be queued for it
-    assign s_tready = s_tvalid && m_frame_ready && !rst &&
+    // (no `!rst` term: the reset is the power-on reset, and the FIFO in front is
+    // empty from configuration until it ends)
+    assign s_tready = s_tvalid && m_frame_ready &&
                       (in_frame || (state == S_HUNT && !overrun_pending && !framing_pending));
     wire [7:0] b = s_tdata;
 
@@ -124,12 +126,11 @@ module tritgpt_proto_rx #(
         else
             quiet_cycles <= quiet_cycles + 32'd1;
 
-        if (rst) begin
-            state <= S_HUNT;
-            garbage_reported <= 1'b0;
-            overrun_pending <= 1'b0;
-            framing_pending <= 1'b0;
-        end else begin
+        // The reset comes last and overrides the control registers only: the data
+        // registers (frame fields, type, length, CRC, error code and detail) take no
+        // reset term, so the reset is not in their enables (as it was, it was the
+        // routed design's critical path, across the die into their enables).
+        begin : receive
             case (state)
             S_HUNT: if (m_frame_ready) begin
                 if (overrun_pending) begin
@@ -204,6 +205,13 @@ module tritgpt_proto_rx #(
                 report(`TG_ERR_TIMEOUT, state == S_TYPE ? 8'd0 : m_frame_type);
                 state <= S_HUNT;
             end
+        end
+        if (rst) begin
+            state <= S_HUNT;
+            garbage_reported <= 1'b0;
+            overrun_pending <= 1'b0;
+            framing_pending <= 1'b0;
+            err_valid <= 1'b0;
         end
     end
 

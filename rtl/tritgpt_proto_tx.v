@@ -237,7 +237,9 @@ module tritgpt_proto_tx #(
     wire [15:0] tokf_count16 = {{(15 - TOK_FIFO_LOG2){1'b0}}, tokf_count};
     wire [7:0] batch = tokf_count16 >= {8'd0, `TG_MAX_BATCH} ? `TG_MAX_BATCH : tokf_count16[7:0];
 
-    assign s_resp_ready = tstate == T_IDLE && s_resp_valid && !rst;
+    // (no `!rst` term: the reset is the power-on reset, and the response queue is
+    // empty from configuration until it ends)
+    assign s_resp_ready = tstate == T_IDLE && s_resp_valid;
     assign tokf_pop = tx_take && tstate == T_PAY && ttype == `TG_RSP_TOKENS && tidx >= 8'd2;
     assign end_sent = tx_take && tstate == T_CRC_LO && ttype == `TG_RSP_END;
 
