@@ -131,12 +131,21 @@ module tritgpt_proto_exec #(
     // the next (E_CHECK), while the receiver holds the frame: taken and acted on in
     // one cycle they were, with the response queue's room, the routed design's
     // worst path. A command costs one cycle more.
+    // The frame's type is decoded the same way, one flag per command: the 8-bit
+    // compares in front of the response data and the next state were the routed
+    // design's worst path (frame_type through five LUTs).
     reg busy_r = 1'b0, gen_ok_r = 1'b0, prompt_ok_r = 1'b0, write_ok_r = 1'b0;
+    reg t_ident = 1'b0, t_stop = 1'b0, t_prompt = 1'b0, t_run = 1'b0, t_write = 1'b0;
     always @(posedge clk) begin
         busy_r      <= busy_now;
         gen_ok_r    <= gen_args_ok;
         prompt_ok_r <= prompt_args_ok;
         write_ok_r  <= write_args_ok;
+        t_ident     <= ftype == `TG_CMD_IDENTIFY;
+        t_stop      <= ftype == `TG_CMD_STOP;
+        t_prompt    <= ftype == `TG_CMD_PROMPT;
+        t_run       <= ftype == `TG_CMD_GENERATE || ftype == `TG_CMD_BENCH;
+        t_write     <= ftype == `TG_CMD_WRITE;
     end
 
     task push_err(input [7:0] code, input [7:0] detail);
@@ -170,17 +179,14 @@ module tritgpt_proto_exec #(
             E_IDLE: if (take) state <= E_CHECK;
             E_CHECK: begin
                 state <= E_IDLE;
-                case (ftype)
-                `TG_CMD_IDENTIFY: begin
+                if (t_ident) begin
                     cmd_resp_valid <= 1'b1;
                     cmd_resp_data <= {K_IDENT, 40'd0};
-                end
-                `TG_CMD_STOP: begin
+                end else if (t_stop) begin
                     push_ack(`TG_CMD_STOP, {7'd0, run}, 16'd0, 8'd0);
                     if (run && !done_seen)
                         stop_req <= 1'b1;
-                end
-                `TG_CMD_PROMPT: begin
+                end else if (t_prompt) begin
                     if (busy_r) begin
                         push_err(`TG_ERR_BUSY, ftype);
                     end else if (!prompt_ok_r) begin
@@ -191,8 +197,7 @@ module tritgpt_proto_exec #(
                         remaining <= f_pcnt[7:0];
                         state <= E_COPY_RD;
                     end
-                end
-                `TG_CMD_GENERATE, `TG_CMD_BENCH: begin
+                end else if (t_run) begin
                     if (busy_r) begin
                         push_err(`TG_ERR_BUSY, ftype);
                     end else if (!gen_ok_r) begin
@@ -203,8 +208,7 @@ module tritgpt_proto_exec #(
                         remaining <= f_tail;
                         state <= f_tail == 8'd0 ? E_START : E_COPY_RD;
                     end
-                end
-                `TG_CMD_WRITE: begin
+                end else if (t_write) begin
                     if (busy_r) begin
                         push_err(`TG_ERR_BUSY, ftype);
                     end else if (!write_ok_r) begin
@@ -217,9 +221,9 @@ module tritgpt_proto_exec #(
                         wbyte <= 2'd0;
                         state <= E_WORD_RD;
                     end
+                end else begin
+                    push_err(`TG_ERR_BAD_TYPE, ftype);
                 end
-                default: push_err(`TG_ERR_BAD_TYPE, ftype);
-                endcase
             end
             // prompt bytes -> core history buffer, 2 cycles per byte
             E_COPY_RD: state <= E_COPY_WR;
