@@ -406,21 +406,45 @@ module tg_attention #(
             bw_r[i]          <= pp[16];
         end
     end endgenerate
-    // borrow count per head of the half, delayed to the tree output
+    // borrow count per head of the half, delayed to the tree output. With two
+    // levels or more in the tree the count takes two cycles too, 8 borrows per
+    // partial count, then their sum: as one 32-input count in a cycle it was the
+    // routed design's critical path (six LUTs and a carry chain).
+    localparam NG = (HD + 7) / 8;            // partial counts per head
     wire [H2*8-1:0] bw_cnt_d;
     generate for (h = 0; h < H2; h = h + 1) begin : g_bw
-        reg [7:0] cnt;
-        integer b;
-        always @(*) begin
-            cnt = 8'd0;
-            for (b = 0; b < HD; b = b + 1)
-                cnt = cnt + {7'd0, bw_r[h*HD + b]};
-        end
         reg [7:0] cnt_r;
-        always @(posedge clk) cnt_r <= cnt;
-        if (LH > 1) begin : g_d
-            tg_delay #(.W(8), .N(LH - 1)) u_d (.clk(clk), .rst(rst), .d(cnt_r), .q(bw_cnt_d[h*8 +: 8]));
-        end else begin : g_nd
+        if (LH > 1) begin : g_two
+            reg [NG*4-1:0] part, part_r;     // borrows of bits 8g .. 8g+7 of the head
+            reg [7:0]      sum;
+            integer b, g;
+            always @(*)
+                for (g = 0; g < NG; g = g + 1) begin
+                    part[g*4 +: 4] = 4'd0;
+                    for (b = 8 * g; b < 8 * g + 8 && b < HD; b = b + 1)
+                        part[g*4 +: 4] = part[g*4 +: 4] + {3'd0, bw_r[h*HD + b]};
+                end
+            always @(posedge clk) part_r <= part;
+            always @(*) begin
+                sum = 8'd0;
+                for (g = 0; g < NG; g = g + 1)
+                    sum = sum + {4'd0, part_r[g*4 +: 4]};
+            end
+            always @(posedge clk) cnt_r <= sum;
+            if (LH > 2) begin : g_d
+                tg_delay #(.W(8), .N(LH - 2)) u_d (.clk(clk), .rst(rst), .d(cnt_r), .q(bw_cnt_d[h*8 +: 8]));
+            end else begin : g_nd
+                assign bw_cnt_d[h*8 +: 8] = cnt_r;
+            end
+        end else begin : g_one
+            reg [7:0] cnt;
+            integer b;
+            always @(*) begin
+                cnt = 8'd0;
+                for (b = 0; b < HD; b = b + 1)
+                    cnt = cnt + {7'd0, bw_r[h*HD + b]};
+            end
+            always @(posedge clk) cnt_r <= cnt;
             assign bw_cnt_d[h*8 +: 8] = cnt_r;
         end
     end endgenerate
