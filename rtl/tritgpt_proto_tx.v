@@ -215,21 +215,30 @@ module tritgpt_proto_tx #(
         endcase
     end
 
+    // The payload byte is registered: its mux (up to 38 ways, by type and index)
+    // in front of the CRC and the UART's shift register was the deepest logic of
+    // the design. A byte is offered one cycle after the previous one is taken
+    // (`fresh`), which the UART's 10 bit times per byte hide.
+    reg [7:0] pay_r = 8'd0;
+    reg       fresh = 1'b0;
+    always @(posedge clk) pay_r <= pay_byte;
+
     always @* begin
         case (tstate)
         T_SYNC:   tbyte = `TG_SYNC;
         T_TYPE:   tbyte = ttype;
         T_LEN:    tbyte = tlen;
-        T_PAY:    tbyte = pay_byte;
+        T_PAY:    tbyte = pay_r;
         T_CRC_HI: tbyte = tcrc[15:8];
         default:  tbyte = tcrc[7:0];
         endcase
     end
 
     assign m_tdata = tbyte;
-    assign m_tvalid = tstate != T_IDLE;
+    assign m_tvalid = tstate != T_IDLE && fresh;
     assign idle = tstate == T_IDLE;
     wire tx_take = m_tvalid && m_tready;
+    always @(posedge clk) fresh <= !tx_take;
 
     wire [15:0] tcrc_next;
     tritgpt_crc16 u_frame_crc (.crc_in(tcrc), .data(tbyte), .crc_out(tcrc_next));
