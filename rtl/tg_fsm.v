@@ -182,6 +182,12 @@ module tg_fsm #(
     reg [4:0]  st;
     reg [8:0]  plen;
     reg [15:0] ntok;
+    // this token is the run's last: a register, loaded every cycle, since
+    // tok_count and ntok hold still for hundreds of cycles before S_EMIT reads it
+    // (the 16-bit increment and compare in front of the state register were a
+    // deep path)
+    reg        tok_last;
+    always @(posedge clk) tok_last <= tok_count + 1'b1 == ntok;
     reg [7:0]  hstart;
     reg [8:0]  hlen;
     reg [8:0]  clen;
@@ -332,13 +338,18 @@ module tg_fsm #(
                         hlen <= hlen_n;
                         clen <= clen + 1'b1;
                     end
-                    st <= (stop_req || stop || tok_count + 1'b1 == ntok) ? S_FIN : S_NEXT;
+                    st <= (stop_req || stop || tok_last) ? S_FIN : S_NEXT;
                 end
                 S_FIN: begin done <= 1'b1; st <= S_IDLE; end
                 default: st <= S_IDLE;
             endcase
         end
     end
+`ifdef TRITGPT_ASSERT
+    always @(posedge clk)
+        if (!rst && st == S_EMIT && tok_ready && tok_last !== (tok_count + 1'b1 == ntok))
+            $display("ASSERT tg_fsm: tok_last differs from tok_count + 1 == ntok");
+`endif
 endmodule
 
 `default_nettype wire
