@@ -179,18 +179,26 @@ module tg_rmsnorm #(
     end
 
     // ----------------------------------------- ms, k, m, r = RSQRT[m]
+    // k and m = ms >> 2k as a one-hot select: k (1..14) is the one whose bit pair
+    // 2k+7..2k+6 of ms holds its top set bit; k = 0 when no bit above 7 is set
+    // (then ms = max(ms0, 1)). Written as bitlen, shift amount and barrel shift,
+    // this was twelve levels of logic in one cycle.
+    localparam KMAX = 14;
     wire [35:0] ms0 = ss >> LOG2D;
-    wire [35:0] ms  = ms0 == 0 ? 36'd1 : ms0;
-    reg  [5:0]  bl;
+    reg  [7:0]  msel;
+    reg  [3:0]  ksel;
+    integer q;
     always @(*) begin
-        bl = 6'd0;
-        for (i = 0; i < 36; i = i + 1)
-            if (ms[i]) bl = i[5:0] + 6'd1;
+        msel = 8'd0;
+        ksel = 4'd0;
+        for (q = 1; q <= KMAX; q = q + 1)
+            if (ms0[2*q+6 +: 2] != 2'b00 && (ms0 >> (2*q + 8)) == 36'd0) begin
+                msel = msel | ms0[2*q +: 8];
+                ksel = ksel | q[3:0];
+            end
+        if (ms0[35:8] == 28'd0)
+            msel = ms0[7:0] == 8'd0 ? 8'd1 : ms0[7:0];
     end
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [5:0]  kk  = bl > 6'd8 ? (bl - 6'd7) >> 1 : 6'd0;   // <= 14
-    wire [35:0] msk = ms >> {kk[4:0], 1'b0};                    // m = ms >> 2k < 256
-    /* verilator lint_on UNUSEDSIGNAL */
     reg  [7:0]  m1;
     reg  [3:0]  k1;
     reg         st1, st2;
@@ -205,8 +213,8 @@ module tg_rmsnorm #(
             else if (st2) ready <= 1'b1;
         end
         if (ss_done) begin
-            m1 <= msk[7:0];
-            k1 <= kk[3:0];
+            m1 <= msel;
+            k1 <= ksel;
         end
         if (st2) begin
             r <= {1'b0, rsq};
@@ -216,6 +224,22 @@ module tg_rmsnorm #(
     // the ROM output goes straight into r: no second output register
     tg_rom_sp #(.W(16), .DEPTH(256), .AW(8), .INIT(RSQRT_INIT)) u_rsqrt (
         .clk(clk), .addr(m1), .dout(rsq));
+`ifdef TRITGPT_ASSERT
+    // the select against the model's definition: bitlen, (bitlen - 7) / 2, shift
+    wire [35:0] ms = ms0 == 36'd0 ? 36'd1 : ms0;
+    reg  [5:0]  bl;
+    integer a;
+    always @(*) begin
+        bl = 6'd0;
+        for (a = 0; a < 36; a = a + 1)
+            if (ms[a]) bl = a[5:0] + 6'd1;
+    end
+    wire [5:0]  kk  = bl > 6'd8 ? (bl - 6'd7) >> 1 : 6'd0;
+    wire [35:0] msk = ms >> {kk[4:0], 1'b0};
+    always @(posedge clk)
+        if (!rst && ss_done && (msel !== msk[7:0] || {2'b00, ksel} !== kk))
+            $display("ASSERT tg_rmsnorm: the one-hot k / m select differs from bitlen and shift");
+`endif
 endmodule
 
 `default_nettype wire
