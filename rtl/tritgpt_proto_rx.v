@@ -66,7 +66,16 @@ module tritgpt_proto_rx #(
     reg        garbage_reported = 1'b0;
     reg        overrun_pending = 1'b0;
     reg        framing_pending = 1'b0;
-    reg [31:0] quiet_cycles = 32'd0;
+    // cycles without a byte inside a frame, up to TIMEOUT_CYCLES - 1, and a flag
+    // for having got there: the flag is what the timeout tests, so neither a
+    // 32-bit counter nor a compare against it is in front of the state register
+    // (the counter's carry chain was the routed design's worst path)
+    localparam QW = $clog2(TIMEOUT_CYCLES + 1);
+    /* verilator lint_off WIDTHTRUNC */
+    localparam [QW-1:0] QLAST = TIMEOUT_CYCLES - 2;    // the count one cycle before the flag
+    /* verilator lint_on WIDTHTRUNC */
+    reg [QW-1:0] quiet = {QW{1'b0}};
+    reg          quiet_done = 1'b0;                   // = cycles without a byte >= TIMEOUT_CYCLES - 1
 
     genvar g;
     generate
@@ -121,10 +130,13 @@ module tritgpt_proto_rx #(
         if (rx_overrun) overrun_pending <= 1'b1;
         if (rx_frame_error) framing_pending <= 1'b1;
 
-        if (s_tready || !in_frame)
-            quiet_cycles <= 32'd0;
-        else
-            quiet_cycles <= quiet_cycles + 32'd1;
+        if (s_tready || !in_frame) begin
+            quiet <= {QW{1'b0}};
+            quiet_done <= TIMEOUT_CYCLES <= 1;
+        end else if (!quiet_done) begin
+            quiet <= quiet + 1'b1;
+            quiet_done <= quiet == QLAST;
+        end
 
         // The reset comes last and overrides the control registers only: the data
         // registers (frame fields, type, length, CRC, error code and detail) take no
@@ -201,7 +213,7 @@ module tritgpt_proto_rx #(
             endcase
 
             // partial frame timeout (checked last: overrides the state above)
-            if (in_frame && !s_tready && quiet_cycles >= TIMEOUT_CYCLES - 1 && err_room) begin
+            if (in_frame && !s_tready && quiet_done && err_room) begin
                 report(`TG_ERR_TIMEOUT, state == S_TYPE ? 8'd0 : m_frame_type);
                 state <= S_HUNT;
             end
