@@ -131,16 +131,29 @@ module tg_matvec #(
     end
 
     wire [31:0] bank_q [0:15];
+    // The write port is registered beside the banks, its bank select decoded:
+    // the core's write decode (idle, memory id, bank) in front of the 16 block
+    // RAMs' address and enable pins was a deep path. A write lands a cycle later,
+    // still long before the core, started by another frame, streams a matrix.
+    reg  [15:0]    wsel_r;
+    reg  [WAW-1:0] wr_addr_r;
+    reg  [31:0]    wr_data_r;
+    always @(posedge clk) begin
+        wsel_r    <= rst ? 16'd0 : {15'd0, wr_en} << wr_bank;
+        wr_addr_r <= wr_addr;
+        wr_data_r <= wr_data;
+    end
+
     genvar b;
     generate for (b = 0; b < 16; b = b + 1) begin : g_bank
         localparam integer T = 48 + b / 10;
         localparam integer U = 48 + b % 10;
         localparam [15:0] NUM = {T[7:0], U[7:0]};
-        wire wsel = wr_en && wr_bank == b;
+        wire wsel = wsel_r[b];
         tg_ram_sp #(.W(32), .DEPTH(WDEPTH), .AW(WAW),
                     .INIT({WEIGHTS_DIR, "wt_bank", NUM, ".hex"})) u_bank (
             .clk(clk), .en(run || wsel), .we(wsel),
-            .addr(wsel ? wr_addr : rd_addr), .din(wr_data), .dout(bank_q[b]));
+            .addr(wsel ? wr_addr_r : rd_addr), .din(wr_data_r), .dout(bank_q[b]));
     end endgenerate
 
     // sideband aligned with the bank outputs (t+2): valid, last, ff, tag, word
@@ -336,6 +349,9 @@ module tg_matvec #(
     assign idle = !run && busy_sr == 12'd0;
 
 `ifdef TRITGPT_ASSERT
+    always @(posedge clk)
+        if (!rst && |wsel_r && run)
+            $display("ASSERT tg_matvec: a weight write lands while a matrix streams");
     always @(posedge clk)
         if (!rst && cp_go !== (cp_run && fb_full[cp_group] && lanes_free))
             $display("ASSERT tg_matvec: cp_go differs from cp_run && fb_full[cp_group] && lanes_free");

@@ -244,7 +244,12 @@ module tritgpt_proto_tx #(
     tritgpt_crc16 u_frame_crc (.crc_in(tcrc), .data(tbyte), .crc_out(tcrc_next));
 
     wire [15:0] tokf_count16 = {{(15 - TOK_FIFO_LOG2){1'b0}}, tokf_count};
-    wire [7:0] batch = tokf_count16 >= {8'd0, `TG_MAX_BATCH} ? `TG_MAX_BATCH : tokf_count16[7:0];
+    // Tokens for the next TOKENS frame, a register: the FIFO's count, its clamp and
+    // the frame length were a deep path into the frame's type and length. A cycle
+    // old, it never exceeds the tokens queued: only this module's frames pop them.
+    reg [7:0] batch = 8'd0;
+    always @(posedge clk)
+        batch <= tokf_count16 >= {8'd0, `TG_MAX_BATCH} ? `TG_MAX_BATCH : tokf_count16[7:0];
 
     // (no `!rst` term: the reset is the power-on reset, and the response queue is
     // empty from configuration until it ends)
@@ -274,7 +279,7 @@ module tritgpt_proto_tx #(
                     default: begin ttype <= `TG_RSP_IDENT; tlen <= `TG_IDENT_LEN; end
                     endcase
                     tstate <= T_SYNC;
-                end else if (run && !bench && !tokf_empty) begin
+                end else if (run && !bench && batch != 8'd0) begin
                     ttype <= `TG_RSP_TOKENS;
                     tlen <= batch + 8'd2;
                     tstate <= T_SYNC;
