@@ -110,11 +110,25 @@ module tg_attention #(
             qy_r[x*8 +: 8] <= rq_y[x*16 +: 8];
     end
 
-    // element j is written by requantiser lane j % RMAX
+    // element j is written by requantiser lane j % RMAX. The row decode is a
+    // register per row (q_we), made from the requantiser's look-ahead a cycle
+    // before qv_r: decoded from qrow_r it sat in front of the write enables of
+    // q's 512 flip-flops, which spread across the die to the multiplier slices.
+    localparam NQR = D / RMAX;
+    reg           qn_v;                      // = rq_valid && rq_dest == DST_Q
+    reg  [8:0]    qn_row;                    // = rq_row0
+    reg  [NQR-1:0] q_we;                     // = qv_r && qrow_r == g * RMAX
+    integer qg;
+    always @(posedge clk) begin
+        qn_v   <= !rst && rqn_valid && rqn_dest == DST_Q;
+        qn_row <= rqn_row0;
+        for (qg = 0; qg < NQR; qg = qg + 1)
+            q_we[qg] <= !rst && qn_v && {23'd0, qn_row} == qg * RMAX;
+    end
     reg [D*8-1:0] q;
     generate for (i = 0; i < D; i = i + 1) begin : g_q
         always @(posedge clk)
-            if (qv_r && {23'd0, qrow_r} == i - i % RMAX)
+            if (q_we[i / RMAX])
                 q[i*8 +: 8] <= qy_r[(i % RMAX)*8 +: 8];
     end endgenerate
 
@@ -542,6 +556,12 @@ module tg_attention #(
     always @(posedge clk) begin
         if (p1_v2 && p2_s4[2]) $display("ASSERT tg_attention: pass 1 and pass 2 overlap");
     end
+    integer qa;
+    always @(posedge clk)
+        if (!rst)
+            for (qa = 0; qa < NQR; qa = qa + 1)
+                if (q_we[qa] !== (qv_r && {23'd0, qrow_r} == qa * RMAX))
+                    $display("ASSERT tg_attention: q_we differs from the decode of qv_r and qrow_r");
 `endif
 endmodule
 
