@@ -133,6 +133,8 @@ REPLICAS = [
      r"\\u_rq\.g_lane\[\d+\]\.(?:u_sm_copy\.q|sm_out) \[\d\]"),
     ("matrix-vector level select", r"\\u_mv\.g_out\[(\d+)\]\.", 1,
      r"\\u_mv\.g_out\[\d+\]\.(?:u_use_f\.q|use_f)"),
+    ("multiplier array RMSNorm select", r"\\u_rsel\[(\d+)\]\.", 1,
+     r"\\u_rsel\[\d+\]\.q|\\rsel \[\d+\]"),
 ]
 
 
@@ -140,7 +142,8 @@ REPLICAS = [
 def test_replicated_registers_stay_separate_flip_flops(what, copy_re, bits, q_names):
     """The RTL copies a flip-flop per group of loads where one would drive too many
     (pass 1's operand selects and pass 2's accumulator valid/clear per MAC slice, the
-    requantiser's shift per lane, the matrix-vector unit's level select per output) with
+    requantiser's shift per lane, the matrix-vector unit's level select per output, the
+    multiplier array's RMSNorm select per slice) with
     tg_copy_reg; without its keep attribute yosys merges identical flip-flops back into
     one. Each copy must be its own flip-flop."""
     _require_tools()
