@@ -227,7 +227,7 @@ def test_xc7prep_fixes_netlist(tmp_path):
     assert c1["PCIN"][:2] == [10, 11] and c1["ACIN"] == [12] * 30  # a real cascade is left alone
     assert out["lut"]["connections"]["I0"] == ["0"]
     summary = json.loads((tmp_path / "r.json").read_text())
-    assert summary == {"scopeinfo_removed": 1, "dsp_cells": 2, "dsp_ports_disconnected": 4}
+    assert summary == {"scopeinfo_removed": 1, "dsp_cells": 2, "dsp_ports_disconnected": 4, "carry_luts_copied": 0}
 
 
 # ----------------------------------------------------------------------------

@@ -17,6 +17,18 @@ Two things in a netlist from current yosys stop nextpnr-xilinx (openXC7):
   Constant bits on these ports are made undriven ("x"), which is what an unused
   cascade input is.
 
+And one thing costs timing: nextpnr-xilinx packs a LUT into a carry chain's slice only
+when the LUT's output drives that one CARRY4 S input and nothing else. yosys often
+shares the LUT: the sum bit 0 of an adder with no carry in (S0 = a0 ^ b0 goes to the
+CARRY4 and straight to the result), the sign-extended top bits of `{a[n], a} + {b[n], b}`
+(two S inputs with the same XOR), identical S functions of two adders. nextpnr-xilinx
+then puts a feed-through LUT in front of the S input, and the shared LUT is placed on
+its own, often far from the chain: on a routed 100 MHz build of the core, the worst
+paths were shared XOR LUT -> feed-through -> carry chain, placed 16 to 37 rows apart.
+This step gives each such S input its own copy of the LUT (LUT1..LUT4: a copy with five
+or more inputs cannot share the slice with the chain's DI feed-through, so nextpnr
+would bypass it anyway). A copy takes the LUT the feed-through would have taken.
+
 And one thing in the chip database can make a routed design unassemblable:
 
 - An HCLK tile that prjxray-db has no configuration bits for (the reconstructed 50T
@@ -51,6 +63,10 @@ except ImportError:  # run as a plain script without Edalize
 
 DSP_CASCADE_INPUTS = ("ACIN", "BCIN", "PCIN", "CARRYCASCIN", "MULTSIGNIN")
 CONSTANT_BITS = ("0", "1", "x", "z")
+# LUTs nextpnr-xilinx packs into a CARRY4's slice (LUT5 and LUT6 leave no inputs for
+# the DI feed-through that shares the LUT6_2 site; see copy_shared_carry_luts)
+CARRY_PACKABLE_LUTS = ("LUT1", "LUT2", "LUT3", "LUT4")
+CARRY_COPY_SUFFIX = "$xc7prep_carry_s"
 # HCLK tiles that drive the leaf clocks of the INT column below them (not HCLK_CLB,
 # HCLK_BRAM, ...: those are spacers or feed their own hard blocks)
 LEAF_CLOCK_HCLK = re.compile(r"^HCLK_[LR](_|$)")
@@ -59,7 +75,8 @@ BLOCKER_PREFIX = "xc7prep_clock_blocker_"
 
 def prepare(netlist: dict) -> dict:
     """Fix a yosys JSON netlist in place; returns a summary of what was changed."""
-    summary = {"scopeinfo_removed": 0, "dsp_cells": 0, "dsp_ports_disconnected": 0}
+    summary = {"scopeinfo_removed": 0, "dsp_cells": 0, "dsp_ports_disconnected": 0,
+               "carry_luts_copied": 0}
     for module in netlist.get("modules", {}).values():
         cells = module.get("cells", {})
         for name in [n for n, c in cells.items() if c.get("type") == "$scopeinfo"]:
@@ -78,7 +95,55 @@ def prepare(netlist: dict) -> dict:
                     if any(b != "x" for b in bits):
                         conns[port] = ["x"] * len(bits)
                         summary["dsp_ports_disconnected"] += 1
+        summary["carry_luts_copied"] += copy_shared_carry_luts(module)
     return summary
+
+
+def copy_shared_carry_luts(module: dict) -> int:
+    """Give each CARRY4 S input driven by a shared LUT1..LUT4 its own copy of that LUT.
+
+    A LUT whose output also goes elsewhere keeps every other load; when all its loads are
+    S inputs, it keeps the first. Returns the number of copies made."""
+    cells = module.get("cells", {})
+    loads: dict[int, list[tuple[str, str, int]]] = {}     # net bit -> (cell, port, index)
+    driver: dict[int, str] = {}
+    for name, cell in cells.items():
+        dirs = cell.get("port_directions", {})
+        for port, bits in cell.get("connections", {}).items():
+            for i, b in enumerate(bits):
+                if not isinstance(b, int):
+                    continue
+                if dirs.get(port) == "output":
+                    driver[b] = name
+                else:
+                    loads.setdefault(b, []).append((name, port, i))
+    for port in module.get("ports", {}).values():
+        if port.get("direction") != "input":
+            for b in port.get("bits", []):
+                if isinstance(b, int):
+                    loads.setdefault(b, []).append(("", "", 0))  # a module output: not a cell
+    used = [b for n in module.get("netnames", {}).values() for b in n.get("bits", []) if isinstance(b, int)]
+    next_bit = max(used + list(driver) + list(loads), default=1) + 1
+    copies = 0
+    for bit in sorted(loads):
+        lut = driver.get(bit)
+        users = loads[bit]
+        if lut is None or len(users) < 2 or cells[lut].get("type") not in CARRY_PACKABLE_LUTS:
+            continue
+        s_loads = [u for u in users if u[1] == "S" and cells[u[0]].get("type") == "CARRY4"]
+        if not s_loads:
+            continue
+        if len(s_loads) == len(users):
+            s_loads = s_loads[1:]           # the original stays with the first S input
+        src = cells[lut]
+        for cell_name, port, index in s_loads:
+            copy = json.loads(json.dumps(src))
+            copy["connections"]["O"] = [next_bit]
+            cells[f"{lut}{CARRY_COPY_SUFFIX}{copies}"] = copy
+            cells[cell_name]["connections"][port][index] = next_bit
+            next_bit += 1
+            copies += 1
+    return copies
 
 
 def tilegrid_path(db_root: str, part: str) -> str | None:
@@ -198,7 +263,8 @@ def main(argv=None) -> int:
             f.write("\n")
     print(
         "xc7prep: removed {scopeinfo_removed} $scopeinfo cells; disconnected "
-        "{dsp_ports_disconnected} constant cascade inputs on {dsp_cells} DSP48E1".format(**summary)
+        "{dsp_ports_disconnected} constant cascade inputs on {dsp_cells} DSP48E1; copied "
+        "{carry_luts_copied} shared LUTs into the carry chains they feed".format(**summary)
         + ("; pinned {} clock blockers on the slices of {}".format(
             summary["clock_blockers"], ", ".join(summary["clock_tiles_without_bits"]))
            if summary.get("clock_blockers") else "")
@@ -208,7 +274,7 @@ def main(argv=None) -> int:
 
 class Xc7prep(Edatool):
 
-    description = ("Prepare a yosys JSON netlist for nextpnr-xilinx ($scopeinfo, DSP48E1 cascade inputs, "
+    description = ("Prepare a yosys JSON netlist for nextpnr-xilinx ($scopeinfo, DSP48E1 cascade inputs, shared carry LUTs, "
                    "blockers on slices clocked through tiles without bits)")
 
     TOOL_OPTIONS = {
