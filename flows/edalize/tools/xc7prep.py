@@ -24,7 +24,7 @@ CARRY4 and straight to the result), the sign-extended top bits of `{a[n], a} + {
 (two S inputs with the same XOR), identical S functions of two adders. nextpnr-xilinx
 then puts a feed-through LUT in front of the S input, and the shared LUT is placed on
 its own, often far from the chain: on a routed 100 MHz build of the core, the worst
-paths were shared XOR LUT -> feed-through -> carry chain, placed 16 to 37 rows apart.
+paths were shared XOR LUT -> feed-through -> carry chain, placed 16 to 91 rows apart.
 This step gives each such S input its own copy of the LUT (LUT1..LUT4: a copy with five
 or more inputs cannot share the slice with the chain's DI feed-through, so nextpnr
 would bypass it anyway). A copy takes the LUT the feed-through would have taken.
