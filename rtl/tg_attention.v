@@ -167,21 +167,31 @@ module tg_attention #(
     wire [SAW-1:0] p1_first  = ring_full ? npairs_m1 + 1'b1 : {SAW{1'b0}};
     wire [PAW-1:0] plast     = ring_full ? {PAW{1'b1}} : pos;   // last slot pass 2 reads
     reg            k_ok;        // the new k row is in the cache (see the KV cache below)
-    wire           p1_stall = p1_run && !p1_c && p1_pp == npairs_m1 && !k_ok;
+    // p1_last = (p1_pp == npairs_m1), a register loaded with p1_pp: the compare
+    // sat in the k_ok loop (stall -> port B -> k_pend -> k_ok), nine levels deep
+    reg            p1_last;
+    wire           p1_stall = p1_run && !p1_c && p1_last && !k_ok;
     wire           p1_iss   = p1_run && !p1_stall;
     wire           p1_rd    = p1_iss && !p1_c;
     always @(posedge clk) begin
         if (rst) p1_run <= 1'b0;
         else if (p1_start) begin
             p1_run <= 1'b1; p1_pp <= p1_first; p1_c <= 1'b0;
+            p1_last <= p1_first == npairs_m1;
         end else if (p1_iss) begin
             p1_c <= ~p1_c;
             if (p1_c) begin
                 p1_pp <= p1_pp + 1'b1;
-                if (p1_pp == npairs_m1) p1_run <= 1'b0;
+                p1_last <= p1_pp + 1'b1 == npairs_m1;
+                if (p1_last) p1_run <= 1'b0;
             end
         end
     end
+`ifdef TRITGPT_ASSERT
+    always @(posedge clk)
+        if (!rst && p1_run && p1_last !== (p1_pp == npairs_m1))
+            $display("ASSERT tg_attention: p1_last differs from p1_pp == npairs_m1");
+`endif
     wire [PAW-1:0] p1_pos0 = {p1_pp, 1'b0};
     wire [PAW-1:0] p1_pos1 = {p1_pp, 1'b1};
     wire           p1_v1   = ring_full || p1_pos1 <= pos;
@@ -277,7 +287,7 @@ module tg_attention #(
     // pass 1 sideband at the bank outputs (issue + 2): valid, c, second valid, last, pair
     wire [SAW+3:0] p1_s1, p1_s2;
     tg_delay #(.W(SAW + 4), .N(1)) u_p1s1 (.clk(clk), .rst(rst),
-        .d({p1_iss, p1_c, p1_v1, p1_iss && p1_c && p1_pp == npairs_m1, p1_pp}), .q(p1_s1));
+        .d({p1_iss, p1_c, p1_v1, p1_iss && p1_c && p1_last, p1_pp}), .q(p1_s1));
     tg_delay #(.W(SAW + 4), .N(1)) u_p1s2 (.clk(clk), .rst(rst), .d(p1_s1), .q(p1_s2));
     wire p1_v2 = p1_s2[SAW+3];
     // p1_v2 and p1_c2 select the operands of every MAC slice: one copy of each per

@@ -80,6 +80,9 @@ module tg_fsm #(
     // matrix-vector unit
     output reg               mv_valid,
     output reg  [WAW-1:0]    mv_base,
+    // (not a state register: yosys took it for one, and its recoded next-state
+    // logic was the deepest in the core, nine levels from st)
+    (* fsm_encoding = "none" *)
     output reg  [WAW:0]      mv_words,
     output reg               mv_ff,
     output reg  [2:0]        mv_tag,
@@ -179,6 +182,9 @@ module tg_fsm #(
                S_HRD  = 5'd5,  S_N1W  = 5'd6,  S_QKVW = 5'd7,  S_ANW  = 5'd8,  S_N2W  = 5'd9,
                S_W1W  = 5'd10, S_W2W  = 5'd11, S_W2D  = 5'd12, S_W2R  = 5'd13, S_NFW  = 5'd14,
                S_LMW  = 5'd15, S_SMW  = 5'd16, S_EMIT = 5'd17, S_FIN  = 5'd18;
+    // one-hot: yosys keeps st binary by its own measure, and the decodes of a
+    // binary st sat in front of the command registers and the memories' enables
+    (* fsm_encoding = "one-hot" *)
     reg [4:0]  st;
     reg [8:0]  plen;
     reg [15:0] ntok;

@@ -57,8 +57,12 @@ module tg_matvec #(
     input  wire [8*8-1:0]         act_x,
     input  wire [8:0]             act_nx0,       // -x of slot 0 (the exact lanes, see above)
     // FFN activation buffer (W1 ReLU outputs, RMAX per cycle) and its copy
+    /* verilator lint_off UNUSEDSIGNAL */      // fb_we, fb_row0[3:0]: the enables' assertion
     input  wire                   fb_we,
     input  wire [7:0]             fb_row0,       // first element of the RMAX written
+    /* verilator lint_on UNUSEDSIGNAL */
+    input  wire                   fb_we_next,    // fb_we and fb_row0 a cycle ahead (the
+    input  wire [7:0]             fb_row0_next,  // requantiser's look-ahead)
     input  wire [RMAX*8-1:0]      fb_x,          // values 0..127
     input  wire                   fb_copy,       // pulse: copy the buffer into the lanes
     output wire                   fb_copy_done,  // pulse: last group copied
@@ -172,12 +176,32 @@ module tg_matvec #(
     reg  [3:0]       cp_group;
     reg              cp_run;
     reg  [15:0]      fb_full;       // group complete (NFG <= 16 used)
+    // The buffer's write enables and its group-complete flags are registered from
+    // the requantiser's look-ahead: decoded from fb_row0 they sat in front of
+    // cp_go's register (nine levels) and of 16 LUT RAM write enables.
+    reg  [15:0]      fb_bank_we;    // = fb_we && bank s is among the RMAX written
+    reg  [15:0]      fb_set;        // = fb_we && the group's last RMAX: group done
+    integer sw;
+    always @(posedge clk)
+        for (sw = 0; sw < 16; sw = sw + 1) begin
+            fb_bank_we[sw] <= fb_we_next && {28'd0, fb_row0_next[3:0]} == sw - sw % RMAX;
+            fb_set[sw] <= fb_we_next && {28'd0, fb_row0_next[3:0]} == 16 - RMAX &&
+                          {28'd0, fb_row0_next[7:4]} == sw;
+        end
+`ifdef TRITGPT_ASSERT
+    always @(posedge clk)
+        for (sw = 0; sw < 16; sw = sw + 1)
+            if (!rst && (fb_bank_we[sw] !== (fb_we && {28'd0, fb_row0[3:0]} == sw - sw % RMAX) ||
+                         fb_set[sw] !== (fb_we && {28'd0, fb_row0[3:0]} == 16 - RMAX &&
+                                         {28'd0, fb_row0[7:4]} == sw)))
+                $display("ASSERT tg_matvec: FFN buffer enable %0d differs from fb_we / fb_row0's", sw);
+`endif
     genvar s;
     generate for (s = 0; s < 16; s = s + 1) begin : g_fb
         // writer lane feeding bank s (RMAX consecutive rows, aligned)
         localparam integer WL = s % RMAX;
         wire [7:0]  wx  = fb_x[WL*8 +: 8];
-        wire        we  = fb_we && {28'd0, fb_row0[3:0]} == s - s % RMAX;
+        wire        we  = fb_bank_we[s];
         if (s == 0) begin : g_exact
             wire [8:0] wnx = 9'd0 - {1'b0, wx};
             tg_lutram #(.W(17), .DEPTH(16), .AW(4)) u_fb (
@@ -198,7 +222,6 @@ module tg_matvec #(
     // expression over the next state of cp_run, fb_full, cp_group and run.
     reg              cp_go;
     wire             cp_last  = cp_go && {28'd0, cp_group} == NFG - 1;
-    wire [15:0]      fb_set   = fb_we && {28'd0, fb_row0[3:0]} == 16 - RMAX ? 16'd1 << fb_row0[7:4] : 16'd0;
     wire             cp_run_n = fb_copy ? 1'b1 : cp_last ? 1'b0 : cp_run;
     wire [3:0]       cp_grp_n = fb_copy ? 4'd0 : cp_go ? cp_group + 1'b1 : cp_group;
     wire [15:0]      fb_ful_n = !fb_copy && cp_last ? 16'd0 : fb_full | fb_set;

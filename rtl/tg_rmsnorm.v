@@ -182,24 +182,33 @@ module tg_rmsnorm #(
     // k and m = ms >> 2k as a one-hot select: k (1..14) is the one whose bit pair
     // 2k+7..2k+6 of ms holds its top set bit; k = 0 when no bit above 7 is set
     // (then ms = max(ms0, 1)). Written as bitlen, shift amount and barrel shift,
-    // this was twelve levels of logic in one cycle.
+    // this was twelve levels of logic in one cycle; as one select, nine. It is two
+    // halves now: the one-hot k is registered with ms (at ss_done), and the select
+    // it drives goes straight into the ROM's address register, so r and k come
+    // no later than before.
     localparam KMAX = 14;
     wire [35:0] ms0 = ss >> LOG2D;
-    reg  [7:0]  msel;
-    reg  [3:0]  ksel;
+    reg  [KMAX:0] hot_next;
     integer q;
     always @(*) begin
-        msel = 8'd0;
+        hot_next[0] = ms0[35:8] == 28'd0;
+        for (q = 1; q <= KMAX; q = q + 1)
+            hot_next[q] = ms0[2*q+6 +: 2] != 2'b00 && (ms0 >> (2*q + 8)) == 36'd0;
+    end
+    reg  [KMAX:0] hot;
+    reg  [35:0]   ms_r;
+    reg  [7:0]    m0_r;                   // m when k = 0: max(ms0, 1)
+    reg  [7:0]    msel;
+    reg  [3:0]    ksel;
+    always @(*) begin
+        msel = hot[0] ? m0_r : 8'd0;
         ksel = 4'd0;
         for (q = 1; q <= KMAX; q = q + 1)
-            if (ms0[2*q+6 +: 2] != 2'b00 && (ms0 >> (2*q + 8)) == 36'd0) begin
-                msel = msel | ms0[2*q +: 8];
+            if (hot[q]) begin
+                msel = msel | ms_r[2*q +: 8];
                 ksel = ksel | q[3:0];
             end
-        if (ms0[35:8] == 28'd0)
-            msel = ms0[7:0] == 8'd0 ? 8'd1 : ms0[7:0];
     end
-    reg  [7:0]  m1;
     reg  [3:0]  k1;
     reg         st1, st2;
     wire [15:0] rsq;
@@ -213,9 +222,12 @@ module tg_rmsnorm #(
             else if (st2) ready <= 1'b1;
         end
         if (ss_done) begin
-            m1 <= msel;
-            k1 <= ksel;
+            hot <= hot_next;
+            ms_r <= ms0;
+            m0_r <= ms0[7:0] == 8'd0 ? 8'd1 : ms0[7:0];
         end
+        if (st1)
+            k1 <= ksel;
         if (st2) begin
             r <= {1'b0, rsq};
             k <= k1;
@@ -223,10 +235,10 @@ module tg_rmsnorm #(
     end
     // the ROM output goes straight into r: no second output register
     tg_rom_sp #(.W(16), .DEPTH(256), .AW(8), .INIT(RSQRT_INIT)) u_rsqrt (
-        .clk(clk), .addr(m1), .dout(rsq));
+        .clk(clk), .addr(msel), .dout(rsq));
 `ifdef TRITGPT_ASSERT
     // the select against the model's definition: bitlen, (bitlen - 7) / 2, shift
-    wire [35:0] ms = ms0 == 36'd0 ? 36'd1 : ms0;
+    wire [35:0] ms = ms_r == 36'd0 ? 36'd1 : ms_r;
     reg  [5:0]  bl;
     integer a;
     always @(*) begin
@@ -237,7 +249,7 @@ module tg_rmsnorm #(
     wire [5:0]  kk  = bl > 6'd8 ? (bl - 6'd7) >> 1 : 6'd0;
     wire [35:0] msk = ms >> {kk[4:0], 1'b0};
     always @(posedge clk)
-        if (!rst && ss_done && (msel !== msk[7:0] || {2'b00, ksel} !== kk))
+        if (!rst && st1 && (msel !== msk[7:0] || {2'b00, ksel} !== kk))
             $display("ASSERT tg_rmsnorm: the one-hot k / m select differs from bitlen and shift");
 `endif
 endmodule

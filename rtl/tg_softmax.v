@@ -42,7 +42,7 @@ module tg_softmax #(
     // The scores arrive straight from the attention's adder tree; registering them first
     // keeps that tree and the two comparisons below out of one cycle (it was the routed
     // critical path). It costs no cycle: the maximum is first read two cycles after the
-    // last score (pass 2 starts with it, its first score is registered in s_r, then d_r),
+    // last score (pass 2 starts with it, its first score is registered in s_r, then as a difference in diff_r),
     // and it is now final one cycle after it.
     reg                 sv_r, sv1_r, sc_r;
     reg  [H*SW-1:0]     s0_r, s1_r;
@@ -78,29 +78,38 @@ module tg_softmax #(
     // The saturation test (diff >> shift) > 255 is done on diff itself, beside the
     // shift: it holds when any bit at 8 + shift or above is set (satm_r marks them),
     // so it no longer waits for the shifter.
+    // The difference is registered and the shift and saturation that follow it go
+    // straight into the EXP ROMs' address registers: subtract, shift and saturate
+    // in one cycle were 7.5 levels of logic, and the split costs no cycle.
     reg  [4:0]      shift_r;
     reg  [SW:0]     satm_r;
     reg  [H*SW-1:0] s_r;
-    reg  [H*8-1:0]  d_r;
+    reg  [H*(SW+1)-1:0] diff_r;
+    reg  [H*8-1:0]  d_n;
     always @(posedge clk) begin
         shift_r <= att_shift;
         satm_r  <= {(SW+1){1'b1}} << ({1'b0, att_shift} + 6'd8);
         s_r <= p2_par ? rd1 : rd0;
-        for (y2 = 0; y2 < H; y2 = y2 + 1) begin : dd
+        for (y2 = 0; y2 < H; y2 = y2 + 1)
+            diff_r[y2*(SW+1) +: SW+1] <= {smax[y2][SW-1], smax[y2]} -
+                                         {s_r[y2*SW + SW - 1], s_r[y2*SW +: SW]};
+    end
+    integer yd;
+    always @(*)
+        for (yd = 0; yd < H; yd = yd + 1) begin : dd
             reg [SW:0] diff;
             /* verilator lint_off UNUSEDSIGNAL */
             reg [SW:0] sh;                       // its low 8 bits, or saturated
             /* verilator lint_on UNUSEDSIGNAL */
-            diff = {smax[y2][SW-1], smax[y2]} - {s_r[y2*SW + SW - 1], s_r[y2*SW +: SW]};
+            diff = diff_r[yd*(SW+1) +: SW+1];
             sh   = diff >> shift_r;
-            d_r[y2*8 +: 8] <= |(diff & satm_r) ? 8'd255 : sh[7:0];
+            d_n[yd*8 +: 8] = |(diff & satm_r) ? 8'd255 : sh[7:0];
         end
-    end
     wire [H*8-1:0] e8;
     generate for (h = 0; h < H; h = h + 2) begin : g_exp
         tg_rom_dp #(.W(8), .DEPTH(256), .AW(8), .INIT(EXP_INIT)) u_exp (
-            .clk(clk), .addr_a(d_r[h*8 +: 8]), .dout_a(e8[h*8 +: 8]),
-            .addr_b(d_r[(h+1)*8 +: 8]), .dout_b(e8[(h+1)*8 +: 8]));
+            .clk(clk), .addr_a(d_n[h*8 +: 8]), .dout_a(e8[h*8 +: 8]),
+            .addr_b(d_n[(h+1)*8 +: 8]), .dout_b(e8[(h+1)*8 +: 8]));
     end endgenerate
     generate for (h = 0; h < H; h = h + 1) begin : g_e
         assign e[h*9 +: 9] = {1'b0, e8[h*8 +: 8]};

@@ -99,22 +99,11 @@ module tritgpt_proto #(
     );
     assign rx_tready = !rxf_full;
 
-    // One register between the FIFO and the receiver, so the receiver's byte-valid
-    // is a flip-flop and not the FIFO's pointer compare: the pointer arithmetic and
-    // the receiver's cycle (CRC, state, error report) were one path of ~14 ns.
-    reg        rxb_valid = 1'b0;
-    reg  [7:0] rxb_data = 8'd0;
-    wire       rxb_pop;                       // the receiver takes rxb_data
-    wire       rxb_load = !rxb_valid || rxb_pop;
-    assign rxf_pop = rxb_load && !rxf_empty;
-    always @(posedge clk) begin
-        if (rst)
-            rxb_valid <= 1'b0;
-        else if (rxb_load)
-            rxb_valid <= !rxf_empty;
-        if (rxf_pop)
-            rxb_data <= rxf_dout;
-    end
+    // The receiver holds each byte in a register of its own (with the byte's
+    // decoded class), so its byte-valid is a flip-flop and not the FIFO's pointer
+    // compare: the pointer arithmetic and the receiver's cycle were one path.
+    wire       rx_load;
+    assign rxf_pop = rx_load && !rxf_empty;
 
     // ------------------------------------------------------------------
     // response queue (tritgpt_proto_exec -> tritgpt_proto_tx)
@@ -153,7 +142,7 @@ module tritgpt_proto #(
 
     tritgpt_proto_rx #(.TIMEOUT_CYCLES(TIMEOUT_CYCLES)) u_rx (
         .clk(clk), .rst(rst),
-        .s_tdata(rxb_data), .s_tvalid(rxb_valid), .s_tready(rxb_pop),
+        .s_tdata(rxf_dout), .s_tvalid(!rxf_empty), .s_tready(rx_load),
         .rx_overrun(rx_overrun), .rx_frame_error(rx_frame_error),
         .m_frame_valid(frame_valid), .m_frame_ready(frame_ready),
         .m_frame_type(frame_type), .m_frame_len(frame_len), .m_frame_fields(frame_fields),
@@ -199,7 +188,7 @@ module tritgpt_proto #(
     );
 
     assign running = run;
-    assign idle = !run && rx_hunting && exec_idle && tx_idle && resp_empty && !resp_push && rxf_empty && !rxb_valid;
+    assign idle = !run && rx_hunting && exec_idle && tx_idle && resp_empty && !resp_push && rxf_empty;
 
 endmodule
 

@@ -10,6 +10,13 @@
 // pay_raddr/pay_rdata after taking the frame: the receiver starts on the next
 // frame only when the executor is ready again (m_frame_ready), so the frame
 // fields and the payload stay valid while a command executes.
+//
+// Bytes enter through a register that also holds their decoded class (sync,
+// command type, the lengths each type allows), so the frame state machine
+// tests flags rather than comparing bytes: the compares, the type decode and
+// the state update were one path of 10 LUT levels. The register takes a byte
+// at most every other cycle (s_tready is its empty flag, a flip-flop); the UART
+// delivers one per ten bit times, at least 8 cycles at any supported rate.
 
 `default_nettype none
 // Registers start from their declared values when the FPGA is configured (and
@@ -52,7 +59,7 @@ module tritgpt_proto_rx #(
     output reg  [7:0]  err_detail = 8'd0,
     input  wire        err_room,
 
-    output wire        hunting            // between frames
+    output wire        hunting            // between frames, no byte held
 );
 
     localparam [2:0] S_HUNT = 3'd0, S_TYPE = 3'd1, S_LEN = 3'd2, S_PAYLOAD = 3'd3,
@@ -89,33 +96,57 @@ module tritgpt_proto_rx #(
 
     wire in_frame = state == S_TYPE || state == S_LEN || state == S_PAYLOAD ||
                     state == S_CRC_HI || state == S_CRC_LO;
-    assign hunting = state == S_HUNT;
-    // one byte per cycle while receiving, if an error could be queued for it
-    // (no `!rst` term: the reset is the power-on reset, and the FIFO in front is
-    // empty from configuration until it ends)
-    assign s_tready = s_tvalid && m_frame_ready &&
-                      (in_frame || (state == S_HUNT && !overrun_pending && !framing_pending));
-    wire [7:0] b = s_tdata;
 
-    // the CRC restarts with the type byte
+    // ---- the input byte and its class, decoded as it is taken from the FIFO ----
+    reg        b_valid = 1'b0;
+    reg [7:0]  b = 8'd0;
+    reg        b_sync = 1'b0;             // b == TG_SYNC
+    reg        b_nolen = 1'b0;            // a type whose payload is empty (IDENTIFY, STOP)
+    reg        b_args = 1'b0;             // a type with >= 10 argument bytes (GENERATE, BENCH)
+    reg        b_prompt = 1'b0;           // PROMPT: >= 2 bytes
+    reg        b_write = 1'b0;            // WRITE: >= 7 bytes, 3 mod 4
+    reg        b_len0 = 1'b0, b_len1 = 1'b0, b_ge2 = 1'b0, b_ge10 = 1'b0, b_wlen = 1'b0;
+    assign s_tready = !b_valid;
+    always @(posedge clk)
+        if (s_tready) begin
+            b <= s_tdata;
+            b_sync <= s_tdata == `TG_SYNC;
+            b_nolen <= s_tdata == `TG_CMD_IDENTIFY || s_tdata == `TG_CMD_STOP;
+            b_args <= s_tdata == `TG_CMD_GENERATE || s_tdata == `TG_CMD_BENCH;
+            b_prompt <= s_tdata == `TG_CMD_PROMPT;
+            b_write <= s_tdata == `TG_CMD_WRITE;
+            b_len0 <= s_tdata == 8'd0;
+            b_len1 <= s_tdata == 8'd1;
+            b_ge2 <= s_tdata >= 8'd2;
+            b_ge10 <= s_tdata >= 8'd10;
+            b_wlen <= s_tdata >= 8'd7 && s_tdata[1:0] == 2'd3;
+        end
+
+    // the frame logic takes the held byte this cycle
+    wire take = b_valid && m_frame_ready &&
+                (in_frame || (state == S_HUNT && !overrun_pending && !framing_pending));
+    assign hunting = state == S_HUNT && !b_valid;
+
+    // the frame type's class, kept from the type byte
+    reg t_nolen = 1'b0, t_args = 1'b0, t_prompt = 1'b0, t_write = 1'b0;
+    wire type_ok = b_nolen || b_args || b_prompt || b_write;
+    wire len_ok = (t_nolen && b_len0) || (t_args && b_ge10) || (t_prompt && b_ge2) ||
+                  (t_write && b_wlen);
+
+    // payload bytes still to come, counting the one held, and the flag for "the
+    // held byte is the last" (a register, not a compare against the length)
+    reg [7:0] left = 8'd0;
+    reg       last = 1'b0;
+
+    // The CRC starts from 16'hFFFF when a sync byte is taken, so every byte of
+    // the frame updates it the same way; crc_zero is "the CRC after this byte
+    // is zero", so the check at the end is a flip-flop.
     wire [15:0] crc_next;
-    tritgpt_crc16 u_crc (.crc_in(state == S_TYPE ? 16'hFFFF : crc), .data(b), .crc_out(crc_next));
-
-    wire type_ok = b == `TG_CMD_IDENTIFY || b == `TG_CMD_GENERATE || b == `TG_CMD_PROMPT ||
-                   b == `TG_CMD_BENCH || b == `TG_CMD_STOP || b == `TG_CMD_WRITE;
-    reg len_ok;
-    always @* begin
-        case (m_frame_type)
-        `TG_CMD_IDENTIFY, `TG_CMD_STOP:  len_ok = b == 8'd0;
-        `TG_CMD_GENERATE, `TG_CMD_BENCH: len_ok = b >= 8'd10;
-        `TG_CMD_PROMPT:                  len_ok = b >= 8'd2;
-        `TG_CMD_WRITE:                   len_ok = b >= 8'd7 && b[1:0] == 2'd3;
-        default:                         len_ok = 1'b0;
-        endcase
-    end
+    tritgpt_crc16 u_crc (.crc_in(crc), .data(b), .crc_out(crc_next));
+    reg crc_zero = 1'b0;
 
     // crc is now the CRC over type..crc_lo: zero when the frame is intact
-    assign m_frame_valid = state == S_CHECK && crc == 16'd0;
+    assign m_frame_valid = state == S_CHECK && crc_zero;
 
     task report(input [7:0] code, input [7:0] detail);
         begin
@@ -130,7 +161,16 @@ module tritgpt_proto_rx #(
         if (rx_overrun) overrun_pending <= 1'b1;
         if (rx_frame_error) framing_pending <= 1'b1;
 
-        if (s_tready || !in_frame) begin
+        if (s_tready)
+            b_valid <= s_tvalid;
+        else if (take)
+            b_valid <= 1'b0;
+        if (take) begin
+            crc <= crc_next;
+            crc_zero <= crc_next == 16'd0;
+        end
+
+        if (take || !in_frame) begin
             quiet <= {QW{1'b0}};
             quiet_done <= TIMEOUT_CYCLES <= 1;
         end else if (!quiet_done) begin
@@ -151,9 +191,10 @@ module tritgpt_proto_rx #(
                 end else if (framing_pending) begin
                     report(`TG_ERR_FRAMING, 8'd0);
                     framing_pending <= 1'b0;
-                end else if (s_tready) begin
-                    if (b == `TG_SYNC) begin
+                end else if (take) begin
+                    if (b_sync) begin
                         state <= S_TYPE;
+                        crc <= 16'hFFFF;
                         garbage_reported <= 1'b0;
                     end else if (!garbage_reported) begin
                         report(`TG_ERR_GARBAGE, b);
@@ -161,11 +202,15 @@ module tritgpt_proto_rx #(
                     end
                 end
             end
-            S_TYPE: if (s_tready) begin
-                crc <= crc_next;
+            S_TYPE: if (take) begin
                 m_frame_type <= b;
-                if (b == `TG_SYNC) begin
+                t_nolen <= b_nolen;
+                t_args <= b_args;
+                t_prompt <= b_prompt;
+                t_write <= b_write;
+                if (b_sync) begin
                     state <= S_TYPE;              // repeated sync byte
+                    crc <= 16'hFFFF;
                 end else if (!type_ok) begin
                     report(`TG_ERR_BAD_TYPE, b);
                     state <= S_HUNT;
@@ -173,32 +218,32 @@ module tritgpt_proto_rx #(
                     state <= S_LEN;
                 end
             end
-            S_LEN: if (s_tready) begin
-                crc <= crc_next;
+            S_LEN: if (take) begin
                 m_frame_len <= b;
                 idx <= 8'd0;
+                left <= b;
+                last <= b_len1;
                 if (!len_ok) begin
                     report(`TG_ERR_BAD_LENGTH, m_frame_type);
                     state <= S_HUNT;
                 end else begin
-                    state <= b == 8'd0 ? S_CRC_HI : S_PAYLOAD;
+                    state <= b_len0 ? S_CRC_HI : S_PAYLOAD;
                 end
             end
-            S_PAYLOAD: if (s_tready) begin
-                crc <= crc_next;
+            S_PAYLOAD: if (take) begin
                 payload[idx] <= b;
                 if (idx < 8'd10)
                     fields[idx[3:0]] <= b;
                 idx <= idx + 8'd1;
-                if (idx == m_frame_len - 8'd1)
+                left <= left - 8'd1;
+                last <= left == 8'd2;
+                if (last)
                     state <= S_CRC_HI;
             end
-            S_CRC_HI: if (s_tready) begin
-                crc <= crc_next;
+            S_CRC_HI: if (take) begin
                 state <= S_CRC_LO;
             end
-            S_CRC_LO: if (s_tready) begin
-                crc <= crc_next;
+            S_CRC_LO: if (take) begin
                 state <= S_CHECK;
             end
             S_CHECK: if (err_room) begin
@@ -213,13 +258,14 @@ module tritgpt_proto_rx #(
             endcase
 
             // partial frame timeout (checked last: overrides the state above)
-            if (in_frame && !s_tready && quiet_done && err_room) begin
+            if (in_frame && !take && quiet_done && err_room) begin
                 report(`TG_ERR_TIMEOUT, state == S_TYPE ? 8'd0 : m_frame_type);
                 state <= S_HUNT;
             end
         end
         if (rst) begin
             state <= S_HUNT;
+            b_valid <= 1'b0;
             garbage_reported <= 1'b0;
             overrun_pending <= 1'b0;
             framing_pending <= 1'b0;

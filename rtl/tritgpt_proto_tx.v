@@ -180,47 +180,64 @@ module tritgpt_proto_tx #(
         endcase
     end
 
-    reg [7:0] pay_byte;
+    // Each response type's byte at tidx, registered (stage 1), then the type's
+    // byte (stage 2, pay_r): the 38-way index mux and the type mux together, in
+    // front of the CRC and the UART's shift register, were 9 LUT levels. A byte
+    // is offered two cycles after the previous one is taken (`fresh`), which the
+    // UART's 10 bit times per byte hide.
+    reg [7:0] ack_byte, tok_byte, end_byte;
     always @* begin
-        case (ttype)
-        `TG_RSP_IDENT: pay_byte = ident_byte;
-        `TG_RSP_ACK: case (tidx)
-            8'd0: pay_byte = t_b0;
-            8'd1: pay_byte = t_b1;
-            8'd2: pay_byte = t_b2[7:0];
-            8'd3: pay_byte = t_b2[15:8];
-            default: pay_byte = t_b3;
-            endcase
-        `TG_RSP_ERROR: pay_byte = tidx == 8'd0 ? t_b0 : t_b1;
-        `TG_RSP_TOKENS: case (tidx)
-            8'd0: pay_byte = tok_seq[7:0];
-            8'd1: pay_byte = tok_seq[15:8];
-            default: pay_byte = tokf_dout;
-            endcase
-        default: case (tidx)   // END
-            8'd0: pay_byte = end_status;
-            8'd1: pay_byte = tok_total[7:0];
-            8'd2: pay_byte = tok_total[15:8];
-            8'd3: pay_byte = end_cycles[7:0];
-            8'd4: pay_byte = end_cycles[15:8];
-            8'd5: pay_byte = end_cycles[23:16];
-            8'd6: pay_byte = end_cycles[31:24];
-            8'd7: pay_byte = tok_crc[7:0];
-            8'd8: pay_byte = tok_crc[15:8];
-            8'd9: pay_byte = end_span[7:0];
-            8'd10: pay_byte = end_span[15:8];
-            8'd11: pay_byte = end_span[23:16];
-            default: pay_byte = end_span[31:24];
-            endcase
+        case (tidx)
+        8'd0: ack_byte = t_b0;
+        8'd1: ack_byte = t_b1;
+        8'd2: ack_byte = t_b2[7:0];
+        8'd3: ack_byte = t_b2[15:8];
+        default: ack_byte = t_b3;
+        endcase
+        case (tidx)
+        8'd0: tok_byte = tok_seq[7:0];
+        8'd1: tok_byte = tok_seq[15:8];
+        default: tok_byte = tokf_dout;
+        endcase
+        case (tidx)
+        8'd0: end_byte = end_status;
+        8'd1: end_byte = tok_total[7:0];
+        8'd2: end_byte = tok_total[15:8];
+        8'd3: end_byte = end_cycles[7:0];
+        8'd4: end_byte = end_cycles[15:8];
+        8'd5: end_byte = end_cycles[23:16];
+        8'd6: end_byte = end_cycles[31:24];
+        8'd7: end_byte = tok_crc[7:0];
+        8'd8: end_byte = tok_crc[15:8];
+        8'd9: end_byte = end_span[7:0];
+        8'd10: end_byte = end_span[15:8];
+        8'd11: end_byte = end_span[23:16];
+        default: end_byte = end_span[31:24];
         endcase
     end
 
-    // The payload byte is registered: its mux (up to 38 ways, by type and index)
-    // in front of the CRC and the UART's shift register was the deepest logic of
-    // the design. A byte is offered one cycle after the previous one is taken
-    // (`fresh`), which the UART's 10 bit times per byte hide.
+    reg [7:0] ident_r = 8'd0, ack_r = 8'd0, err_r = 8'd0, tok_r = 8'd0, end_r = 8'd0;
+    always @(posedge clk) begin
+        ident_r <= ident_byte;
+        ack_r <= ack_byte;
+        err_r <= tidx == 8'd0 ? t_b0 : t_b1;
+        tok_r <= tok_byte;
+        end_r <= end_byte;
+    end
+
+    reg [7:0] pay_byte;
+    always @* begin
+        case (ttype)
+        `TG_RSP_IDENT:  pay_byte = ident_r;
+        `TG_RSP_ACK:    pay_byte = ack_r;
+        `TG_RSP_ERROR:  pay_byte = err_r;
+        `TG_RSP_TOKENS: pay_byte = tok_r;
+        default:        pay_byte = end_r;   // END
+        endcase
+    end
+
     reg [7:0] pay_r = 8'd0;
-    reg       fresh = 1'b0;
+    reg       fresh = 1'b0, fresh1 = 1'b0;
     always @(posedge clk) pay_r <= pay_byte;
 
     always @* begin
@@ -238,7 +255,10 @@ module tritgpt_proto_tx #(
     assign m_tvalid = tstate != T_IDLE && fresh;
     assign idle = tstate == T_IDLE;
     wire tx_take = m_tvalid && m_tready;
-    always @(posedge clk) fresh <= !tx_take;
+    always @(posedge clk) begin
+        fresh1 <= !tx_take;
+        fresh <= fresh1 && !tx_take;
+    end
 
     wire [15:0] tcrc_next;
     tritgpt_crc16 u_frame_crc (.crc_in(tcrc), .data(tbyte), .crc_out(tcrc_next));
