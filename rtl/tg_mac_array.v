@@ -23,6 +23,9 @@ module tg_mac_array #(
     output wire [8*16-1:0]   pp_y
 );
     wire [8*4-1:0] soff_d;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [8*16-1:0] unused_y_copy;    // pp_y itself (COPY = 0)
+    /* verilator lint_on UNUSEDSIGNAL */
     tg_delay #(.W(32), .N(3)) u_soff (.clk(clk), .rst(rst), .d(pp_soff), .q(soff_d));
 
     genvar i;
@@ -31,7 +34,7 @@ module tg_mac_array #(
         if (i < 8) begin : g_pp
             tg_round_sat #(.PW(40), .SMIN(16), .SBITS(4)) u_rs (
                 .clk(clk), .p(p[i*43 +: 40]), .s_off(soff_d[i*4 +: 4]), .mode(2'd0),
-                .y(pp_y[i*16 +: 16]));
+                .y(pp_y[i*16 +: 16]), .y_copy(unused_y_copy[i*16 +: 16]));
         end
     end endgenerate
 endmodule

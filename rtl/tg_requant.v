@@ -34,6 +34,7 @@ module tg_requant #(
     output wire [8:0]        out_row0,     // row within its matrix
     output wire              out_last,     // last row of the command
     output wire [RMAX*16-1:0] out_y,
+    output wire [RMAX*16-1:0] out_y_res,   // out_y in flip-flops of its own, for the residual add
     // the sideband of the next cycle's output, for consumers that decode it
     // into registers (the KV cache's bank selects)
     output wire              next_valid,
@@ -102,9 +103,9 @@ module tg_requant #(
         wire [7:0] sm_out;
         tg_copy_reg #(.W(8)) u_sm_copy (.clk(clk), .rst(rst), .d(sm_2), .q(sm_out));
         tg_mac_slice u_mul (.clk(clk), .a({{8{acc[16]}}, acc}), .b({2'b00, mm}), .p(p));
-        tg_round_sat #(.PW(36), .SMIN(1), .SBITS(6)) u_rs (
+        tg_round_sat #(.PW(36), .SMIN(1), .SBITS(6), .COPY(1)) u_rs (
             .clk(clk), .p(p[35:0]), .s_off(sm_out[7:2]), .mode(sm_out[1:0]),
-            .y(out_y[r*16 +: 16]));
+            .y(out_y[r*16 +: 16]), .y_copy(out_y_res[r*16 +: 16]));
     end endgenerate
 
 `ifdef TRITGPT_ASSERT

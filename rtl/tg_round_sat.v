@@ -2,20 +2,24 @@
 //   y = sat(rshift_round(p, s)) = sat((p + 2^(s-1)) >> s),  s = SMIN + s_off.
 // Computed as ((p >>> (s-1)) + 1) >>> 1, which is the same integer.
 // Modes: 0 = sat to int8, 1 = sat to int16, 2 = clip to [0, 127] (ReLU).
-// Two pipeline stages: y is valid two cycles after p.
+// Two pipeline stages: y is valid two cycles after p. With COPY = 1, y_copy is
+// a second register with y's value (kept apart by synthesis), for a user far
+// from y's other loads; with COPY = 0 it is y itself.
 
 `default_nettype none
 
 module tg_round_sat #(
     parameter PW    = 40,   // width of p (signed)
     parameter SMIN  = 1,    // smallest shift
-    parameter SBITS = 6     // s_off range 0 .. 2^SBITS-1
+    parameter SBITS = 6,    // s_off range 0 .. 2^SBITS-1
+    parameter COPY  = 0     // 1: y_copy has flip-flops of its own
 ) (
     input  wire                 clk,
     input  wire signed [PW-1:0] p,
     input  wire [SBITS-1:0]     s_off,
     input  wire [1:0]           mode,
-    output reg  signed [15:0]   y
+    output reg  signed [15:0]   y,
+    output wire signed [15:0]   y_copy
 );
     localparam QW = PW - (SMIN - 1);   // width after the constant part of the shift
     // the constant part of the shift drops the low SMIN-1 bits
@@ -44,13 +48,28 @@ module tg_round_sat #(
     wire neg  = q < -$signed({{(QW-1){1'b0}}, 1'b1});
     wire hi16 = q > $signed({{(QW-17){1'b0}}, 17'd65534});
     wire lo16 = q < -$signed({{(QW-18){1'b0}}, 18'd65537});
-    always @(posedge clk) begin
+    reg signed [15:0] y_n;
+    always @(*)
         case (mode_r)
-            2'd1:    y <= hi16 ? 16'sd32767 : lo16 ? -16'sd32768 : r;
-            2'd2:    y <= hi8 ? 16'sd127 : neg ? 16'sd0 : r;
-            default: y <= hi8 ? 16'sd127 : lo8 ? -16'sd128 : r;
+            2'd1:    y_n = hi16 ? 16'sd32767 : lo16 ? -16'sd32768 : r;
+            2'd2:    y_n = hi8 ? 16'sd127 : neg ? 16'sd0 : r;
+            default: y_n = hi8 ? 16'sd127 : lo8 ? -16'sd128 : r;
         endcase
-    end
+    generate if (COPY) begin : g_copy
+        // keep on both: yosys merges identical flip-flops (opt_merge) unless
+        // both carry it
+        reg signed [15:0] y2;
+        (* keep *) always @(posedge clk) y  <= y_n;
+        (* keep *) always @(posedge clk) y2 <= y_n;
+        assign y_copy = y2;
+`ifdef TRITGPT_ASSERT
+        always @(posedge clk)
+            if (y2 !== y) $display("ASSERT tg_round_sat: y_copy differs from y");
+`endif
+    end else begin : g_nocopy
+        always @(posedge clk) y <= y_n;
+        assign y_copy = y;
+    end endgenerate
 endmodule
 
 `default_nettype wire

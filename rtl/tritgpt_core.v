@@ -113,6 +113,7 @@ module tritgpt_core #(
     wire [2:0]      rq_dest;
     wire [8:0]      rq_row0;
     wire [RMAX*16-1:0] rq_y;
+    wire [RMAX*16-1:0] rq_y_res;    // rq_y's copy for the residual add (its own flip-flops)
     wire            rqn_valid;      // the requantiser's next output, a cycle ahead
     wire [2:0]      rqn_dest;
     wire [8:0]      rqn_row0;
@@ -194,7 +195,7 @@ module tritgpt_core #(
         .clk(clk), .rst(rst_rq), .rq(rq),
         .in_valid(mv_out_valid), .in_tag(mv_out_tag), .in_row0(mv_out_row0),
         .in_last(mv_out_last), .in_acc(mv_out_acc),
-        .out_valid(rq_valid), .out_dest(rq_dest), .out_row0(rq_row0), .out_last(rq_last), .out_y(rq_y),
+        .out_valid(rq_valid), .out_dest(rq_dest), .out_row0(rq_row0), .out_last(rq_last), .out_y(rq_y), .out_y_res(rq_y_res),
         .next_valid(rqn_valid), .next_dest(rqn_dest), .next_row0(rqn_row0));
 
     // ------------------------------------------------------------- residual
@@ -206,7 +207,7 @@ module tritgpt_core #(
     tg_residual #(.GW(GW), .RMAX(RMAX), .RFF(RFF)) u_res (
         .clk(clk), .rst(rst_res),
         .e_valid(e_valid), .e_first(e_first), .e_last(e_last), .e_grp(e_grp), .e_x(e_x),
-        .a_valid(add_v), .a_ff(rq_dest == DST_FFN), .a_last(rq_last), .a_row0(rq_row0), .a_y(rq_y),
+        .a_valid(add_v), .a_ff(rq_dest == DST_FFN), .a_last(rq_last), .a_row0(rq_row0), .a_y(rq_y_res),
         .a_ff_next(rqn_dest == DST_FFN), .a_row0_next(rqn_row0),
         .out_valid(r_valid), .out_valid_next(r_valid_next), .out_first(r_first), .out_last(r_last), .out_grp(r_grp), .out_mask(r_mask),
         .out_x(r_x));

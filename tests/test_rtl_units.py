@@ -70,9 +70,10 @@ def test_round_sat_mac_xorshift(units_exe):
     vecs += [(0, 0, 0, 0, 0, 0, 0, s) for s in (1, 0x9E3779B9, 0xFFFFFFFF, 0x80000000)]
     got = run(units_exe, vecs)
     assert len(got) == len(vecs)
-    for v, (ya, yb, p, n) in zip(vecs, got):
+    for v, (ya, yb, p, n, ya_copy) in zip(vecs, got):
         pa, sa, ma, pb, sb, a, b, s = v
         assert ya == requant_ref(pa, sa + 1, ma), f"requant lane p={pa} s={sa + 1} mode={ma}: {ya}"
+        assert ya_copy == ya, f"requant lane's copy register p={pa} s={sa + 1} mode={ma}: {ya_copy} != {ya}"
         assert yb == int(sat(int(rshift_round(pb, sb + 16)), 8)), f"norm lane p={pb} s={sb + 16}: {yb}"
         assert p == a * b, f"DSP slice {a} * {b}: {p}"
         assert n == xorshift32(s), f"xorshift32({s:#x}): {n:#x}"

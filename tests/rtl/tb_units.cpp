@@ -1,5 +1,5 @@
 // Drives tg_units_top: one vector per stdin line "pa sa ma pb sb a b s" (decimal),
-// prints "ya yb p n" after the blocks' latency (decimal, signed).
+// prints "ya yb p n ya_copy" after the blocks' latency (decimal, signed).
 #include "Vtg_units_top.h"
 #include "verilated.h"
 #include <cstdint>
@@ -22,8 +22,8 @@ int main(int argc, char** argv) {
         t->a = (uint32_t)(a & ((1LL << 25) - 1)); t->b = (uint32_t)(b & ((1LL << 18) - 1));
         t->s = (uint32_t)s;
         for (int i = 0; i < 4; i++) { t->clk = 0; t->eval(); t->clk = 1; t->eval(); }
-        printf("%lld %lld %lld %u\n", (long long)sx(t->ya, 16), (long long)sx(t->yb, 16),
-               (long long)sx(t->p, 43), (unsigned)t->n);
+        printf("%lld %lld %lld %u %lld\n", (long long)sx(t->ya, 16), (long long)sx(t->yb, 16),
+               (long long)sx(t->p, 43), (unsigned)t->n, (long long)sx(t->ya_copy, 16));
     }
     delete t;
     return 0;

@@ -8,6 +8,7 @@ module tg_units_top (
     input  wire [5:0]         sa,
     input  wire [1:0]         ma,
     output wire signed [15:0] ya,
+    output wire signed [15:0] ya_copy,  // the lane's second output register (COPY = 1, as in the core)
     input  wire signed [39:0] pb,       // norm / attention lane: shift 16 + sb, int8
     input  wire [3:0]         sb,
     output wire signed [15:0] yb,
@@ -17,8 +18,13 @@ module tg_units_top (
     input  wire [31:0]        s,        // xorshift32
     output wire [31:0]        n
 );
-    tg_round_sat #(.PW(36), .SMIN(1), .SBITS(6)) u_a (.clk(clk), .p(pa), .s_off(sa), .mode(ma), .y(ya));
-    tg_round_sat #(.PW(40), .SMIN(16), .SBITS(4)) u_b (.clk(clk), .p(pb), .s_off(sb), .mode(2'd0), .y(yb));
+    tg_round_sat #(.PW(36), .SMIN(1), .SBITS(6), .COPY(1)) u_a (.clk(clk), .p(pa), .s_off(sa), .mode(ma),
+                                                               .y(ya), .y_copy(ya_copy));
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire signed [15:0] yb_copy;         // yb itself (COPY = 0)
+    /* verilator lint_on UNUSEDSIGNAL */
+    tg_round_sat #(.PW(40), .SMIN(16), .SBITS(4)) u_b (.clk(clk), .p(pb), .s_off(sb), .mode(2'd0),
+                                                       .y(yb), .y_copy(yb_copy));
     tg_mac_slice u_m (.clk(clk), .a(a), .b(b), .p(p));
     tg_xorshift32 u_x (.s(s), .n(n));
 endmodule
