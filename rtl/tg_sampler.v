@@ -101,8 +101,7 @@ module tg_sampler #(
     reg [2:0]  st;
     reg [31:0] state;
     reg [16:0] esum;
-    reg [16:0] rr;
-    reg [16:0] cum;
+    reg [16:0] rem;     // pass B: r minus the running sum (>= 0 until found)
     reg        found;
     reg [6:0]  pick;
     reg [3:0]  wait_n;
@@ -131,18 +130,27 @@ module tg_sampler #(
     end
     tg_rom_dp #(.W(8), .DEPTH(256), .AW(8), .INIT(EXP_INIT)) u_exp (
         .clk(clk), .addr_a(ea0), .dout_a(e0), .addr_b(ea1), .dout_b(e1));
-    reg  [6:0] vh;      // issue valid history
+    // The ROM's outputs are registered once more (issue + 8), with their sum:
+    // from the block RAM's output through the running sum's adds and compares
+    // into the pick's enable was the routed design's critical path.
+    reg  [7:0] vh;      // issue valid history
     always @(posedge clk) begin
-        if (rst) vh <= 7'd0;
-        else     vh <= {vh[5:0], issue};
+        if (rst) vh <= 8'd0;
+        else     vh <= {vh[6:0], issue};
     end
     always @(posedge clk) v1 <= issue;
-    wire [6:0] ei;      // index of e0 at issue + 7
-    tg_delay #(.W(7), .N(7)) u_ei (.clk(clk), .rst(rst), .d(si), .q(ei));
-    wire e_v = vh[6];
-
-    wire [16:0] c0 = cum + {9'd0, e0};
-    wire [16:0] c1 = c0 + {9'd0, e1};
+    wire [6:0] ei;      // index of e0 at issue + 8
+    tg_delay #(.W(7), .N(8)) u_ei (.clk(clk), .rst(rst), .d(si), .q(ei));
+    wire e_v = vh[7];
+    reg  [7:0] e0_r;
+    reg  [8:0] e01_r;   // e0 + e1
+    always @(posedge clk) begin
+        e0_r  <= e0;
+        e01_r <= {1'b0, e0} + {1'b0, e1};
+    end
+    // cum + e0 > r  <=>  e0 > rem;  cum + e0 + e1 > r  <=>  e0 + e1 > rem
+    wire hit0 = {9'd0, e0_r} > rem;
+    wire hit1 = {8'd0, e01_r} > rem;
     always @(posedge clk) begin
         if (rst) begin
             st <= S_IDLE; done <= 1'b0; issue <= 1'b0; r_issue <= 1'b0;
@@ -167,10 +175,10 @@ module tg_sampler #(
             endcase
             // pass A: sum e
             if (st == S_A || st == S_AW) begin
-                if (e_v) esum <= esum + {9'd0, e0} + {9'd0, e1};
+                if (e_v) esum <= esum + {8'd0, e01_r};
                 if (st == S_AW) begin
                     wait_n <= wait_n + 1'b1;
-                    if (wait_n == 4'd7) begin
+                    if (wait_n == 4'd8) begin
                         st <= S_R; state <= nstate; r_issue <= 1'b1; wait_n <= 4'd0;
                     end
                 end
@@ -178,20 +186,20 @@ module tg_sampler #(
             if (st == S_R) begin
                 wait_n <= wait_n + 1'b1;
                 if (wait_n == 4'd3) begin   // p of slice 0 valid three cycles after r_issue
-                    rr <= arr_p[16 +: 17];
-                    st <= S_B; si <= 7'd0; issue <= 1'b1; cum <= 17'd0; found <= 1'b0;
+                    rem <= arr_p[16 +: 17];
+                    st <= S_B; si <= 7'd0; issue <= 1'b1; found <= 1'b0;
                 end
             end
             // pass B: first index whose running sum exceeds r
             if (st == S_B || st == S_BW) begin
                 if (e_v) begin
-                    cum <= c1;
-                    if (!found && c0 > rr) begin found <= 1'b1; pick <= ei; end
-                    else if (!found && c1 > rr) begin found <= 1'b1; pick <= ei + 1'b1; end
+                    rem <= rem - {8'd0, e01_r};
+                    if (!found && hit0) begin found <= 1'b1; pick <= ei; end
+                    else if (!found && hit1) begin found <= 1'b1; pick <= ei + 1'b1; end
                 end
                 if (st == S_BW) begin
                     wait_n <= wait_n + 1'b1;
-                    if (wait_n == 4'd7) begin
+                    if (wait_n == 4'd8) begin
                         st <= S_IDLE; done <= 1'b1; token <= pick;
                     end
                 end
