@@ -3,6 +3,12 @@
 //   x = emb                      (embedding load)
 //   x = sat16(x + y)             (y = Wo or W2 output after requantisation)
 // Every new x goes on to the RMSNorm statistics in the same 8-slot format.
+//
+// A requantised row takes two cycles: stage 0 selects each slot's operand into
+// a register of its own (next to that slot's adder), stage 1 reads x, adds and
+// saturates. In one cycle, from the requantiser's register across the die
+// through the select, the add and the saturation was the routed design's
+// critical path. The embedding load takes stage 1 only.
 
 `default_nettype none
 
@@ -57,6 +63,22 @@ module tg_residual #(
             a_rng[k] <= a_ff_next ? {29'd0, a_row0_next[2:0]} == k - k % RFF
                                   : {29'd0, a_row0_next[2:0]} == k - k % RMAX;
     end
+    // stage 0: slot k's operand and the row's decode, a cycle on
+    reg  [8*16-1:0] b_y;
+    reg  [GW-1:0]   b_grp;
+    reg  [7:0]      b_rng;
+    reg             b_valid, b_first, b_last;
+    always @(posedge clk) begin
+        for (k = 0; k < 8; k = k + 1)
+            b_y[k*16 +: 16] <= a_ff_r ? a_y[(k % RFF)*16 +: 16] : a_y[(k % RMAX)*16 +: 16];
+        b_valid <= !rst && a_valid;
+        b_grp   <= a_grp;
+        b_rng   <= a_rng;
+        b_first <= a_first;
+        b_last  <= a_last;
+    end
+
+    // stage 1
     wire [8*16-1:0] x_rd;
     reg  [7:0]      wmask;
     reg  [GW-1:0]   wgrp;
@@ -64,10 +86,10 @@ module tg_residual #(
     generate for (s = 0; s < 8; s = s + 1) begin : g_bank
         tg_lutram #(.W(16), .DEPTH(1 << XAW), .AW(XAW)) u_x (
             .clk(clk), .we(wmask[s]), .waddr({{(XAW-GW){1'b0}}, wgrp}), .wdata(out_x[s*16 +: 16]),
-            .raddr({{(XAW-GW){1'b0}}, a_grp}), .rdata(x_rd[s*16 +: 16]));
+            .raddr({{(XAW-GW){1'b0}}, b_grp}), .rdata(x_rd[s*16 +: 16]));
     end endgenerate
 
-    assign out_valid_next = !rst && (e_valid || a_valid);
+    assign out_valid_next = !rst && (e_valid || b_valid);
 
     always @(posedge clk) begin
         if (rst) begin
@@ -76,22 +98,20 @@ module tg_residual #(
         end else begin
             out_valid <= out_valid_next;
             for (k = 0; k < 8; k = k + 1) begin : sl
-                reg [15:0] y;
                 reg [16:0] sum;
-                y        = a_ff_r ? a_y[(k % RFF)*16 +: 16] : a_y[(k % RMAX)*16 +: 16];
-                sum      = {x_rd[k*16 + 15], x_rd[k*16 +: 16]} + {y[15], y};
-                wmask[k] <= e_valid || (a_valid && a_rng[k]);
-                out_mask[k] <= e_valid || (a_valid && a_rng[k]);
+                sum      = {x_rd[k*16 + 15], x_rd[k*16 +: 16]} + {b_y[k*16 + 15], b_y[k*16 +: 16]};
+                wmask[k] <= e_valid || (b_valid && b_rng[k]);
+                out_mask[k] <= e_valid || (b_valid && b_rng[k]);
                 if (e_valid)
                     out_x[k*16 +: 16] <= e_x[k*16 +: 16];
                 else
                     out_x[k*16 +: 16] <= sum[16] != sum[15] ? (sum[16] ? 16'h8000 : 16'h7fff) : sum[15:0];
             end
         end
-        out_first <= e_valid ? e_first : a_first;
-        out_last  <= e_valid ? e_last : a_last;
-        out_grp   <= e_valid ? e_grp : a_grp;
-        wgrp      <= e_valid ? e_grp : a_grp;
+        out_first <= e_valid ? e_first : b_first;
+        out_last  <= e_valid ? e_last : b_last;
+        out_grp   <= e_valid ? e_grp : b_grp;
+        wgrp      <= e_valid ? e_grp : b_grp;
     end
 `ifdef TRITGPT_ASSERT
     integer c;
@@ -103,6 +123,8 @@ module tg_residual #(
                 rng_ok = 1'b0;
         if (!rst && a_valid && (a_grp !== a_row0[GW+2:3] || a_ff_r !== a_ff || a_first !== (a_row0 == 9'd0) || !rng_ok))
             $display("ASSERT tg_residual: the registered row decode differs from a_row0 / a_ff");
+        if (!rst && e_valid && b_valid)
+            $display("ASSERT tg_residual: an embedding load meets a row in stage 1");
     end
 `endif
 endmodule

@@ -84,7 +84,11 @@ module tg_rmsnorm #(
     reg            o_run;
     reg [4:0]      o_c;
     reg            armed;
-    wire           out_start = armed && ready;
+    // The pass may start in the cycle that r and k are written (st2): they are
+    // first read a cycle after out_start. Waiting for `ready` cost a cycle per
+    // normalisation.
+    reg            st2;
+    wire           out_start = armed && (ready || st2);
     always @(posedge clk) begin
         if (rst) armed <= 1'b0;
         else if (arm) armed <= 1'b1;
@@ -167,14 +171,21 @@ module tg_rmsnorm #(
         for (i = 0; i < 2; i = i + 1)
             l2[i] <= {1'b0, l1[2*i]} + {1'b0, l1[2*i+1]};
     end
-    wire [2:0] ac_sb;
-    tg_delay #(.W(3), .N(2)) u_acd (.clk(clk), .rst(rst), .d({sq_v, sq_first, sq_last}), .q(ac_sb));
-    reg ss_done;
+    // ss is cleared in the cycle before a vector's first sum arrives (ss_clr),
+    // not masked in the add: with the mask each bit's carry-chain input had seven
+    // inputs, two LUT levels in front of the 36-bit chain.
+    wire [1:0] ac_sb;                  // valid, last
+    tg_delay #(.W(2), .N(2)) u_acd (.clk(clk), .rst(rst), .d({sq_v, sq_last}), .q(ac_sb));
+    reg ss_done, ss_clr;
     always @(posedge clk) begin
-        if (rst) ss_done <= 1'b0;
-        else begin
-            ss_done <= ac_sb[2] && ac_sb[0];
-            if (ac_sb[2]) ss <= (ac_sb[1] ? 36'd0 : ss) + {3'b000, l2[0]} + {3'b000, l2[1]};
+        if (rst) begin
+            ss_done <= 1'b0;
+            ss_clr  <= 1'b0;
+        end else begin
+            ss_done <= ac_sb[1] && ac_sb[0];
+            ss_clr  <= sq_v && sq_first;
+            if (ss_clr)        ss <= 36'd0;
+            else if (ac_sb[1]) ss <= ss + {3'b000, l2[0]} + {3'b000, l2[1]};
         end
     end
 
@@ -210,7 +221,7 @@ module tg_rmsnorm #(
             end
     end
     reg  [3:0]  k1;
-    reg         st1, st2;
+    reg         st1;
     wire [15:0] rsq;
     always @(posedge clk) begin
         if (rst) begin
@@ -251,6 +262,12 @@ module tg_rmsnorm #(
     always @(posedge clk)
         if (!rst && st1 && (msel !== msk[7:0] || {2'b00, ksel} !== kk))
             $display("ASSERT tg_rmsnorm: the one-hot k / m select differs from bitlen and shift");
+    always @(posedge clk)
+        if (!rst && ss_clr && ac_sb[1])
+            $display("ASSERT tg_rmsnorm: a vector's first sums arrive while the last one's are still added");
+    always @(posedge clk)
+        if (!rst && st2 && armed && (arm || (in_valid && in_first)))
+            $display("ASSERT tg_rmsnorm: the output pass starts with r and k while a new vector begins");
 `endif
 endmodule
 

@@ -316,10 +316,16 @@ module tritgpt_core #(
         dump_fd = 0;
         if ($value$plusargs("dump=%s", dump_name)) dump_fd = $fopen(dump_name, "w");
     end
-    reg  res_from_emb, res_from_ffn;
+    // the residual's output: an embedding load one cycle on, a requantised row two
+    // (and the layer of the row: the FSM may have moved on to the next)
+    reg  res_from_emb, res_from_ffn, ffn_row;
+    reg  [LAW-1:0] row_layer, res_layer;
     always @(posedge clk) begin
         res_from_emb <= e_valid;
-        res_from_ffn <= rq_valid && rq_dest == DST_FFN;
+        ffn_row      <= rq_valid && rq_dest == DST_FFN;
+        res_from_ffn <= ffn_row;
+        row_layer    <= layer;
+        res_layer    <= row_layer;
     end
     integer di, dl, dv;
     reg [4:0] fsm_st_d;
@@ -336,8 +342,8 @@ module tritgpt_core #(
                 if (r_mask[di]) begin
                     dv = {{16{r_x[di*16 + 15]}}, r_x[di*16 +: 16]};
                     if (res_from_emb)      $fwrite(dump_fd, "x_emb -1 %0d %0d\n", r_grp * 8 + di, dv);
-                    else if (res_from_ffn) $fwrite(dump_fd, "x_out %0d %0d %0d\n", dl, r_grp * 8 + di, dv);
-                    else                   $fwrite(dump_fd, "x_mid %0d %0d %0d\n", dl, r_grp * 8 + di, dv);
+                    else if (res_from_ffn) $fwrite(dump_fd, "x_out %0d %0d %0d\n", res_layer, r_grp * 8 + di, dv);
+                    else                   $fwrite(dump_fd, "x_mid %0d %0d %0d\n", res_layer, r_grp * 8 + di, dv);
                 end
         if (rms_we)
             for (di = 0; di < 8; di = di + 1) begin
