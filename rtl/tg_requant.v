@@ -82,17 +82,25 @@ module tg_requant #(
     always @(posedge clk) rq_r <= rq;
     wire [21:0] c   = rq_r[mat_r*22 +: 22];
     wire [15:0] mm  = c[15:0];
-    wire [5:0]  ss  = c[21:16];
+    // The shift is selected and registered first, then clamped: the select and
+    // the clamp in one cycle were one of the 100 MHz runs' worst paths. The
+    // multiplier's M goes on at once (the shift is needed two cycles later).
+    reg  [5:0]  ss;
+    reg  [1:0]  mode_r2;
+    always @(posedge clk) begin
+        ss      <= c[21:16];
+        mode_r2 <= mode_r;
+    end
     // |acc * M| < 2^34, so any shift >= 36 gives 0, as does 36 itself
     wire [5:0]  s_off = (ss > 6'd36 ? 6'd36 : (ss == 6'd0 ? 6'd1 : ss)) - 6'd1;
 
-    // sideband: valid, last, dest, row (5 cycles); shift and mode (3 cycles,
-    // the last a copy per lane: each drives a 36-bit shifter)
+    // sideband: valid, last, dest, row (5 cycles); shift and mode (3 cycles: the
+    // register above, one delay, then a copy per lane: each drives a 36-bit shifter)
     wire [13:0] sb_4, sb_out;
     tg_delay #(.W(14), .N(4)) u_sb4 (.clk(clk), .rst(rst), .d(sb_r), .q(sb_4));
     tg_delay #(.W(14), .N(1)) u_sb  (.clk(clk), .rst(rst), .d(sb_4), .q(sb_out));
     wire [7:0] sm_2;
-    tg_delay #(.W(8), .N(2)) u_sm (.clk(clk), .rst(rst), .d({s_off, mode_r}), .q(sm_2));
+    tg_delay #(.W(8), .N(1)) u_sm (.clk(clk), .rst(rst), .d({s_off, mode_r2}), .q(sm_2));
 
     genvar r;
     generate for (r = 0; r < RMAX; r = r + 1) begin : g_lane
