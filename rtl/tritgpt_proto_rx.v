@@ -125,6 +125,21 @@ module tritgpt_proto_rx #(
     // the frame logic takes the held byte this cycle
     wire take = b_valid && m_frame_ready &&
                 (in_frame || (state == S_HUNT && !overrun_pending && !framing_pending));
+
+    // The command fields are written a cycle after their byte is taken (byte 9,
+    // the last, is at least three bytes before the frame is checked): the field
+    // registers sit by the command's users, far from the receiver, and their
+    // enables were among the 100 MHz runs' worst paths.
+    reg       f_we = 1'b0;
+    reg [3:0] f_idx;
+    reg [7:0] f_b;
+    always @(posedge clk) begin
+        f_we  <= state == S_PAYLOAD && take && idx < 8'd10;
+        f_idx <= idx[3:0];
+        f_b   <= b;
+        if (f_we) fields[f_idx] <= f_b;
+    end
+
     assign hunting = state == S_HUNT && !b_valid;
 
     // the frame type's class, kept from the type byte
@@ -232,8 +247,6 @@ module tritgpt_proto_rx #(
             end
             S_PAYLOAD: if (take) begin
                 payload[idx] <= b;
-                if (idx < 8'd10)
-                    fields[idx[3:0]] <= b;
                 idx <= idx + 8'd1;
                 left <= left - 8'd1;
                 last <= left == 8'd2;
