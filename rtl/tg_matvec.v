@@ -137,15 +137,24 @@ module tg_matvec #(
     wire [31:0] bank_q [0:15];
     // The write port is registered beside the banks, its bank select decoded:
     // the core's write decode (idle, memory id, bank) in front of the 16 block
-    // RAMs' address and enable pins was a deep path. A write lands a cycle later,
-    // still long before the core, started by another frame, streams a matrix.
+    // RAMs' address and enable pins was a deep path. The write is registered
+    // as it arrives, then decoded into the bank selects (from the core's decode
+    // into the selects in one cycle was one of the 100 MHz runs' worst paths).
+    // A write lands two cycles later, still long before the core, started by
+    // another frame, streams a matrix.
+    reg            wr_en_q;
+    reg  [3:0]     wr_bank_q;
+    reg  [WAW-1:0] wr_addr_q, wr_addr_r;
+    reg  [31:0]    wr_data_q, wr_data_r;
     reg  [15:0]    wsel_r;
-    reg  [WAW-1:0] wr_addr_r;
-    reg  [31:0]    wr_data_r;
     always @(posedge clk) begin
-        wsel_r    <= rst ? 16'd0 : {15'd0, wr_en} << wr_bank;
-        wr_addr_r <= wr_addr;
-        wr_data_r <= wr_data;
+        wr_en_q   <= !rst && wr_en;
+        wr_bank_q <= wr_bank;
+        wr_addr_q <= wr_addr;
+        wr_data_q <= wr_data;
+        wsel_r    <= rst ? 16'd0 : {15'd0, wr_en_q} << wr_bank_q;
+        wr_addr_r <= wr_addr_q;
+        wr_data_r <= wr_data_q;
     end
 
     genvar b;
