@@ -44,13 +44,6 @@ module adders (input wire clk, output wire [3:0] led);
     assign led = {^y[17:9], ^y[8:0], ^z[16:8], ^z[7:0]};
 endmodule
 """
-ADDERS_XDC = """
-set_property -dict {PACKAGE_PIN E3 IOSTANDARD LVCMOS33} [get_ports clk]
-set_property -dict {PACKAGE_PIN H5 IOSTANDARD LVCMOS33} [get_ports {led[0]}]
-set_property -dict {PACKAGE_PIN J5 IOSTANDARD LVCMOS33} [get_ports {led[1]}]
-set_property -dict {PACKAGE_PIN T9 IOSTANDARD LVCMOS33} [get_ports {led[2]}]
-set_property -dict {PACKAGE_PIN T10 IOSTANDARD LVCMOS33} [get_ports {led[3]}]
-"""
 
 
 def synth(work: Path) -> dict:
@@ -158,7 +151,7 @@ def test_nextpnr_packs_the_copies(tmp_path):
         assert cp.returncode == 0, cp.stdout[-3000:] + cp.stderr[-2000:]
         return tmp_path / f"{tag}.placed.json"
 
-    (tmp_path / "board.xdc").write_text(ADDERS_XDC)
+    (tmp_path / "board.xdc").write_text(SH.CLOCK_LEDS_XDC)
     before = _s_feedthroughs(pnr(netlist, "before"))
     copied = xc7prep.prepare(netlist)["carry_luts_copied"]
     after = _s_feedthroughs(pnr(netlist, "after"))
