@@ -3,6 +3,7 @@ something else gets its own copy of that LUT, so nextpnr-xilinx packs the copy i
 chain's slice instead of putting a feed-through LUT there and placing the shared LUT on
 its own (flows/edalize/tools/xc7prep.py explains why that cost the core its timing).
 
+- a LUT pinned to a site, or with one load, is left alone;
 - on a small adder tree synthesised by the installed yosys: every S input ends up with a
   LUT of its own, each copy is its original's function on the same inputs, and yosys's
   equivalence checker proves the edited netlist equal to the original;
@@ -43,13 +44,6 @@ module adders (input wire clk, output wire [3:0] led);
     end
     assign led = {^y[17:9], ^y[8:0], ^z[16:8], ^z[7:0]};
 endmodule
-"""
-ADDERS_XDC = """
-set_property -dict {PACKAGE_PIN E3 IOSTANDARD LVCMOS33} [get_ports clk]
-set_property -dict {PACKAGE_PIN H5 IOSTANDARD LVCMOS33} [get_ports {led[0]}]
-set_property -dict {PACKAGE_PIN J5 IOSTANDARD LVCMOS33} [get_ports {led[1]}]
-set_property -dict {PACKAGE_PIN T9 IOSTANDARD LVCMOS33} [get_ports {led[2]}]
-set_property -dict {PACKAGE_PIN T10 IOSTANDARD LVCMOS33} [get_ports {led[3]}]
 """
 
 
@@ -158,10 +152,28 @@ def test_nextpnr_packs_the_copies(tmp_path):
         assert cp.returncode == 0, cp.stdout[-3000:] + cp.stderr[-2000:]
         return tmp_path / f"{tag}.placed.json"
 
-    (tmp_path / "board.xdc").write_text(ADDERS_XDC)
+    (tmp_path / "board.xdc").write_text(SH.CLOCK_LEDS_XDC)
     before = _s_feedthroughs(pnr(netlist, "before"))
     copied = xc7prep.prepare(netlist)["carry_luts_copied"]
     after = _s_feedthroughs(pnr(netlist, "after"))
     # each copy takes a feed-through's place; where a LUT fed two S inputs and nothing
     # else, the original loses its feed-through too (the rest are flip-flop-driven S)
     assert copied > 0 and after <= before - copied, (before, copied, after)
+
+
+def test_pinned_and_unshared_luts_are_left_alone():
+    """A LUT the user pinned to a site is not copied (the copy could not share the site),
+    nor is one with a single load."""
+    def lut(o, **attrs):
+        return {"type": "LUT2", "attributes": attrs, "parameters": {"INIT": "0110"},
+                "port_directions": {"I0": "input", "I1": "input", "O": "output"},
+                "connections": {"I0": [2], "I1": [3], "O": [o]}}
+    carry = {"type": "CARRY4", "port_directions": {"S": "input", "O": "output"},
+             "connections": {"S": [10, 10, 11, 12], "O": [20, 21, 22, 23]}}
+    module = {"ports": {}, "netnames": {}, "cells": {
+        "pinned": lut(10, NEXTPNR_BEL="SLICE_X0Y0/A6LUT"), "single": lut(11), "free": lut(12), "c4": carry,
+        "ff": {"type": "FDRE", "port_directions": {"D": "input"}, "connections": {"D": [12]}}}}
+    assert xc7prep.copy_shared_carry_luts(module) == 1      # "free" (S and a flip-flop) only
+    s = module["cells"]["c4"]["connections"]["S"]
+    assert s[:3] == [10, 10, 11] and s[3] not in (10, 11, 12, 20, 21, 22, 23)
+    assert module["cells"]["ff"]["connections"]["D"] == [12]

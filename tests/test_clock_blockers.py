@@ -161,13 +161,6 @@ module counter_top(input clk, output [3:0] led);
     assign led = a[47:44] ^ b[3:0];
 endmodule
 """
-COUNTER_XDC = """
-set_property -dict {PACKAGE_PIN E3 IOSTANDARD LVCMOS33} [get_ports clk]
-set_property -dict {PACKAGE_PIN H5 IOSTANDARD LVCMOS33} [get_ports {led[0]}]
-set_property -dict {PACKAGE_PIN J5 IOSTANDARD LVCMOS33} [get_ports {led[1]}]
-set_property -dict {PACKAGE_PIN T9 IOSTANDARD LVCMOS33} [get_ports {led[2]}]
-set_property -dict {PACKAGE_PIN T10 IOSTANDARD LVCMOS33} [get_ports {led[3]}]
-"""
 
 
 def _placed_ffs(routed: Path) -> dict[str, str]:
@@ -179,7 +172,7 @@ def _placed_ffs(routed: Path) -> dict[str, str]:
 def test_nextpnr_keeps_clocked_cells_off_blocked_slices(tmp_path):
     import _swap_helpers as SH
 
-    tc = SH.synth_small_design(tmp_path, "counter_top", COUNTER_V, COUNTER_XDC)
+    tc = SH.synth_small_design(tmp_path, "counter_top", COUNTER_V, SH.CLOCK_LEDS_XDC)
     part = SH.PART
 
     def pnr(netlist: dict, tag: str) -> Path:

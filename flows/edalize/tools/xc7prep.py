@@ -67,6 +67,8 @@ CONSTANT_BITS = ("0", "1", "x", "z")
 # the DI feed-through that shares the LUT6_2 site; see copy_shared_carry_luts)
 CARRY_PACKABLE_LUTS = ("LUT1", "LUT2", "LUT3", "LUT4")
 CARRY_COPY_SUFFIX = "$xc7prep_carry_s"
+# a cell pinned by the user (nextpnr's and Vivado's names): never copied
+PLACEMENT_ATTRIBUTES = {"NEXTPNR_BEL", "BEL", "LOC"}
 # HCLK tiles that drive the leaf clocks of the INT column below them (not HCLK_CLB,
 # HCLK_BRAM, ...: those are spacers or feed their own hard blocks)
 LEAF_CLOCK_HCLK = re.compile(r"^HCLK_[LR](_|$)")
@@ -122,7 +124,8 @@ def copy_shared_carry_luts(module: dict) -> int:
             for b in port.get("bits", []):
                 if isinstance(b, int):
                     loads.setdefault(b, []).append(("", "", 0))  # a module output: not a cell
-    used = [b for n in module.get("netnames", {}).values() for b in n.get("bits", []) if isinstance(b, int)]
+    used = [b for n in list(module.get("netnames", {}).values()) + list(module.get("ports", {}).values())
+            for b in n.get("bits", []) if isinstance(b, int)]
     next_bit = max(used + list(driver) + list(loads), default=1) + 1
     copies = 0
     for bit in sorted(loads):
@@ -130,6 +133,8 @@ def copy_shared_carry_luts(module: dict) -> int:
         users = loads[bit]
         if lut is None or len(users) < 2 or cells[lut].get("type") not in CARRY_PACKABLE_LUTS:
             continue
+        if PLACEMENT_ATTRIBUTES & set(cells[lut].get("attributes", {})):
+            continue                        # a copy cannot take the same site
         s_loads = [u for u in users if u[1] == "S" and cells[u[0]].get("type") == "CARRY4"]
         if not s_loads:
             continue
@@ -274,8 +279,8 @@ def main(argv=None) -> int:
 
 class Xc7prep(Edatool):
 
-    description = ("Prepare a yosys JSON netlist for nextpnr-xilinx ($scopeinfo, DSP48E1 cascade inputs, shared carry LUTs, "
-                   "blockers on slices clocked through tiles without bits)")
+    description = ("Prepare a yosys JSON netlist for nextpnr-xilinx ($scopeinfo, DSP48E1 cascade inputs, "
+                   "shared carry LUTs, blockers on slices clocked through tiles without bits)")
 
     TOOL_OPTIONS = {
         "part": {"type": "str", "desc": "Device part: with db_root, block the slices of clock tiles without bits"},
