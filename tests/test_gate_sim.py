@@ -38,7 +38,7 @@ from tritgpt.sim.verilator import CoreSim
 
 pytestmark = pytest.mark.slow
 
-BOARD = "arty-a7-35t"     # the 50 MHz boards' netlist (design clock = board clock / 2: BUFGCE)
+BOARD = "basys3"          # a 50 MHz board's netlist (design clock = board clock / 2: BUFGCE)
 PROMPT = "ROMEO:"
 
 
