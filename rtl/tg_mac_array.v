@@ -26,7 +26,14 @@ module tg_mac_array #(
     /* verilator lint_off UNUSEDSIGNAL */
     wire [8*16-1:0] unused_y_copy;    // pp_y itself (COPY = 0)
     /* verilator lint_on UNUSEDSIGNAL */
-    tg_delay #(.W(32), .N(3)) u_soff (.clk(clk), .rst(rst), .d(pp_soff), .q(soff_d));
+    // The lanes' shifts are often one value (every RMSNorm lane shifts by k + 1;
+    // the attention's lanes of one head share theirs), and yosys then merges
+    // their delay lines into one, whose last register drove the eight lanes'
+    // barrel shifters across the die (a 10.4 ns net at 100 MHz). The last
+    // stage is a copy per lane.
+    wire [8*4-1:0] soff_d2;
+    tg_delay #(.W(32), .N(2)) u_soff (.clk(clk), .rst(rst), .d(pp_soff), .q(soff_d2));
+    tg_copy_reg #(.W(4)) u_soff_lane [7:0] (.clk(clk), .rst(rst), .d(soff_d2), .q(soff_d));
 
     genvar i;
     generate for (i = 0; i < NS; i = i + 1) begin : g_slice

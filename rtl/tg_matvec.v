@@ -140,18 +140,24 @@ module tg_matvec #(
     // RAMs' address and enable pins was a deep path. The write is registered
     // as it arrives, then decoded into the bank selects (from the core's decode
     // into the selects in one cycle was one of the 100 MHz runs' worst paths).
-    // A write lands two cycles later, still long before the core, started by
+    // A write lands three cycles later, still long before the core, started by
     // another frame, streams a matrix.
-    reg            wr_en_q;
-    reg  [3:0]     wr_bank_q;
-    reg  [WAW-1:0] wr_addr_q, wr_addr_r;
-    reg  [31:0]    wr_data_q, wr_data_r;
+    // At 100 MHz the core's decode into wr_en_q crossed the die, so the port
+    // is registered twice before the decode (wr_*_p, then wr_*_q).
+    reg            wr_en_p, wr_en_q;
+    reg  [3:0]     wr_bank_p, wr_bank_q;
+    reg  [WAW-1:0] wr_addr_p, wr_addr_q, wr_addr_r;
+    reg  [31:0]    wr_data_p, wr_data_q, wr_data_r;
     reg  [15:0]    wsel_r;
     always @(posedge clk) begin
-        wr_en_q   <= !rst && wr_en;
-        wr_bank_q <= wr_bank;
-        wr_addr_q <= wr_addr;
-        wr_data_q <= wr_data;
+        wr_en_p   <= !rst && wr_en;
+        wr_bank_p <= wr_bank;
+        wr_addr_p <= wr_addr;
+        wr_data_p <= wr_data;
+        wr_en_q   <= !rst && wr_en_p;
+        wr_bank_q <= wr_bank_p;
+        wr_addr_q <= wr_addr_p;
+        wr_data_q <= wr_data_p;
         wsel_r    <= rst ? 16'd0 : {15'd0, wr_en_q} << wr_bank_q;
         wr_addr_r <= wr_addr_q;
         wr_data_r <= wr_data_q;

@@ -5,8 +5,8 @@
 // Every new x goes on to the RMSNorm statistics in the same 8-slot format.
 //
 // A requantised row takes two cycles: stage 0 selects each slot's operand into
-// a register of its own (next to that slot's adder), stage 1 reads x, adds and
-// saturates. In one cycle, from the requantiser's register across the die
+// a register of its own (next to that slot's adder) and reads x into another,
+// stage 1 adds and saturates. In one cycle, from the requantiser's register across the die
 // through the select, the add and the saturation was the routed design's
 // critical path. The embedding load takes stage 1 only.
 
@@ -78,16 +78,34 @@ module tg_residual #(
         b_last  <= a_last;
     end
 
-    // stage 1
+    // x is read in stage 0 too (from a_grp) and registered beside b_y, so stage
+    // 1 adds and saturates two registers: the LUT RAM read in front of the add
+    // was the worst pre-route path of a 100 MHz placement (48 endpoints). A
+    // slot of a group is written once per pass, so the read a cycle early sees
+    // the same x (asserted below).
     wire [8*16-1:0] x_rd;
+    reg  [8*16-1:0] x_q;
     reg  [7:0]      wmask;
     reg  [GW-1:0]   wgrp;
     genvar s;
     generate for (s = 0; s < 8; s = s + 1) begin : g_bank
         tg_lutram #(.W(16), .DEPTH(1 << XAW), .AW(XAW)) u_x (
             .clk(clk), .we(wmask[s]), .waddr({{(XAW-GW){1'b0}}, wgrp}), .wdata(out_x[s*16 +: 16]),
-            .raddr({{(XAW-GW){1'b0}}, b_grp}), .rdata(x_rd[s*16 +: 16]));
+            .raddr({{(XAW-GW){1'b0}}, a_grp}), .rdata(x_rd[s*16 +: 16]));
     end endgenerate
+    always @(posedge clk) x_q <= x_rd;
+`ifdef TRITGPT_ASSERT
+    // the write that lands at the end of the cycle x_q is read is the one the
+    // early read misses: it must not touch the row's group and slots
+    reg [7:0]    wmask_d;
+    reg [GW-1:0] wgrp_d;
+    always @(posedge clk) begin
+        wmask_d <= rst ? 8'd0 : wmask;
+        wgrp_d  <= wgrp;
+        if (!rst && b_valid && wgrp_d == b_grp && |(wmask_d & b_rng))
+            $display("ASSERT tg_residual: x read a cycle early misses a write to the row's slots");
+    end
+`endif
 
     assign out_valid_next = !rst && (e_valid || b_valid);
 
@@ -99,7 +117,7 @@ module tg_residual #(
             out_valid <= out_valid_next;
             for (k = 0; k < 8; k = k + 1) begin : sl
                 reg [16:0] sum;
-                sum      = {x_rd[k*16 + 15], x_rd[k*16 +: 16]} + {b_y[k*16 + 15], b_y[k*16 +: 16]};
+                sum      = {x_q[k*16 + 15], x_q[k*16 +: 16]} + {b_y[k*16 + 15], b_y[k*16 +: 16]};
                 wmask[k] <= e_valid || (b_valid && b_rng[k]);
                 out_mask[k] <= e_valid || (b_valid && b_rng[k]);
                 if (e_valid)

@@ -94,11 +94,16 @@ module tg_rmsnorm #(
         else if (arm) armed <= 1'b1;
         else if (out_start) armed <= 1'b0;
     end
-    wire           o_run_n = rst ? 1'b0 : out_start ? 1'b1 : o_run && o_c == OLAST ? 1'b0 : o_run;
+    // o_more = o_run && o_c != OLAST, kept as a register: o_run_n feeds the
+    // core's 17 copies of the array select (arr_en_next), and the compare in
+    // front of them was one level too many at 100 MHz.
+    reg            o_more;
+    wire           o_run_n = !rst && (out_start || o_more);
+    wire [4:0]     o_c_n   = out_start ? 5'd0 : o_run ? o_c + 5'd1 : o_c;
     always @(posedge clk) begin
-        o_run <= o_run_n;
-        if (out_start)  o_c <= 5'd0;
-        else if (o_run) o_c <= o_c + 5'd1;
+        o_run  <= o_run_n;
+        o_c    <= o_c_n;
+        o_more <= o_run_n && o_c_n != OLAST;
     end
     wire [6:0] o_sb;
     tg_delay #(.W(7), .N(5)) u_osb (.clk(clk), .rst(rst),
@@ -262,6 +267,9 @@ module tg_rmsnorm #(
     always @(posedge clk)
         if (!rst && st1 && (msel !== msk[7:0] || {2'b00, ksel} !== kk))
             $display("ASSERT tg_rmsnorm: the one-hot k / m select differs from bitlen and shift");
+    always @(posedge clk)
+        if (!rst && o_more !== (o_run && o_c != OLAST))
+            $display("ASSERT tg_rmsnorm: o_more differs from o_run && o_c != OLAST");
     always @(posedge clk)
         if (!rst && ss_clr && ac_sb[1])
             $display("ASSERT tg_rmsnorm: a vector's first sums arrive while the last one's are still added");

@@ -172,9 +172,21 @@ module tg_softmax #(
             for (y5 = 0; y5 < H; y5 = y5 + 1)
                 recip_r[y5*11 +: 11] <= rc[y5*16 +: 11];
     end
+    // esum_out is a copy of esum, a cycle behind: the normaliser reads it beside
+    // the multiplier array, and as esum itself it pulled the accumulator (and
+    // the EXP ROM feeding it) away from the ROM's other loads (an 8.9 ns net at
+    // 100 MHz). It is read only once ready is set, three cycles after esum's
+    // last add (asserted).
     genvar g2;
     generate for (g2 = 0; g2 < H; g2 = g2 + 1) begin : g_es
-        assign esum_out[g2*17 +: 17] = esum[g2];
+        reg [16:0] esum_c;
+        always @(posedge clk) esum_c <= esum[g2];
+        assign esum_out[g2*17 +: 17] = esum_c;
+`ifdef TRITGPT_ASSERT
+        always @(posedge clk)
+            if (!rst && ready && esum_c !== esum[g2])
+                $display("ASSERT tg_softmax: esum_out differs from esum while ready");
+`endif
     end endgenerate
     assign recip  = recip_r;
     assign rshift = rshift_r;

@@ -235,7 +235,7 @@ module tritgpt_proto_exec #(
                 pay_raddr <= pay_raddr + 8'd1;
                 remaining <= remaining - 8'd1;
                 if (remaining == 8'd1)
-                    state <= ftype == `TG_CMD_PROMPT ? E_ACK : E_START;
+                    state <= t_prompt ? E_ACK : E_START;
                 else
                     state <= E_COPY_RD;
             end
@@ -265,11 +265,11 @@ module tritgpt_proto_exec #(
             end
             E_ACK: begin
                 state <= E_IDLE;
-                case (ftype)
-                `TG_CMD_PROMPT: push_ack(`TG_CMD_PROMPT, f_off, 16'd0, f_pcnt[7:0]);
-                `TG_CMD_WRITE:  push_ack(`TG_CMD_WRITE, {2'b00, f_mem}, f_addr, f_words);
-                default:        push_ack(ftype, 8'd0, f_n, 8'd0);   // GENERATE / BENCH started
-                endcase
+                // the type's decoded flags, not ftype's 8-bit compares: in front of
+                // the response's set/reset pins they were a 100 MHz placement's worst path
+                if (t_prompt)     push_ack(`TG_CMD_PROMPT, f_off, 16'd0, f_pcnt[7:0]);
+                else if (t_write) push_ack(`TG_CMD_WRITE, {2'b00, f_mem}, f_addr, f_words);
+                else              push_ack(ftype, 8'd0, f_n, 8'd0);   // GENERATE / BENCH started
             end
             default: state <= E_IDLE;
             endcase

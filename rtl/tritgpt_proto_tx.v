@@ -185,34 +185,20 @@ module tritgpt_proto_tx #(
     // front of the CRC and the UART's shift register, were 9 LUT levels. A byte
     // is offered two cycles after the previous one is taken (`fresh`), which the
     // UART's 10 bit times per byte hide.
-    reg [7:0] ack_byte, tok_byte, end_byte;
+    // ACK and END payloads as byte vectors, byte i at [8i +: 8]; an index past
+    // the end reads the last byte
+    wire [8*5-1:0]  ack_bytes = {t_b3, t_b2, t_b1, t_b0};
+    wire [8*13-1:0] end_bytes = {end_span, tok_crc, end_cycles, tok_total, end_status};
+    wire [2:0]      ack_i = tidx > 8'd4 ? 3'd4 : tidx[2:0];
+    wire [3:0]      end_i = tidx > 8'd12 ? 4'd12 : tidx[3:0];
+    wire [7:0]      ack_byte = ack_bytes[ack_i*8 +: 8];
+    wire [7:0]      end_byte = end_bytes[end_i*8 +: 8];
+    reg  [7:0]      tok_byte;
     always @* begin
-        case (tidx)
-        8'd0: ack_byte = t_b0;
-        8'd1: ack_byte = t_b1;
-        8'd2: ack_byte = t_b2[7:0];
-        8'd3: ack_byte = t_b2[15:8];
-        default: ack_byte = t_b3;
-        endcase
         case (tidx)
         8'd0: tok_byte = tok_seq[7:0];
         8'd1: tok_byte = tok_seq[15:8];
         default: tok_byte = tokf_dout;
-        endcase
-        case (tidx)
-        8'd0: end_byte = end_status;
-        8'd1: end_byte = tok_total[7:0];
-        8'd2: end_byte = tok_total[15:8];
-        8'd3: end_byte = end_cycles[7:0];
-        8'd4: end_byte = end_cycles[15:8];
-        8'd5: end_byte = end_cycles[23:16];
-        8'd6: end_byte = end_cycles[31:24];
-        8'd7: end_byte = tok_crc[7:0];
-        8'd8: end_byte = tok_crc[15:8];
-        8'd9: end_byte = end_span[7:0];
-        8'd10: end_byte = end_span[15:8];
-        8'd11: end_byte = end_span[23:16];
-        default: end_byte = end_span[31:24];
         endcase
     end
 

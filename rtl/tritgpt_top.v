@@ -142,28 +142,31 @@ module tritgpt_top #(
     // ------------------------------------------------------------------
     // LEDs
     // ------------------------------------------------------------------
-    localparam [31:0] HALF_SECOND = CLK_HZ / 2;
-    localparam [31:0] QUARTER_SECOND = CLK_HZ / 4;
-    reg [31:0] hb_count = 32'd0;
+    // Both counters count down and stop (or reload) when they pass zero, so
+    // their enable is the sign bit: a 32-bit compare in front of a 32-bit
+    // carry chain was one of the 100 MHz placements' worst paths.
+    localparam [32:0] HALF_SECOND = CLK_HZ / 2;
+    localparam [32:0] QUARTER_SECOND = CLK_HZ / 4;
+    reg [32:0] hb_left = HALF_SECOND - 33'd2;   // toggles after HALF_SECOND cycles
     reg        heartbeat = 1'b0;
-    reg [31:0] err_count = 32'd0;
+    reg [32:0] err_left = {33{1'b1}};            // >= 0 while the error LED is lit
 
     always @(posedge clk_design) begin
-        if (hb_count >= HALF_SECOND - 32'd1) begin
-            hb_count <= 32'd0;
+        if (hb_left[32]) begin
+            hb_left <= HALF_SECOND - 33'd2;
             heartbeat <= !heartbeat;
         end else begin
-            hb_count <= hb_count + 32'd1;
+            hb_left <= hb_left - 33'd1;
         end
         if (error_pulse)
-            err_count <= QUARTER_SECOND;
-        else if (err_count != 32'd0)
-            err_count <= err_count - 32'd1;
+            err_left <= QUARTER_SECOND - 33'd1;  // lit for QUARTER_SECOND cycles
+        else if (!err_left[32])
+            err_left <= err_left - 33'd1;
     end
 
     assign led[0] = proto_idle && !rx_busy && !tx_busy && !core_busy;
     assign led[1] = running || core_busy;
-    assign led[2] = err_count != 32'd0;
+    assign led[2] = !err_left[32];
     assign led[3] = heartbeat;
 
 endmodule
