@@ -138,12 +138,11 @@ module tg_matvec #(
     // The write port is registered beside the banks, its bank select decoded:
     // the core's write decode (idle, memory id, bank) in front of the 16 block
     // RAMs' address and enable pins was a deep path. The write is registered
-    // as it arrives, then decoded into the bank selects (from the core's decode
-    // into the selects in one cycle was one of the 100 MHz runs' worst paths).
-    // A write lands three cycles later, still long before the core, started by
-    // another frame, streams a matrix.
-    // At 100 MHz the core's decode into wr_en_q crossed the die, so the port
-    // is registered twice before the decode (wr_*_p, then wr_*_q).
+    // twice as it arrives (wr_*_p, wr_*_q), then decoded into the bank selects:
+    // at 100 MHz both the core's decode into the first register and that
+    // register's decode into the selects crossed the die. A write lands three
+    // cycles later, still long before the core, started by another frame,
+    // streams a matrix.
     reg            wr_en_p, wr_en_q;
     reg  [3:0]     wr_bank_p, wr_bank_q;
     reg  [WAW-1:0] wr_addr_p, wr_addr_q, wr_addr_r;

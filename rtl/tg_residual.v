@@ -6,9 +6,9 @@
 //
 // A requantised row takes two cycles: stage 0 selects each slot's operand into
 // a register of its own (next to that slot's adder) and reads x into another,
-// stage 1 adds and saturates. In one cycle, from the requantiser's register across the die
-// through the select, the add and the saturation was the routed design's
-// critical path. The embedding load takes stage 1 only.
+// stage 1 adds and saturates. In one cycle, from the requantiser's register
+// across the die through the select, the add and the saturation was the routed
+// design's critical path. The embedding load takes stage 1 only.
 
 `default_nettype none
 
