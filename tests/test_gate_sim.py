@@ -127,23 +127,25 @@ def test_core_random_weights_through_write_port(core_exe, tmp_path):
 REPLICAS = [
     ("pass 1 operand selects", r"\\u_att\.g_p1rep\[(\d+)\]\.", 2,
      r"\\u_att\.(?:g_p1rep\[\d+\]\.u_sel\.q \[[01]\]|[vc]2_rep \[\d+\])"),
-    ("pass 2 accumulator valid/clear", r"\\u_att\.g_acc\[(\d+)\]\.", 2,
-     r"\\u_att\.g_acc\[\d+\]\.(?:u_ctl\.q \[[01]\]|acc_v|acc_first)"),
+    ("pass 2 accumulator valid/clear", r"\\u_att\.g_acc\[(\d+)\]\.", 4,
+     r"\\u_att\.g_acc\[\d+\]\.(?:u_ctl_(?:lo|hi)\.q \[[01]\]|(?:lo|hi)_(?:v|first))"),
     ("requantiser shift/mode", r"\\u_rq\.g_lane\[(\d+)\]\.", 8,
      r"\\u_rq\.g_lane\[\d+\]\.(?:u_sm_copy\.q|sm_out) \[\d\]"),
     ("matrix-vector level select", r"\\u_mv\.g_out\[(\d+)\]\.", 1,
      r"\\u_mv\.g_out\[\d+\]\.(?:u_use_f\.q|use_f)"),
     ("multiplier array RMSNorm select", r"\\u_rsel\[(\d+)\]\.", 1,
      r"\\u_rsel\[\d+\]\.q|\\rsel \[\d+\]"),
+    ("multiplier array shift per lane", r"\\u_arr\.g_slice\[(\d+)\]\.g_pp\.", 4,
+     r"\\u_arr\.(?:u_soff_lane\[\d+\]\.q|g_slice\[\d+\]\.g_pp\.u_rs\.s_off) \[\d\]"),
 ]
 
 
 @pytest.mark.parametrize("what,copy_re,bits,q_names", REPLICAS, ids=[r[0] for r in REPLICAS])
 def test_replicated_registers_stay_separate_flip_flops(what, copy_re, bits, q_names):
     """The RTL copies a flip-flop per group of loads where one would drive too many
-    (pass 1's operand selects and pass 2's accumulator valid/clear per MAC slice, the
-    requantiser's shift per lane, the matrix-vector unit's level select per output, the
-    multiplier array's RMSNorm select per slice) with
+    (pass 1's operand selects per MAC slice, pass 2's accumulator valid/clear per
+    accumulator, the requantiser's shift per lane, the matrix-vector unit's level select
+    per output, the multiplier array's RMSNorm select per slice and its shift per lane) with
     tg_copy_reg; without its keep attribute yosys merges identical flip-flops back into
     one. Each copy must be its own flip-flop."""
     _require_tools()
