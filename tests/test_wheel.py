@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tritgpt.fpga import boards   # the checkout's board files: the clock the sim reports
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -85,7 +87,6 @@ def test_wheel_works_from_an_empty_directory(installed):
         sim = tritgpt("sim", "-n", "8")
         assert sim.returncode == 0, sim.stderr[-3000:]
         assert sim.stdout == gen.stdout                        # the RTL in the wheel = the reference model
-        from tritgpt.fpga import boards   # the checkout's board files: the clock the sim reports
         arty = boards.get_board("arty-a7-35t")
         assert "matches the reference model" in sim.stderr
         assert f"at {arty.design_mhz:g} MHz (arty-a7-35t design clock)" in sim.stderr
