@@ -475,6 +475,20 @@ def test_runner_log_parser_routing_progress():
     assert nextpnr_xilinx.parse_log("Info: Running main analytical placer.\n")["router_progress"] is None
 
 
+def test_runner_log_parser_placement_estimate():
+    """The placer's estimate is the last Fmax report before routing starts (lines of a
+    nextpnr-xilinx run), and unknown until routing starts: the placer may report again."""
+    placed = ("Info: Running simulated annealing placer for refinement.\n"
+              "Info: Max frequency for clock 'clk_design': 95.98 MHz (FAIL at 100.00 MHz)\n")
+    assert nextpnr_xilinx.parse_log(placed)["placement_fmax_mhz"] is None
+    routed = placed + ("Info: Routing global clocks...\n"
+                       "Info:     iter=1 wires=757043 overused=35205 overuse=38924 archfail=NA\n"
+                       "Warning: Max frequency for clock 'clk_design': 87.36 MHz (FAIL at 100.00 MHz)\n")
+    p = nextpnr_xilinx.parse_log(routed)
+    assert p["placement_fmax_mhz"] == {"clk_design": 95.98} and p["fmax_mhz"] == {"clk_design": 87.36}
+    assert nextpnr_xilinx.parse_log("Info: Routing global clocks...\n")["placement_fmax_mhz"] is None
+
+
 def test_fusesoc_alone_sets_up_board_target(tmp_path):
     """`fusesoc run --setup` of a board target, without tritgpt: Makefile, script, shipped weights."""
     import os

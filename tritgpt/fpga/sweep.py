@@ -69,6 +69,7 @@ STATUS_FAILED = "failed"          # tool error, or no Fmax in its log
 STATUS_TIMEOUT = "timeout"        # stopped at the time limit
 STATUS_LOST = "lost"              # the task could not run (workers died repeatedly, raised)
 STATUS_CANCELLED = "cancelled"    # Ctrl-C before it finished
+STATUS_PRUNED = "pruned"          # stopped early by the sweep's prune rule (--prune-below, --prune-overused)
 
 
 def peak_memory_gb(part: str) -> float:
@@ -82,6 +83,79 @@ def peak_memory_gb(part: str) -> float:
 # ----------------------------------------------------------------------------
 # tasks
 # ----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class PruneRule:
+    """When a sweep stops a run before its time limit, so that a machine with few cores
+    spends its time on the seeds that can still make it.
+
+    Whether a seed meets a tight clock mostly shows long before routing ends: routing
+    mostly ends below the placement estimate (detours lengthen nets), and a router2 run
+    still far from legal after some iterations ends late and slow, if at all. Mostly, not
+    always (docs/build.md, "Sweeps", has the figures), so the thresholds are the user's."""
+
+    below_mhz: float | None = None     # the placer's estimate (slowest clock) is below this
+    overused: int | None = None        # router2 has more wires than this overused ...
+    at_iteration: int | None = None    # ... at this iteration or a later one
+
+    def __bool__(self) -> bool:
+        return self.below_mhz is not None or self.overused is not None
+
+    def reason(self, parsed: dict) -> str | None:
+        """Why the run whose log parsed to `parsed` should stop now; None: let it go on."""
+        placed = parsed.get("placement_fmax_mhz")
+        if self.below_mhz is not None and placed and min(placed.values()) < self.below_mhz:
+            return (f"placed at {min(placed.values()):.2f} MHz, below --prune-below {self.below_mhz:g}: "
+                    f"stopped before routing")
+        progress = parsed.get("router_progress") or {}
+        if (self.overused is not None and progress.get("router") == "router2"
+                and progress["iteration"] >= self.at_iteration and progress["overused_wires"] > self.overused):
+            return (f"{progress['text']}, over --prune-overused {self.overused}@{self.at_iteration}: stopped")
+        return None
+
+
+class _LogWatch:
+    """A running tool's log as it grows, read a chunk at a time (never the whole log again):
+    what the prune rule needs, the placer's estimate and router2's latest progress."""
+
+    def __init__(self, path: Path):
+        self.path, self.offset, self.partial = path, 0, ""
+        self.lines: list[str] = []          # up to the start of routing
+        self.parsed = {"placement_fmax_mhz": None, "router_progress": None}
+
+    def poll(self) -> bool:
+        """Read what the tool wrote since the last call; True if a line came that the prune
+        rule reads (the start of routing, a router iteration)."""
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            chunk = f.read()
+        if not chunk:
+            return False
+        self.offset += len(chunk)
+        *new, self.partial = (self.partial + chunk.decode(errors="replace")).split("\n")
+        tools = flow_module("tools", "nextpnr_xilinx")
+        changed = False
+        if self.lines is not None:
+            self.lines += new
+            if any(key in line for line in new for key in tools.ROUTE_START):
+                self.parsed["placement_fmax_mhz"] = tools.placement_fmax(self.lines)
+                self.lines, changed = None, True
+        progress = tools.router_progress(new)
+        if progress:
+            self.parsed["router_progress"], changed = progress, True
+        return changed
+
+
+def parse_prune_overused(text: str | None) -> tuple[int | None, int | None]:
+    """'200@15' -> (200 wires, iteration 15); None -> (None, None)."""
+    if text is None:
+        return None, None
+    m = re.fullmatch(r"\s*(\d+)\s*@\s*(\d+)\s*", text)
+    if not m or int(m.group(2)) < 1:
+        raise UserError(f"--prune-overused takes WIRES@ITERATION, e.g. 200@15: stop a run that still has more "
+                        f"than 200 wires overused at router2 iteration 15 (got {text!r})")
+    return int(m.group(1)), int(m.group(2))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +178,7 @@ class PnrTask:
     part: str = ""
     chipdb_path: str | None = None
     cancel_event: str | None = None  # name of a Dask Event: set -> stop the tool
+    prune: PruneRule = PruneRule()    # stop the run early when its log shows it cannot make it
 
     def command_args(self) -> list[str]:
         out = list(self.args) + ["--seed", str(self.seed)]
@@ -200,6 +275,7 @@ def run_pnr_task(task: PnrTask, inputs: dict[str, bytes], chipdb_bytes: bytes | 
     result = {"name": task.name, "board": task.board, "seed": task.seed, "options": dict(task.options),
               "tool": task.tool, "target_mhz": task.target_mhz, "time_limit_s": task.time_limit,
               "worker": f"{socket.gethostname()}:{os.getpid()}", "fmax_mhz": None, "fmax_per_clock_mhz": {},
+              "placement_fmax_mhz": None,
               "timing_met": False, "utilisation": {}, "peak_rss_mb": None, "cpu_s": None, "returncode": None,
               "reason": None, "files": {}}
     _remove_orphaned_workdirs()
@@ -220,9 +296,10 @@ def run_pnr_task(task: PnrTask, inputs: dict[str, bytes], chipdb_bytes: bytes | 
             log.flush()
             proc = subprocess.Popen(cmd, cwd=work, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     start_new_session=True, preexec_fn=_die_with_parent)
-        stopped = None
+        stopped, pruned = None, None
         deadline = start + task.time_limit if task.time_limit and task.time_limit > 0 else None
         next_cancel_check = 0.0
+        watch = _LogWatch(log_path) if task.prune else None
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
@@ -234,6 +311,10 @@ def run_pnr_task(task: PnrTask, inputs: dict[str, bytes], chipdb_bytes: bytes | 
                 next_cancel_check = now + 1.0
                 if _cancel_requested(task.cancel_event):
                     stopped = STATUS_CANCELLED
+            if not stopped and watch is not None and watch.poll():
+                pruned = task.prune.reason(watch.parsed)
+                if pruned:
+                    stopped = STATUS_PRUNED
             if stopped:
                 _kill_group(proc.pid)
                 pid, status, usage = os.wait4(proc.pid, 0)
@@ -251,12 +332,16 @@ def run_pnr_task(task: PnrTask, inputs: dict[str, bytes], chipdb_bytes: bytes | 
                       # worker was (wall time alone would blame the seed for its neighbours)
                       cpu_s=round(usage.ru_utime + usage.ru_stime, 2),
                       fmax_per_clock_mhz=fmax, fmax_mhz=min(fmax.values()) if fmax else None,
-                      utilisation=parsed["utilisation"], router_progress=parsed.get("router_progress"))
+                      utilisation=parsed["utilisation"], router_progress=parsed.get("router_progress"),
+                      placement_fmax_mhz=(min(parsed["placement_fmax_mhz"].values())
+                                          if parsed.get("placement_fmax_mhz") else None))
         missing = [o for o in task.outputs if not (work / o).is_file()]
         if stopped == STATUS_TIMEOUT:
             where = (parsed.get("router_progress") or {}).get("text") or "before routing"
             result.update(status=STATUS_TIMEOUT,
                           reason=f"stopped at the time limit of {task.time_limit:g} s, {where} (process group killed)")
+        elif stopped == STATUS_PRUNED:
+            result.update(status=STATUS_PRUNED, reason=pruned + " (process group killed)")
         elif stopped == STATUS_CANCELLED:
             result.update(status=STATUS_CANCELLED, reason="cancelled")
         elif proc.returncode != 0:
@@ -622,6 +707,7 @@ class SweepRequest:
     workers: int | None = None
     retries: int = 2
     promote: bool = True
+    prune: PruneRule = PruneRule()
 
 
 def plan(req: SweepRequest, cancel_event: str | None = None) -> list[tuple[PnrDesign, PnrTask]]:
@@ -635,7 +721,8 @@ def plan(req: SweepRequest, cancel_event: str | None = None) -> list[tuple[PnrDe
                     options=tuple(options.items()), tool=design.tool, args=tuple(design.args),
                     outputs=tuple(design.outputs), target_mhz=design.target_mhz,
                     time_limit=design.time_limit or req.time_limit,
-                    part=design.part, chipdb_path=design.chipdb_path, cancel_event=cancel_event)))
+                    part=design.part, chipdb_path=design.chipdb_path, cancel_event=cancel_event,
+                    prune=req.prune)))
     return out
 
 
@@ -973,5 +1060,5 @@ def parse_seeds(text: str) -> tuple[int, ...]:
     return tuple(seeds)
 
 
-__all__ = ["PnrTask", "PnrDesign", "SweepRequest", "run_pnr_task", "run_sweep", "ecp5_design", "local_workers",
+__all__ = ["PnrTask", "PnrDesign", "PruneRule", "SweepRequest", "run_pnr_task", "run_sweep", "ecp5_design", "local_workers",
            "parse_seeds", "peak_memory_gb", "plan", "ranked"]

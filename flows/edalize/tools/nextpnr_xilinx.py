@@ -94,6 +94,23 @@ PHASES = (
 )
 
 
+# the lines that open routing: an Fmax reported before the first of them is the placer's estimate
+ROUTE_START = tuple(key for key, phase in PHASES if phase == "route")
+
+
+def placement_fmax(lines) -> dict | None:
+    """The placer's Fmax estimate per clock: the last report before routing starts. None
+    before routing has started (the placer may report again) and when it reported none."""
+    estimate = {}
+    for line in lines:
+        if any(key in line for key in ROUTE_START):
+            return estimate or None
+        m = FMAX_RE.search(line)
+        if m:
+            estimate[m.group(1)] = float(m.group(2))
+    return None
+
+
 def router_progress(lines) -> dict | None:
     """Where routing stood at the last progress line of `lines`: router2's iteration and
     overused wires, or router1's routed and remaining arcs; `text` says it in words.
@@ -124,8 +141,9 @@ def router_progress(lines) -> dict | None:
 
 
 def parse_log(text: str) -> dict:
-    """Fmax per clock (the last report, i.e. after routing), utilisation, errors, and how
-    far routing got (`router_progress`: what a run stopped at its time limit had done)."""
+    """Fmax per clock (the last report, i.e. after routing), the placer's estimate
+    (`placement_fmax_mhz`), utilisation, errors, and how far routing got
+    (`router_progress`: what a run stopped at its time limit had done)."""
     fmax, target = {}, {}
     for m in FMAX_RE.finditer(text):
         fmax[m.group(1)] = float(m.group(2))
@@ -144,7 +162,7 @@ def parse_log(text: str) -> dict:
                 util[m.group(1)] = {"used": int(m.group(2)), "available": int(m.group(3))}
     errors = [line for line in lines if line.startswith("ERROR:")]
     return {"fmax_mhz": fmax, "clock_target_mhz": target, "utilisation": util, "errors": errors[:20],
-            "router_progress": router_progress(lines)}
+            "placement_fmax_mhz": placement_fmax(lines), "router_progress": router_progress(lines)}
 
 
 def hard_block_columns(text) -> list:
