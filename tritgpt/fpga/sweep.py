@@ -867,7 +867,8 @@ def _identity(x):
 
 
 def _mark(res: dict) -> str:
-    return {STATUS_OK: "[green]✓[/]", STATUS_TIMING: "[yellow]~[/]"}.get(res["status"], "[red]✗[/]")
+    return {STATUS_OK: "[green]✓[/]", STATUS_TIMING: "[yellow]~[/]", STATUS_PRUNED: "[dim]-[/]"}.get(
+        res["status"], "[red]✗[/]")
 
 
 def _executing(dask_worker) -> list:
@@ -983,11 +984,14 @@ def _write_summary(req: SweepRequest, planned, results: dict, out_dir: Path, wal
 
 
 def plot(summary: dict, path: Path) -> None:
-    """Fmax per seed, one series per (board, option set); the target as a dashed line."""
+    """Fmax per seed, one series per (board, option set); the placer's estimate of each run as
+    a hollow marker of the same colour (a pruned run has only that); the target as a dashed
+    line."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(7, 4))
     promoted = {p["task"] for p in summary.get("promoted", {}).values() if p}
@@ -999,8 +1003,12 @@ def plot(summary: dict, path: Path) -> None:
         rows = sorted(rows, key=lambda r: r["seed"])
         ok = [(r["seed"], r["fmax_mhz"]) for r in rows if r.get("fmax_mhz")]
         # markers, no line: seeds are independent runs, and a line would join across timeouts
-        line = ax.plot([s for s, _ in ok], [f for _, f in ok], "o", label=label)[0]
-        bad = [r["seed"] for r in rows if not r.get("fmax_mhz")]
+        line = ax.plot([s for s, _ in ok], [f for _, f in ok], "o", label=f"{label}: routed")[0]
+        placed = [(r["seed"], r["placement_fmax_mhz"]) for r in rows if r.get("placement_fmax_mhz")]
+        if placed:
+            ax.plot([s for s, _ in placed], [f for _, f in placed], "o", markerfacecolor="none",
+                    color=line.get_color(), label=f"{label}: placement estimate")
+        bad = [r["seed"] for r in rows if not r.get("fmax_mhz") and not r.get("placement_fmax_mhz")]
         if bad:
             ax.plot(bad, [0] * len(bad), "x", color=line.get_color(), label=f"{label}: no Fmax (timeout, failed)")
     best = [r for r in summary["tasks"] if r["name"] in promoted and r.get("fmax_mhz")]
@@ -1011,7 +1019,8 @@ def plot(summary: dict, path: Path) -> None:
         if b.get("target_mhz"):
             ax.axhline(b["target_mhz"], linestyle="--", linewidth=0.8, color="grey")
     ax.set_xlabel("seed")
-    ax.set_ylabel("Fmax (MHz, post-route)")
+    ax.set_ylabel("Fmax (MHz)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # seeds are integers
     ax.set_title(f"place-and-route sweep: {len(summary['tasks'])} runs, {summary['wall_s']:.0f} s wall")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
@@ -1022,12 +1031,13 @@ def plot(summary: dict, path: Path) -> None:
 
 def print_table(summary: dict, console: Console) -> None:
     t = Table(show_header=True, header_style="bold", title="place-and-route sweep")
-    for col in ("task", "status", "Fmax MHz", "target", "time s", "peak MB", "note"):
-        t.add_column(col, justify="right" if col in ("Fmax MHz", "target", "time s", "peak MB") else "left",
+    for col in ("task", "status", "placed MHz", "Fmax MHz", "target", "time s", "peak MB", "note"):
+        t.add_column(col, justify="left" if col in ("task", "status", "note") else "right",
                      no_wrap=True, overflow="ellipsis")
     best = {p["task"] for p in summary.get("promoted", {}).values() if p}
     for r in summary["tasks"]:
         t.add_row(r["name"] + (" *" if r["name"] in best else ""), r["status"],
+                  f"{r['placement_fmax_mhz']:.2f}" if r.get("placement_fmax_mhz") else "-",
                   f"{r['fmax_mhz']:.2f}" if r.get("fmax_mhz") else "-",
                   f"{r['target_mhz']:g}" if r.get("target_mhz") else "-",
                   f"{r['elapsed_s']:.1f}" if r.get("elapsed_s") is not None else "-",
