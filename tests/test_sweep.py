@@ -226,6 +226,7 @@ def test_cli_sweep_prunes_by_the_placement_estimate(wide, tmp_path):
                   "--freq", TARGET_MHZ, "--seeds", "1-2", "--workers", 2, "--out", out, "--prune-below", 100000)
     assert cp.returncode == 2, cp.stderr[-3000:]
     assert "nothing promoted (2 pruned: no run routed and met timing)" in cp.stderr and "Traceback" not in cp.stderr
+    assert "done 2/2, running 0, failed 0, pruned 2" in cp.stderr  # pruned is not failed
     tasks = json.loads((out / "sweep.json").read_text())["tasks"]
     assert [t["status"] for t in tasks] == ["pruned", "pruned"]
     for t in tasks:

@@ -751,13 +751,13 @@ class Progress:
         self.last = None
         self.t0 = time.monotonic()
 
-    def show(self, done: int, running: int, failed: int, force: bool = False):
-        state = (done, running, failed)
+    def show(self, done: int, running: int, failed: int, pruned: int = 0, force: bool = False):
+        state = (done, running, failed, pruned)
         if state == self.last and not force:
             return
         self.last = state
         self.console.print(f"  [{time.monotonic() - self.t0:7.1f} s] done {done}/{self.total}, running {running}, "
-                           f"failed {failed}", highlight=False)
+                           f"failed {failed}" + (f", pruned {pruned}" if pruned else ""), highlight=False)
 
 
 def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
@@ -813,7 +813,7 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
             futures[fut] = (design, task)
         progress = Progress(console, len(planned))
         pending = set(futures)
-        failed = 0
+        failed = pruned = 0   # a pruned run is the sweep's own choice, not a failure
         try:
             while pending:
                 try:
@@ -825,13 +825,14 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
                     res = _collect(fut, task)
                     res = _save(design, task, res)
                     results[task.name] = res
-                    failed += res["status"] not in (STATUS_OK, STATUS_TIMING)
+                    pruned += res["status"] == STATUS_PRUNED
+                    failed += res["status"] not in (STATUS_OK, STATUS_TIMING, STATUS_PRUNED)
                     fm = f"{res['fmax_mhz']:.2f} MHz" if res.get("fmax_mhz") else "no Fmax"
                     console.print(f"  {_mark(res)} {task.name:<28} {res['status']:<13} {fm:>12}  "
                                   f"{res.get('elapsed_s') or 0:7.1f} s" + (f"  ({res['reason']})" if res.get("reason") else ""),
                                   highlight=False)
                 pending = set(pending)
-                progress.show(len(results), _running(client, pending), failed)
+                progress.show(len(results), _running(client, pending), failed, pruned)
         except KeyboardInterrupt:
             signum = interrupts.received() or signal.SIGINT
             cluster.quiet()
