@@ -40,7 +40,7 @@ def sweep(
                                   "routing mostly ends below it, so the time goes to the next seed."),
     prune_overused: Optional[str] = typer.Option(
         None, metavar="WIRES@ITER", help="Stop a run that still has more than WIRES wires overused at router2 "
-                                         "iteration ITER, e.g. 200@15 (congested placements route late and slow)."),
+                                         "iteration ITER, e.g. 300@15 (congested placements route late and slow)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Where sweep.json and the plot go, and with "
                                        "one board its build directory (default: build/ or build/BOARD)."),
     promote: bool = typer.Option(True, "--promote/--no-promote",

@@ -153,8 +153,8 @@ def parse_prune_overused(text: str | None) -> tuple[int | None, int | None]:
         return None, None
     m = re.fullmatch(r"\s*(\d+)\s*@\s*(\d+)\s*", text)
     if not m or int(m.group(2)) < 1:
-        raise UserError(f"--prune-overused takes WIRES@ITERATION, e.g. 200@15: stop a run that still has more "
-                        f"than 200 wires overused at router2 iteration 15 (got {text!r})")
+        raise UserError(f"--prune-overused takes WIRES@ITERATION, e.g. 300@15: stop a run that still has more "
+                        f"than 300 wires overused at router2 iteration 15 (got {text!r})")
     return int(m.group(1)), int(m.group(2))
 
 
