@@ -1011,7 +1011,7 @@ def plot(summary: dict, path: Path) -> None:
                     color=line.get_color(), label=f"{label}: placement estimate")
         bad = [r["seed"] for r in rows if not r.get("fmax_mhz") and not r.get("placement_fmax_mhz")]
         if bad:
-            ax.plot(bad, [0] * len(bad), "x", color=line.get_color(), label=f"{label}: no Fmax (timeout, failed)")
+            ax.plot(bad, [0] * len(bad), "x", color=line.get_color(), label=f"{label}: no figure (timeout, cancelled, failed)")
     best = [r for r in summary["tasks"] if r["name"] in promoted and r.get("fmax_mhz")]
     if best:
         ax.plot([r["seed"] for r in best], [r["fmax_mhz"] for r in best], "*", markersize=14, color="gold",
@@ -1031,18 +1031,22 @@ def plot(summary: dict, path: Path) -> None:
 
 
 def print_table(summary: dict, console: Console) -> None:
-    t = Table(show_header=True, header_style="bold", title="place-and-route sweep")
-    for col in ("task", "status", "placed MHz", "Fmax MHz", "target", "time s", "peak MB", "note"):
-        t.add_column(col, justify="left" if col in ("task", "status", "note") else "right",
-                     no_wrap=True, overflow="ellipsis")
+    cols = ("task", "status", "placed MHz", "Fmax MHz", "target", "time s", "peak MB", "note")
     best = {p["task"] for p in summary.get("promoted", {}).values() if p}
-    for r in summary["tasks"]:
-        t.add_row(r["name"] + (" *" if r["name"] in best else ""), r["status"],
-                  f"{r['placement_fmax_mhz']:.2f}" if r.get("placement_fmax_mhz") else "-",
-                  f"{r['fmax_mhz']:.2f}" if r.get("fmax_mhz") else "-",
-                  f"{r['target_mhz']:g}" if r.get("target_mhz") else "-",
-                  f"{r['elapsed_s']:.1f}" if r.get("elapsed_s") is not None else "-",
-                  f"{r['peak_rss_mb']:.0f}" if r.get("peak_rss_mb") else "-", (r.get("reason") or "")[:60])
+    rows = [(r["name"] + (" *" if r["name"] in best else ""), r["status"],
+             f"{r['placement_fmax_mhz']:.2f}" if r.get("placement_fmax_mhz") else "-",
+             f"{r['fmax_mhz']:.2f}" if r.get("fmax_mhz") else "-",
+             f"{r['target_mhz']:g}" if r.get("target_mhz") else "-",
+             f"{r['elapsed_s']:.1f}" if r.get("elapsed_s") is not None else "-",
+             f"{r['peak_rss_mb']:.0f}" if r.get("peak_rss_mb") else "-", r.get("reason") or "")
+            for r in summary["tasks"]]
+    t = Table(show_header=True, header_style="bold", title="place-and-route sweep")
+    for col in cols:
+        # the note wraps, so a narrow terminal narrows it before it cuts a figure or a name
+        t.add_column(col, justify="left" if col in ("task", "status", "note") else "right",
+                     no_wrap=col != "note", overflow="fold" if col == "note" else "ellipsis")
+    for row in rows:
+        t.add_row(*row)
     console.print(t)
     console.print(("  * promoted; " if best else "  ") + f"wall {summary['wall_s']:.1f} s for {summary['task_seconds_total']:.1f} s of "
                   f"place and route ({summary['task_cpu_seconds_total']:.1f} s of CPU); {summary['path']}" + (f", {summary['plot']}" if summary.get("plot") else ""),
