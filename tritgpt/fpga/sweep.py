@@ -1011,7 +1011,8 @@ def plot(summary: dict, path: Path) -> None:
                     color=line.get_color(), label=f"{label}: placement estimate")
         bad = [r["seed"] for r in rows if not r.get("fmax_mhz") and not r.get("placement_fmax_mhz")]
         if bad:
-            ax.plot(bad, [0] * len(bad), "x", color=line.get_color(), label=f"{label}: no figure (timeout, cancelled, failed)")
+            ax.plot(bad, [0] * len(bad), "x", color=line.get_color(),
+                    label=f"{label}: no figure (timeout, cancelled, failed)")
     best = [r for r in summary["tasks"] if r["name"] in promoted and r.get("fmax_mhz")]
     if best:
         ax.plot([r["seed"] for r in best], [r["fmax_mhz"] for r in best], "*", markersize=14, color="gold",
