@@ -121,6 +121,7 @@ class _LogWatch:
 
     def __init__(self, path: Path):
         self.path, self.offset, self.partial = path, 0, ""
+        self.tools = flow_module("tools", "nextpnr_xilinx")   # the flow's log parser, loaded once
         self.lines: list[str] = []          # up to the start of routing
         self.parsed = {"placement_fmax_mhz": None, "router_progress": None}
 
@@ -134,7 +135,7 @@ class _LogWatch:
             return False
         self.offset += len(chunk)
         *new, self.partial = (self.partial + chunk.decode(errors="replace")).split("\n")
-        tools = flow_module("tools", "nextpnr_xilinx")
+        tools = self.tools
         changed = False
         if self.lines is not None:
             self.lines += new
