@@ -301,6 +301,8 @@ FAKE_NEXTPNR = textwrap.dedent('''\
     if str(seed) not in os.environ.get("FAKE_NOFMAX", "").split(","):  # FAKE_NOFMAX seeds: no timing report
         say("Info: Max frequency for clock 'clk_IBUF_BUFG': 50.00 MHz (FAIL at %s.00 MHz)" % freq)
         state = "PASS" if float(fmax) >= float(freq) else "FAIL"
+        if str(seed) in os.environ.get("FAKE_SHORT", "").split(","):  # a picosecond short: the rounded figure meets it
+            state = "FAIL"
         say("Info: Max frequency for clock 'clk_IBUF_BUFG': %s MHz (%s at %s.00 MHz)" % (fmax, state, freq))
     open(a[a.index("--fasm") + 1], "w").write("# seed %d\\n" % seed)
     open(a[a.index("--write") + 1], "w").write("{{}}")
@@ -454,6 +456,21 @@ def test_runner_log_parser():
     p = nextpnr_xilinx.parse_log(text)
     assert p["fmax_mhz"] == {"a": 99.5, "b": 300.12}
     assert nextpnr_xilinx._timing({"fmax_mhz": p["fmax_mhz"]}, 100.0) == (99.5, False)
+
+
+def test_runner_takes_nextpnrs_verdict_not_the_rounded_figure(tmp_path, fake_nextpnr):
+    """nextpnr prints Fmax to 10 kHz: a path a picosecond over the period reads "100.00 MHz
+    (FAIL at 100.00 MHz)". That is not timing met, whatever the figure says."""
+    p = nextpnr_xilinx.parse_log("Warning: Max frequency for clock 'clk_design': 100.00 MHz (FAIL at 100.00 MHz)\n")
+    assert p["fmax_mhz"] == {"clk_design": 100.0} and p["clock_pass"] == {"clk_design": False}
+    assert nextpnr_xilinx._timing(p, 100.0) == (100.0, False)
+    p = nextpnr_xilinx.parse_log("Info: Max frequency for clock 'clk_design': 100.00 MHz (PASS at 100.00 MHz)\n")
+    assert nextpnr_xilinx._timing(p, 100.0) == (100.0, True)
+    cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1,2",
+                         env={"FAKE_FMAX": "1:100.00,2:101.50", "FAKE_SHORT": "1"})
+    assert cp.returncode == 0, cp.stdout
+    assert [(r["seed"], r["timing_met"]) for r in rep["runs"]] == [(1, False), (2, True)]
+    assert rep["chosen_seed"] == 2 and rep["fmax_min_mhz"] == 101.5
 
 
 def test_runner_log_parser_routing_progress():

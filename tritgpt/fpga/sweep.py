@@ -354,10 +354,15 @@ def run_pnr_task(task: PnrTask, inputs: dict[str, bytes], chipdb_bytes: bytes | 
         elif missing:
             result.update(status=STATUS_FAILED, reason=f"{task.tool} wrote no {', '.join(missing)}")
         else:
-            met = task.target_mhz is None or result["fmax_mhz"] >= task.target_mhz
+            # the tool's verdict as well as the figure: the figure is rounded to 10 kHz
+            passed = all(parsed.get("clock_pass", {}).get(clock, False) for clock in fmax)
+            met = task.target_mhz is None or (passed and result["fmax_mhz"] >= task.target_mhz)
             result.update(timing_met=met, status=STATUS_OK if met else STATUS_TIMING)
-            if not met:
+            if not met and result["fmax_mhz"] < task.target_mhz:
                 result["reason"] = f"Fmax {result['fmax_mhz']:.2f} MHz < target {task.target_mhz:g} MHz"
+            elif not met:
+                result["reason"] = (f"Fmax {result['fmax_mhz']:.2f} MHz, but {task.tool} reports FAIL at "
+                                    f"{task.target_mhz:g} MHz (its figure is rounded)")
         if result["status"] not in (STATUS_OK, STATUS_TIMING):
             # a run stopped or failed before routing finished has no post-route Fmax; the last
             # figure in its log is the placer's estimate and must not read as a result

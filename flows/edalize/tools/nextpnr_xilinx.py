@@ -144,10 +144,13 @@ def parse_log(text: str) -> dict:
     """Fmax per clock (the last report, i.e. after routing), the placer's estimate
     (`placement_fmax_mhz`), utilisation, errors, and how far routing got
     (`router_progress`: what a run stopped at its time limit had done)."""
-    fmax, target = {}, {}
+    fmax, target, verdict = {}, {}, {}
     for m in FMAX_RE.finditer(text):
         fmax[m.group(1)] = float(m.group(2))
         target[m.group(1)] = float(m.group(4))
+        # nextpnr's own verdict: it prints Fmax rounded to 10 kHz, so a path a
+        # picosecond too slow reads "100.00 MHz (FAIL at 100.00 MHz)"
+        verdict[m.group(1)] = m.group(3) == "PASS"
     util = {}
     lines = text.splitlines()
     for i, line in enumerate(lines):
@@ -161,7 +164,8 @@ def parse_log(text: str) -> dict:
                     continue
                 util[m.group(1)] = {"used": int(m.group(2)), "available": int(m.group(3))}
     errors = [line for line in lines if line.startswith("ERROR:")]
-    return {"fmax_mhz": fmax, "clock_target_mhz": target, "utilisation": util, "errors": errors[:20],
+    return {"fmax_mhz": fmax, "clock_target_mhz": target, "clock_pass": verdict, "utilisation": util,
+            "errors": errors[:20],
             "placement_fmax_mhz": placement_fmax(lines), "router_progress": router_progress(lines)}
 
 
@@ -357,12 +361,14 @@ def _timing(result: dict, freq: float):
     """(min Fmax over clocks or None, timing met).
 
     No Fmax in the log (no timing analysis ran, or its report changed form) says nothing
-    about timing: it is never "met"."""
+    about timing: it is never "met". Met needs nextpnr's PASS for every clock as well as
+    the figure: the figure is rounded, the verdict is not."""
     fmax = result.get("fmax_mhz") or {}
     if not fmax:
         return None, False
     worst = min(fmax.values())
-    return worst, (freq is None or worst >= freq)
+    passed = all((result.get("clock_pass") or {}).get(clock, False) for clock in fmax)
+    return worst, passed and (freq is None or worst >= freq)
 
 
 def main(argv=None) -> int:
