@@ -275,9 +275,12 @@ def _pnr_failure(report: dict, board, work: Path, stage_times: dict, t_start: fl
                                      work / files["log"] if "log" in files else None))
         report["status"] = "timing-failed"
         rep.finish(report, stage_times, t_start, work, console, write_only=True)
+        fmax = pnr_report["fmax_min_mhz"]
+        short = (f"< target {board.design_mhz:g} MHz" if fmax < board.design_mhz else
+                 f"(rounded), nextpnr-xilinx reports FAIL at {board.design_mhz:g} MHz")
         return UserError(
-            f"timing not met on {board.name}: Fmax {pnr_report['fmax_min_mhz']:.2f} MHz < target "
-            f"{board.design_mhz:g} MHz (best of seeds {pnr_report['seeds_tried']}); no bitstream written. "
+            f"timing not met on {board.name}: Fmax {fmax:.2f} MHz {short} "
+            f"(best of seeds {pnr_report['seeds_tried']}); no bitstream written. "
             f"Try more seeds (--seeds), or --allow-timing-fail to build it anyway. Report: {work / 'report.json'}")
     runs = (pnr_report or {}).get("runs", [])
     if runs and all(r.get("status") == "timeout" for r in runs):
