@@ -395,17 +395,36 @@ module tg_attention #(
         wire [7:0] hi = v2_rep[i] ? k1 : v1;
         wire [24:0] pk = {hi, 9'd0, ~lo[7], lo[6:0]};     // hi * 2^17 + (lo + 128)
         if (i < 8) begin : g_an
+            // The lane's own copy of the normaliser's counter and run flag, kept
+            // apart (keep: yosys merges equal flip-flops): the one counter drove
+            // all eight lanes' selects and, placed 36 rows from them, set a
+            // routed 100 MHz design's clock.
+            reg        an_run_l;
+            reg [4:0]  an_c_l;
+            (* keep *) always @(posedge clk) begin
+                if (rst) an_run_l <= 1'b0;
+                else if (an_start) begin an_run_l <= 1'b1; an_c_l <= 5'd0; end
+                else if (an_run_l) begin
+                    an_c_l <= an_c_l + 5'd1;
+                    if (an_c_l == ALAST) an_run_l <= 1'b0;
+                end
+            end
+`ifdef TRITGPT_ASSERT
+            always @(posedge clk)
+                if (!rst && (an_run_l !== an_run || (an_run && an_c_l !== an_c)))
+                    $display("ASSERT tg_attention: a lane's copy of the normaliser counter differs");
+`endif
             // normalise: element j = 8 * an_c + i
             /* verilator lint_off UNUSEDSIGNAL */
-            wire [7:0]     j  = {an_c, 3'd0} + i;
+            wire [7:0]     j  = {an_c_l, 3'd0} + i;
             wire [7:0]     hj = j >> LH;
             /* verilator lint_on UNUSEDSIGNAL */
             wire [3:0]     hh = hj[3:0];
             wire [23:0]    ar = acc[j*24 +: 24];
             // even elements carry 128 * esum from the offset packing
             wire [23:0]    av = (i % 2 == 0) ? ar - {esum_w[hh*17 +: 17], 7'd0} : ar;
-            assign arr_a[i*25 +: 25] = an_run ? {av[23], av} : pk;
-            assign arr_b[i*18 +: 18] = an_run ? {7'd0, rcp[hh*11 +: 11]} :
+            assign arr_a[i*25 +: 25] = an_run_l ? {av[23], av} : pk;
+            assign arr_b[i*18 +: 18] = an_run_l ? {7'd0, rcp[hh*11 +: 11]} :
                                        v2_rep[i] ? {{10{qq[7]}}, qq} : {9'd0, ee};
             assign arr_soff[i*4 +: 4] = rsh[hh*4 +: 4];
         end else begin : g_pk

@@ -77,7 +77,10 @@ module tg_fsm #(
     output reg               norm_arm,
     input  wire              norm_done,     // early: two cycles before the last group lands
     output reg  [1:0]        norm_id,       // 0 = h1, 1 = h2, 2 = hf (for dumps)
-    // matrix-vector unit
+    // matrix-vector unit: the command fields are loaded in every cycle of the
+    // state that waits to issue it, and the done signal raises only mv_valid, so
+    // no done signal sits in front of the fields (the unit takes them with
+    // mv_valid and reads them at no other time)
     output reg               mv_valid,
     output reg  [WAW-1:0]    mv_base,
     // (not a state register: yosys took it for one, and its recoded next-state
@@ -200,6 +203,14 @@ module tg_fsm #(
     reg        need;       // this step produces logits
     reg        stop_req;
     reg [WAW-1:0] lbase;
+    // the layer's matrix bases, a cycle behind lbase: lbase changes only on the
+    // way into S_N1W, and the first of these is read in S_ANW, two states later
+    reg [WAW-1:0] lbase_wo, lbase_w1, lbase_w2;
+    always @(posedge clk) begin
+        lbase_wo <= lbase + O_WO;
+        lbase_w1 <= lbase + O_W1;
+        lbase_w2 <= lbase + O_W2;
+    end
     reg [1:0]  wt;
     reg [7:0]  slot;       // ring slot of the next step
     reg        filled;     // the ring has wrapped
@@ -283,30 +294,39 @@ module tg_fsm #(
                         st <= S_N1W;
                     end
                 end
-                S_N1W: if (norm_done) begin
-                    mv_valid <= 1'b1; mv_base <= lbase; mv_words <= W_QKV; mv_ff <= 1'b0; mv_tag <= TAG_QKV;
-                    st <= S_QKVW;
+                S_N1W: begin
+                    mv_base <= lbase; mv_words <= W_QKV; mv_ff <= 1'b0; mv_tag <= TAG_QKV;
+                    if (norm_done) begin mv_valid <= 1'b1; st <= S_QKVW; end
                 end
                 // attention starts once q is complete; k, v stream on meanwhile
                 S_QKVW: if (q_last) begin p1_start <= 1'b1; st <= S_ANW; end
-                S_ANW:  if (an_done) begin
-                    mv_valid <= 1'b1; mv_base <= lbase + O_WO; mv_words <= W_DD; mv_ff <= 1'b0; mv_tag <= TAG_WO;
-                    gsel <= {layer_x, 1'b1};
-                    norm_arm <= 1'b1; norm_id <= 2'd1;
-                    st <= S_N2W;
-                end
-                S_N2W: if (norm_done) begin
-                    mv_valid <= 1'b1; mv_base <= lbase + O_W1; mv_words <= W_FF; mv_ff <= 1'b0; mv_tag <= TAG_W1;
-                    fb_copy <= 1'b1;
-                    st <= S_W1W;
-                end
-                S_W1W: if (fb_copy_done) begin
-                    mv_valid <= 1'b1; mv_base <= lbase + O_W2; mv_words <= W_FF; mv_ff <= 1'b1; mv_tag <= TAG_W2;
-                    gsel <= last_layer ? G_F : {layer_x + 4'd1, 1'b0};
-                    if (!last_layer || need) begin
-                        norm_arm <= 1'b1; norm_id <= last_layer ? 2'd2 : 2'd0;
+                S_ANW: begin
+                    mv_base <= lbase_wo; mv_words <= W_DD; mv_ff <= 1'b0; mv_tag <= TAG_WO;
+                    if (an_done) begin
+                        mv_valid <= 1'b1;
+                        gsel <= {layer_x, 1'b1};
+                        norm_arm <= 1'b1; norm_id <= 2'd1;
+                        st <= S_N2W;
                     end
-                    st <= S_W2W;
+                end
+                S_N2W: begin
+                    mv_base <= lbase_w1; mv_words <= W_FF; mv_ff <= 1'b0; mv_tag <= TAG_W1;
+                    if (norm_done) begin
+                        mv_valid <= 1'b1;
+                        fb_copy <= 1'b1;
+                        st <= S_W1W;
+                    end
+                end
+                S_W1W: begin
+                    mv_base <= lbase_w2; mv_words <= W_FF; mv_ff <= 1'b1; mv_tag <= TAG_W2;
+                    if (fb_copy_done) begin
+                        mv_valid <= 1'b1;
+                        gsel <= last_layer ? G_F : {layer_x + 4'd1, 1'b0};
+                        if (!last_layer || need) begin
+                            norm_arm <= 1'b1; norm_id <= last_layer ? 2'd2 : 2'd0;
+                        end
+                        st <= S_W2W;
+                    end
                 end
                 S_W2W: if (rq_done_ffn) st <= S_W2D;
                 S_W2D: begin
@@ -325,9 +345,9 @@ module tg_fsm #(
                     clen <= clen + 1'b1;
                     st <= S_NEXT;
                 end
-                S_NFW: if (norm_done) begin
-                    mv_valid <= 1'b1; mv_base <= B_LM; mv_words <= W_LM; mv_ff <= 1'b0; mv_tag <= TAG_LM;
-                    st <= S_LMW;
+                S_NFW: begin
+                    mv_base <= B_LM; mv_words <= W_LM; mv_ff <= 1'b0; mv_tag <= TAG_LM;
+                    if (norm_done) begin mv_valid <= 1'b1; st <= S_LMW; end
                 end
                 S_LMW: if (rq_done_lm) begin smp_start <= 1'b1; st <= S_SMW; end
                 S_SMW: if (smp_done) begin

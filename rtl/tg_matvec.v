@@ -389,6 +389,11 @@ module tg_matvec #(
     always @(posedge clk)
         if (!rst && |wsel_r && run)
             $display("ASSERT tg_matvec: a weight write lands while a matrix streams");
+    // the unit reads a command's fields only with cmd_valid, and only while idle:
+    // tg_fsm loads the next command's fields while the last one streams
+    always @(posedge clk)
+        if (!rst && cmd_valid && run)
+            $display("ASSERT tg_matvec: a command arrives while a matrix streams");
     always @(posedge clk)
         if (!rst && cp_go !== (cp_run && fb_full[cp_group] && lanes_free))
             $display("ASSERT tg_matvec: cp_go differs from cp_run && fb_full[cp_group] && lanes_free");

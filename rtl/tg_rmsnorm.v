@@ -6,7 +6,7 @@
 // add, up to 8 elements per cycle, element e in slot e % 8): squares on array
 // slices 0..7, x*g on slices 8..15 (gains read from block RAM in step with the
 // stream), ss accumulated through a registered 8-input adder tree, x*g parked
-// in LUT RAM. When the last element is in, r and k follow in four cycles.
+// in LUT RAM. When the last sum is in ss (ss_done), r and k follow in two cycles.
 // The output pass multiplies 8 x*g values by r per cycle on slices 0..7 and
 // rounds them on the array's rounding lanes, straight onto the
 // activation bus of the matrix-vector unit.
@@ -160,27 +160,37 @@ module tg_rmsnorm #(
     assign arr_en_next = !rst && (o_run_n || in_valid_next || v_d1);
 
     // ------------------------------------------------- sum of squares
-    // squares of the slots (valid three cycles after the input), 8 -> 1 tree
+    // squares of the slots (valid three cycles after the input), masked into a
+    // register each, then an 8 -> 1 tree of registered adds into ss. The mask in
+    // front of the first adds' carry chains, and the three-input add into ss,
+    // were the 100 MHz placements' most frequent failing group: one cycle each,
+    // two per normalisation.
     wire [7:0]  sq_mask;
     wire        sq_v, sq_first, sq_last;
     tg_delay #(.W(11), .N(3)) u_sqd (.clk(clk), .rst(rst),
         .d({in_mask & {8{in_valid}}, in_valid, in_first, in_last}), .q({sq_mask, sq_v, sq_first, sq_last}));
+    reg [30:0] sq [0:7];
     reg [31:0] l1 [0:3];
     reg [32:0] l2 [0:1];
+    reg [33:0] l3;
     reg [35:0] ss;
     integer i;
     always @(posedge clk) begin
+        for (i = 0; i < 8; i = i + 1)
+            sq[i] <= sq_mask[i] ? arr_p[i*43 +: 31] : 31'd0;
         for (i = 0; i < 4; i = i + 1)
-            l1[i] <= (sq_mask[2*i]   ? {1'b0, arr_p[(2*i)*43   +: 31]} : 32'd0) +
-                     (sq_mask[2*i+1] ? {1'b0, arr_p[(2*i+1)*43 +: 31]} : 32'd0);
+            l1[i] <= {1'b0, sq[2*i]} + {1'b0, sq[2*i+1]};
         for (i = 0; i < 2; i = i + 1)
             l2[i] <= {1'b0, l1[2*i]} + {1'b0, l1[2*i+1]};
+        l3 <= {1'b0, l2[0]} + {1'b0, l2[1]};
     end
     // ss is cleared in the cycle before a vector's first sum arrives (ss_clr),
     // not masked in the add: with the mask each bit's carry-chain input had seven
     // inputs, two LUT levels in front of the 36-bit chain.
-    wire [1:0] ac_sb;                  // valid, last
-    tg_delay #(.W(2), .N(2)) u_acd (.clk(clk), .rst(rst), .d({sq_v, sq_last}), .q(ac_sb));
+    wire [1:0] ac_sb;                  // valid, last: while l3 holds the sum
+    tg_delay #(.W(2), .N(4)) u_acd (.clk(clk), .rst(rst), .d({sq_v, sq_last}), .q(ac_sb));
+    wire       ac_first;               // two cycles before ac_sb
+    tg_delay #(.W(1), .N(2)) u_acf (.clk(clk), .rst(rst), .d(sq_v && sq_first), .q(ac_first));
     reg ss_done, ss_clr;
     always @(posedge clk) begin
         if (rst) begin
@@ -188,9 +198,9 @@ module tg_rmsnorm #(
             ss_clr  <= 1'b0;
         end else begin
             ss_done <= ac_sb[1] && ac_sb[0];
-            ss_clr  <= sq_v && sq_first;
+            ss_clr  <= ac_first;
             if (ss_clr)        ss <= 36'd0;
-            else if (ac_sb[1]) ss <= ss + {3'b000, l2[0]} + {3'b000, l2[1]};
+            else if (ac_sb[1]) ss <= ss + {2'b00, l3};
         end
     end
 
