@@ -114,16 +114,16 @@ def boards(
             rows.append(d)
         print(json.dumps(rows, indent=2))
     else:
-        # compact enough for an 80-column terminal: thousands as "k", clocks as board/design
+        # compact enough for an 80-column terminal: LUT and FF in thousands, clocks as board/design
         from rich import box
 
         t = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1), collapse_padding=True,
-                  caption="clock: board/design MHz; whole part: LUT, FF (k), BRAM (RAMB36 or DP16KD), DSP")
+                  caption="clock: board/design MHz; the whole part: LUT, FF (thousands), BRAM, DSP")
         for col in ("board", "part", "clock", "LUT", "FF", "BRAM", "DSP", "models"):
             t.add_column(col, no_wrap=True, justify="right" if col in ("LUT", "FF", "BRAM", "DSP") else "left")
         for b in all_boards:
-            t.add_row(b.name, b.part, f"{b.clock_mhz:g}/{b.design_mhz:g}", f"{b.budget.lut / 1000:.1f}k",
-                      f"{b.budget.ff / 1000:.1f}k", str(b.budget.ramb36), str(b.budget.dsp), ",".join(b.fits))
+            t.add_row(b.name, b.part, f"{b.clock_mhz:g}/{b.design_mhz:g}", f"{b.budget.lut / 1000:.1f}",
+                      f"{b.budget.ff / 1000:.1f}", str(b.budget.ramb36), str(b.budget.dsp), ",".join(b.fits))
         out.print(t)
         _print_ecp5_parts()
     if tools:
