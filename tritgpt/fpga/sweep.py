@@ -64,7 +64,7 @@ PEAK_MEMORY_GB = {"xc7a35t": 2.0, "xc7a50t": 2.5, "xc7a100t": 5.0, "xc7a200t": 8
 DEFAULT_PEAK_MEMORY_GB = max(PEAK_MEMORY_GB.values())
 
 STATUS_OK = "ok"                  # routed, Fmax >= target
-STATUS_TIMING = "timing-failed"   # routed, Fmax < target
+STATUS_TIMING = "timing-failed"   # routed, Fmax < target or the tool says FAIL
 STATUS_FAILED = "failed"          # tool error, or no Fmax in its log
 STATUS_TIMEOUT = "timeout"        # stopped at the time limit
 STATUS_LOST = "lost"              # the task could not run (workers died repeatedly, raised)
