@@ -9,6 +9,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FLOWS = ROOT / "flows"
 FIXTURE_CORES = ROOT / "tests" / "fixtures" / "board_top"
 REAL_TOP = ROOT / "rtl" / "tritgpt_top.v"
+# the board the real top level is placed and routed for in every run (conftest.py's real_top_build)
+REAL_TOP_BOARD = "arty-a7-35t"
 
 # the project's Edalize flow and tools (installed with tritgpt, or from the checkout)
 if str(FLOWS) not in sys.path:

@@ -48,6 +48,26 @@ def real_top_weights(real_top_root):
     return H.make_weights(real_top_root / "weights" / "default", "default", seed=5)
 
 
+@pytest.fixture(scope="session")
+def real_top_build(real_top_weights, real_top_root):
+    """The real top level placed, routed and made a bitstream for the Arty A7-35T, once a
+    session (the board's seeds, timing failure allowed): tests/test_build_top.py checks it,
+    tests/test_swap_tools.py swaps its weights, tests/test_gate_sim.py simulates its routed
+    netlist. Skips when the openXC7 tools are missing. Returns (build directory, report)."""
+    import _build_helpers as H
+    from rich.console import Console
+
+    from tritgpt.fpga import boards, flow
+
+    reason = H.real_top_reason() or H.openxc7_reason(boards.get_board(H.REAL_TOP_BOARD).part)
+    if reason:
+        pytest.skip(reason)
+    work = real_top_root / f"{H.REAL_TOP_BOARD}-full"
+    rep = flow.build(flow.BuildRequest(board=H.REAL_TOP_BOARD, weights=real_top_weights, build_dir=work, nice=10,
+                                       timeout=3600, allow_timing_fail=True), Console(file=open(os.devnull, "w")))
+    return work, rep
+
+
 # ---------------------------------------------------------------------------
 # Checks that fail closed: in CI (CI=true) the tools these tests need are part of the
 # install, so a skip there means a broken install, not a reason to pass. These modules

@@ -112,6 +112,33 @@ def test_missing_tools_one_message(tmp_path, tiny_weights):
     assert not (tmp_path / "b").exists()
 
 
+def test_board_scripts_need_a_nextpnr_with_python(tmp_path, tiny_weights):
+    """The Arty A7-100T places with [pnr] slice_range and hard_block_sites, which run as
+    nextpnr-xilinx scripts: a nextpnr-xilinx built without Python is named in one line
+    before synthesis, with the fix."""
+    bin_dir = tmp_path / "openxc7" / "bin"
+    bin_dir.mkdir(parents=True)
+    for name in ("nextpnr-xilinx", "fasm2frames", "xc7frames2bit", "bbasm"):   # --help without --pre-place
+        (bin_dir / name).write_text('#!/bin/sh\necho "General options:"\necho "  --seed arg   seed value"\n')
+        (bin_dir / name).chmod(0o755)
+    part = "xc7a100tcsg324-1"
+    (tmp_path / "db" / "artix7" / part).mkdir(parents=True)
+    (tmp_path / "db" / "artix7" / part / "part.yaml").write_text("x\n")
+    (tmp_path / "chipdb").mkdir()
+    (tmp_path / "chipdb" / f"{part}.bin").write_bytes(b"chipdb")
+    cfg = tmp_path / "cfg" / "tritgpt" / "tools.toml"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(f'bin_dir = "{bin_dir}"\nprjxray_db = "{tmp_path / "db"}"\nchipdb_dir = "{tmp_path / "chipdb"}"\n')
+    cp = cli("build", "--board", "arty-a7-100t", "--weights", str(tiny_weights), "--out", str(tmp_path / "b"),
+             env=no_tools_env(tmp_path))
+    assert cp.returncode == 1, cp.stdout + cp.stderr
+    [line] = cp.stderr.strip().splitlines()
+    assert ("arty-a7-100t.toml: [pnr] hard_block_sites and slice_range are nextpnr-xilinx scripts, but "
+            f"{bin_dir / 'nextpnr-xilinx'} was built without Python scripting") in line, line
+    assert line.endswith("rebuild nextpnr-xilinx with cmake -DBUILD_PYTHON=ON (its default)"), line
+    assert not (tmp_path / "b").exists()
+
+
 def test_bad_weights_dir(tmp_path):
     with pytest.raises(UserError, match="not a weights package"):
         flow.build(flow.BuildRequest(board="arty-a7-35t", weights=tmp_path / "none"), quiet())

@@ -5,8 +5,9 @@ checked against the budget of every board with that part. Synthesis does not dep
 the part, so the 100 MHz boards share one yosys run (the flow's synthesis cache): the
 first test synthesises (minutes with YoWASP yosys), the others reuse it. The 12 MHz Cmod
 A7 (same part as the Basys 3) is checked up to the synthesis script.
-Place, route and bitstream (marker openxc7) run for the Arty A7-35T and A7-100T when the
-openXC7 tools are installed.
+Place, route and bitstream (marker openxc7) run when the openXC7 tools are installed: for
+the Arty A7-35T in every run (the session's build, conftest.py), for the A7-100T when
+selected (marker openxc7_long).
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ from rich.console import Console
 
 import _build_helpers as H
 from tritgpt.fpga import boards
+from tritgpt.errors import UserError
 from tritgpt.fpga import flow
+from tritgpt.fpga import toolchain
 from tritgpt.fpga.build import report as build_report
 
 # one board per distinct part
 SYNTH_BOARDS = ["arty-a7-35t", "arty-a7-100t", "basys3"]
-PNR_BOARDS = ["arty-a7-35t", "arty-a7-100t"]
+# place and route: the Arty A7-35T in every run; the A7-100T when selected (-m openxc7_long:
+# another full build, about 12 minutes of a core)
+PNR_BOARDS = [H.REAL_TOP_BOARD, pytest.param("arty-a7-100t", marks=pytest.mark.openxc7_long)]
 
 
 def quiet() -> Console:
@@ -100,18 +105,26 @@ def test_top_synthesis(name, weights, build_root):
 @pytest.mark.slow
 @pytest.mark.openxc7
 @pytest.mark.parametrize("name", PNR_BOARDS)
-def test_top_bitstream(name, weights, build_root):
+def test_top_bitstream(name, weights, build_root, request):
     board = boards.get_board(name)
-    reason = H.openxc7_reason(board.part)
-    if reason:
-        pytest.skip(reason)
-    # the board's seeds ([pnr] seeds): the same request as test_gate_sim.py's post-route test
-    rep = flow.build(flow.BuildRequest(board=name, weights=weights, build_dir=build_root / f"{name}-full",
-                                       nice=10, timeout=3600, allow_timing_fail=True), quiet())
+    if name == H.REAL_TOP_BOARD:   # the session's build (conftest.py), shared with the swap test
+        work, rep = request.getfixturevalue("real_top_build")
+    else:
+        reason = H.openxc7_reason(board.part)
+        if reason:
+            pytest.skip(reason)
+        try:   # its [pnr] slice_range and hard_block_sites need nextpnr-xilinx's Python
+            toolchain.discover().require_pre_place(board)
+        except UserError as e:
+            pytest.skip(str(e))
+        # the board's seeds ([pnr] seeds), timing failure allowed, like the session's build
+        work = build_root / f"{name}-full"
+        rep = flow.build(flow.BuildRequest(board=name, weights=weights, build_dir=work, nice=10, timeout=3600,
+                                           allow_timing_fail=True), quiet())
     check_budget(rep, board)
     assert rep["bitstream"]["bytes"] > 1_000_000
     assert rep["fmax_mhz"] and rep["seed"] in board.seeds
-    mm = json.loads((build_root / f"{name}-full" / "memmap.json").read_text())
+    mm = json.loads((work / "memmap.json").read_text())
     assert mm["placed"] and all(c.get("site") for c in mm["cells"])
     print(f"\n{name}: Fmax {rep['fmax_mhz']:.2f} MHz (target {rep['target_mhz']:g}, met: {rep['timing_met']}), "
           f"LUT {rep['utilisation']['lut']['used']}, FF {rep['utilisation']['ff']['used']}, "

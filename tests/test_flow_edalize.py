@@ -268,9 +268,15 @@ def test_bit_header_normalised(tmp_path):
 
 FAKE_NEXTPNR = textwrap.dedent('''\
     #!{python}
-    """Stand-in for nextpnr-xilinx: Fmax per seed from FAKE_FMAX ("1:90,2:120"), FAKE_HANG seeds hang, FAKE_NOFMAX seeds print no Fmax, FAKE_CRASH seeds die without an ERROR line."""
+    """Stand-in for nextpnr-xilinx: Fmax per seed from FAKE_FMAX ("1:90,2:120"), FAKE_HANG seeds hang, FAKE_NOFMAX seeds print no Fmax, FAKE_CRASH seeds die without an ERROR line; FAKE_NO_PYTHON: built without Python (no --pre-place)."""
     import os, sys, time
     a = sys.argv
+    if "--help" in a:
+        print("General options:")
+        print("  --seed arg      seed value for random number generator")
+        if not os.environ.get("FAKE_NO_PYTHON"):
+            print("  --pre-place arg      python file to run before placement")
+        sys.exit(0)
     seed = int(a[a.index("--seed") + 1])
     log = open(a[a.index("--log") + 1], "w")
     def say(s):

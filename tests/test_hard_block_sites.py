@@ -127,6 +127,19 @@ def test_runner_refuses_a_bad_column_before_running(tmp_path, fake_nextpnr):
     assert not (tmp_path / "nextpnr.seed1.log").exists()
 
 
+def test_runner_refuses_a_nextpnr_without_python(tmp_path, fake_nextpnr):
+    """A nextpnr-xilinx built with -DBUILD_PYTHON=OFF has no --pre-place: one line naming
+    the fix, before any seed runs (not a failure after packing)."""
+    cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1", "--hard-block-sites", ",".join(COLUMNS),
+                         "--slice-range", "SLICE_X28Y0:SLICE_X81Y199", env={"FAKE_FMAX": "1:120", "FAKE_NO_PYTHON": "1"})
+    assert cp.returncode == 64 and rep is None
+    assert cp.stderr.strip().splitlines() == [
+        f"nextpnr_xilinx.py: --hard-block-sites and --slice-range run as nextpnr-xilinx scripts, but {fake_nextpnr} "
+        "was built without Python scripting (no --pre-place option): rebuild nextpnr-xilinx with cmake "
+        "-DBUILD_PYTHON=ON (its default)"]
+    assert not (tmp_path / "nextpnr.seed1.log").exists() and not (tmp_path / nextpnr_xilinx.HARD_BLOCK_SCRIPT).exists()
+
+
 def test_makefile_passes_the_option(tmp_path):
     _, mk = configure(tmp_path, hard_block_sites=COLUMNS)
     [cmd] = recipe(mk, "top.fasm")
@@ -179,12 +192,21 @@ set_property -dict { PACKAGE_PIN A9 IOSTANDARD LVCMOS33 } [get_ports rx]
 """
 
 
+def skip_without_python(tc):
+    """The pre-place scripts need nextpnr-xilinx's Python scripting; a build without it
+    is refused by the runner (test above) and skips the tests that place for real."""
+    why = nextpnr_xilinx.pre_place_missing(tc.nextpnr_xilinx.command)
+    if why:
+        pytest.skip(why)
+
+
 @pytest.mark.openxc7
 def test_nextpnr_places_blocks_in_the_named_columns(tmp_path):
     import _swap_helpers as SH
 
     tc = SH.synth_small_design(tmp_path, "blocks_top", BLOCKS_V, BLOCKS_XDC)
     part = SH.PART
+    skip_without_python(tc)
     subprocess.run([sys.executable, str(TOOLS / "xc7prep.py"), "n.json", "prep.json"], cwd=tmp_path, check=True,
                    capture_output=True)
     for column in ("X0", "X1"):

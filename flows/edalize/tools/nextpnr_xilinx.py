@@ -281,6 +281,23 @@ print(f"slice_range: kept {{sum(cells.values())}} logic cells in the {{sum(insid
 '''
 
 
+def pre_place_missing(command, launcher=()) -> str:
+    """Why `command` (a nextpnr-xilinx) cannot run the pre-place scripts, or "".
+
+    The scripts need nextpnr-xilinx's Python scripting (--pre-place), which a build with
+    cmake -DBUILD_PYTHON=OFF leaves out; without it nextpnr-xilinx stops at the unknown
+    option after packing, so this asks its --help first."""
+    try:
+        cp = subprocess.run(list(launcher) + list(command) + ["--help"], capture_output=True, text=True,
+                            errors="replace", timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"could not ask {command[0]} for its options ({e})"
+    if "--pre-place" in cp.stdout + cp.stderr:
+        return ""
+    return (f"{command[0]} was built without Python scripting (no --pre-place option): rebuild nextpnr-xilinx "
+            f"with cmake -DBUILD_PYTHON=ON (its default)")
+
+
 def pre_place_scripts(hard_block_sites=None, slice_range=None) -> list:
     """(file name, text) of each --pre-place script these options ask for, in the order
     nextpnr-xilinx is to run them (the hard blocks fixed first, then the logic's region);
@@ -401,11 +418,18 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"nextpnr_xilinx.py: {e}", file=sys.stderr)
         return 64
+    launcher = shlex.split(os.environ.get("EDALIZE_LAUNCHER", ""))
+    if scripts:
+        why = pre_place_missing(base, launcher)
+        if why:
+            options = " and ".join(o for o, v in (("--hard-block-sites", args.hard_block_sites),
+                                                  ("--slice-range", args.slice_range)) if v)
+            print(f"nextpnr_xilinx.py: {options} run as nextpnr-xilinx scripts, but {why}", file=sys.stderr)
+            return 64
     for name, text in scripts:
         with open(name, "w") as f:
             f.write(text)
         base = base + ["--pre-place", name]
-    launcher = shlex.split(os.environ.get("EDALIZE_LAUNCHER", ""))
     seeds = [int(s) for s in str(args.seeds).replace(" ", "").split(",") if s]
 
     def announce(msg):

@@ -68,6 +68,8 @@ def check_inputs(req) -> Inputs:
     _check_synth_deps()
     tools = tc_mod.discover()
     tools.require("all" if req.stop_after is None else "synth", board.part)
+    if req.stop_after is None:
+        tools.require_pre_place(board)
     utils = tc_mod.find_prjxray_utils(tools)
     if req.stop_after is None and req.verify and not utils.bit2fasm:
         raise UserError("bit2fasm (prjxray) not found: the verify stage reads the bitstream back with it. "
