@@ -442,8 +442,8 @@ def test_runner_no_fmax_is_an_error(tmp_path, fake_nextpnr):
     # the next seed that reports its Fmax is taken
     cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1,2", env={"FAKE_FMAX": "1:150,2:140", "FAKE_NOFMAX": "1"})
     assert cp.returncode == 0 and rep["chosen_seed"] == 2 and rep["fmax_min_mhz"] == 140
-    assert nextpnr_xilinx._timing({"fmax_mhz": {}}, 100.0) == (None, False)
-    assert nextpnr_xilinx._timing({}, None) == (None, False)
+    assert nextpnr_xilinx.timing({"fmax_mhz": {}}, 100.0) == (None, False)
+    assert nextpnr_xilinx.timing({}, None) == (None, False)
 
 
 def test_runner_uses_launcher(tmp_path, fake_nextpnr):
@@ -461,7 +461,7 @@ def test_runner_log_parser():
             "Warning: Max frequency for clock 'a': 99.50 MHz (FAIL at 100.00 MHz)\n")
     p = nextpnr_xilinx.parse_log(text)
     assert p["fmax_mhz"] == {"a": 99.5, "b": 300.12}
-    assert nextpnr_xilinx._timing({"fmax_mhz": p["fmax_mhz"]}, 100.0) == (99.5, False)
+    assert nextpnr_xilinx.timing({"fmax_mhz": p["fmax_mhz"]}, 100.0) == (99.5, False)
 
 
 def test_runner_takes_nextpnrs_verdict_not_the_rounded_figure(tmp_path, fake_nextpnr):
@@ -469,9 +469,9 @@ def test_runner_takes_nextpnrs_verdict_not_the_rounded_figure(tmp_path, fake_nex
     (FAIL at 100.00 MHz)". That is not timing met, whatever the figure says."""
     p = nextpnr_xilinx.parse_log("Warning: Max frequency for clock 'clk_design': 100.00 MHz (FAIL at 100.00 MHz)\n")
     assert p["fmax_mhz"] == {"clk_design": 100.0} and p["clock_pass"] == {"clk_design": False}
-    assert nextpnr_xilinx._timing(p, 100.0) == (100.0, False)
+    assert nextpnr_xilinx.timing(p, 100.0) == (100.0, False)
     p = nextpnr_xilinx.parse_log("Info: Max frequency for clock 'clk_design': 100.00 MHz (PASS at 100.00 MHz)\n")
-    assert nextpnr_xilinx._timing(p, 100.0) == (100.0, True)
+    assert nextpnr_xilinx.timing(p, 100.0) == (100.0, True)
     cp, rep = run_runner(tmp_path, fake_nextpnr, "--seeds", "1,2",
                          env={"FAKE_FMAX": "1:100.00,2:101.50", "FAKE_SHORT": "1"})
     assert cp.returncode == 0, cp.stdout

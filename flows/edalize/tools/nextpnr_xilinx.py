@@ -374,12 +374,13 @@ def _run_seed(cmd, seed, timeout, log_path, announce) -> dict:
     return result
 
 
-def _timing(result: dict, freq: float):
+def timing(result: dict, freq: float):
     """(min Fmax over clocks or None, timing met).
 
     No Fmax in the log (no timing analysis ran, or its report changed form) says nothing
     about timing: it is never "met". Met needs nextpnr's PASS for every clock as well as
-    the figure: the figure is rounded, the verdict is not."""
+    the figure: the figure is rounded, the verdict is not. The runner and a sweep's tasks
+    (tritgpt.fpga.sweep) both judge a log's figures (parse_log) here."""
     fmax = result.get("fmax_mhz") or {}
     if not fmax:
         return None, False
@@ -487,7 +488,7 @@ def main(argv=None) -> int:
             return 127
         result["command"] = " ".join(shlex.quote(c) for c in cmd)
         result["files"] = {"fasm": fasm, "routed": routed, "log": log}   # what this seed left behind
-        worst, met = _timing(result, args.freq)
+        worst, met = timing(result, args.freq)
         result["fmax_min_mhz"] = worst
         result["timing_met"] = bool(result["status"] == "routed" and met)
         if result["status"] == "routed" and not os.path.exists(fasm):
