@@ -137,6 +137,11 @@ def test_board_scripts_need_a_nextpnr_with_python(tmp_path, tiny_weights):
             f"{bin_dir / 'nextpnr-xilinx'} was built without Python scripting") in line, line
     assert line.endswith("rebuild nextpnr-xilinx with cmake -DBUILD_PYTHON=ON (its default)"), line
     assert not (tmp_path / "b").exists()
+    # and `tritgpt boards --tools` shows it beside the nextpnr-xilinx it found
+    cp = cli("boards", "--tools", env=dict(no_tools_env(tmp_path), COLUMNS="200"))
+    assert cp.returncode == 0, cp.stderr
+    [row] = [ln for ln in cp.stdout.splitlines() if "its Python" in ln]
+    assert "no --pre-place: rebuild with -DBUILD_PYTHON=ON" in row
 
 
 def test_bad_weights_dir(tmp_path):
