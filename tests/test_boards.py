@@ -301,7 +301,8 @@ def test_board_pre_place_options_reach_the_core_the_sweep_and_the_hashes(tmp_pat
     work = tmp_path / "work"
     work.mkdir()
     (work / "tritgpt.prep.json").write_text("{}")
-    monkeypatch.setattr(tc, "discover", lambda: SimpleNamespace(require=lambda *a: None))
+    monkeypatch.setattr(tc, "discover", lambda: SimpleNamespace(require=lambda *a: None,
+                                                                 require_pre_place=lambda *a: None))
     monkeypatch.setattr(tc, "ensure_chipdb", lambda *a: tmp_path / "x.bin")
     monkeypatch.setattr(flow, "run_flow_goal", lambda *a, **k: 0)
     runner = flow_module("tools", "nextpnr_xilinx")

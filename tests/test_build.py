@@ -137,6 +137,11 @@ def test_board_scripts_need_a_nextpnr_with_python(tmp_path, tiny_weights):
             f"{bin_dir / 'nextpnr-xilinx'} was built without Python scripting") in line, line
     assert line.endswith("rebuild nextpnr-xilinx with cmake -DBUILD_PYTHON=ON (its default)"), line
     assert not (tmp_path / "b").exists()
+    # a sweep of the board says the same, before synthesis
+    cp = cli("sweep", "--board", "arty-a7-100t", "--seeds", "1", "--weights", str(tiny_weights), "--out",
+             str(tmp_path / "s"), env=no_tools_env(tmp_path))
+    assert cp.returncode != 0 and "Traceback" not in cp.stderr, cp.stderr
+    assert "-DBUILD_PYTHON=ON" in cp.stderr and not (tmp_path / "s" / "arty-a7-100t").exists(), cp.stderr
     # and `tritgpt boards --tools` shows it beside the nextpnr-xilinx it found
     cp = cli("boards", "--tools", env=dict(no_tools_env(tmp_path), COLUMNS="200"))
     assert cp.returncode == 0, cp.stderr

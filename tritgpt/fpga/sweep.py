@@ -509,9 +509,10 @@ def xilinx_board_design(board_name: str, weights: Path, build_dir: Path | None =
     from . import boards as boards_mod
 
     console = console or Console(stderr=True)
+    named = boards_mod.get_board(board_name)
     tools = tc_mod.discover()   # what the tasks need, said before synthesis
-    tools.require("all", boards_mod.get_board(board_name).part)
-    tools.require_pre_place(boards_mod.get_board(board_name))
+    tools.require("all", named.part)
+    tools.require_pre_place(named)
     board, work = _synthesise(board_name, weights, build_dir, fixture, console)
     chipdb = tc_mod.ensure_chipdb(tools, board.part, work / "logs")
     if flow.run_flow_goal(work, "prep", board.part, work / "logs" / "prep.log", chipdb) != 0:
