@@ -503,10 +503,9 @@ def xilinx_board_design(board_name: str, weights: Path, build_dir: Path | None =
     prepared netlist, the board's XDC and the chip database (a path, or bytes with
     ship_chipdb) go with each task. Promotion installs the candidate as the flow's
     place-and-route result and runs the flow's bitstream stage and memory map."""
+    from . import boards as boards_mod
     from . import flow
     from . import toolchain as tc_mod
-
-    from . import boards as boards_mod
 
     console = console or Console(stderr=True)
     named = boards_mod.get_board(board_name)
