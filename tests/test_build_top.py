@@ -20,8 +20,8 @@ import pytest
 from rich.console import Console
 
 import _build_helpers as H
-from tritgpt.fpga import boards
 from tritgpt.errors import UserError
+from tritgpt.fpga import boards
 from tritgpt.fpga import flow
 from tritgpt.fpga import toolchain
 from tritgpt.fpga.build import report as build_report
