@@ -29,7 +29,7 @@ from tritgpt.fpga.build import report as build_report
 # one board per distinct part
 SYNTH_BOARDS = ["arty-a7-35t", "arty-a7-100t", "basys3"]
 # place and route: the Arty A7-35T in every run; the A7-100T when selected (-m openxc7_long:
-# another full build, about 12 minutes of a core)
+# another full build; it needs a nextpnr-xilinx with Python for its [pnr] scripts)
 PNR_BOARDS = [H.REAL_TOP_BOARD, pytest.param("arty-a7-100t", marks=pytest.mark.openxc7_long)]
 
 
