@@ -137,11 +137,8 @@ def boards(
         for tool in (tc.yosys, tc.nextpnr_xilinx, tc.fasm2frames, tc.xc7frames2bit, tc.bbasm):
             t.add_row(tool.name, tool.make_value() or "[red]missing[/]", tool.source)
             if tool is tc.nextpnr_xilinx and tool.found:   # the [pnr] scripts of the xc7a100t boards need it
-                from ..paths import flow_module
-
-                why = flow_module("tools", "nextpnr_xilinx").pre_place_missing(tool.command)
-                t.add_row("  its Python", "[yellow]no --pre-place: rebuild with -DBUILD_PYTHON=ON[/]" if why
-                          else "yes (--pre-place)", "")
+                t.add_row("  its Python", "[yellow]no --pre-place: rebuild with -DBUILD_PYTHON=ON[/]"
+                          if tc.pre_place_missing() else "yes (--pre-place)", "")
         for name, val in (("bbaexport.py", tc.bbaexport), ("constids.inc", tc.constids),
                           ("nextpnr-xilinx-meta", tc.metadata), ("prjxray-db", tc.prjxray_db),
                           ("chip databases", tc.chipdb), ("chipdb cache", toolchain.cache_dir() / "chipdb")):

