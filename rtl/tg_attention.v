@@ -452,20 +452,33 @@ module tg_attention #(
     // borrow count per head of the half, delayed to the tree output. With two
     // levels or more in the tree the count takes two cycles too, 8 borrows per
     // partial count, then their sum: as one 32-input count in a cycle it was the
-    // routed design's critical path (six LUTs and a carry chain).
+    // routed design's critical path (six LUTs and a carry chain). With three
+    // levels or more the borrows are first copied into registers of their own:
+    // bw_r sits by its DSP slice, the count gathers 8 slices' borrows, and a
+    // routed 100 MHz design's worst path was a 7.4 ns bw_r net followed by the
+    // count's LUTs and carry chain. Now that net runs flip-flop to flip-flop.
     localparam NG = (HD + 7) / 8;            // partial counts per head
+    localparam BWQ = LH > 2 ? 1 : 0;         // the copy stage
     wire [H2*8-1:0] bw_cnt_d;
     generate for (h = 0; h < H2; h = h + 1) begin : g_bw
         reg [7:0] cnt_r;
         if (LH > 1) begin : g_two
+            wire [HD-1:0]  bw_h;             // the head's borrows, copied or not
             reg [NG*4-1:0] part, part_r;     // borrows of bits 8g .. 8g+7 of the head
             reg [7:0]      sum;
             integer b, g;
+            if (BWQ) begin : g_q
+                reg [HD-1:0] bw_q;
+                always @(posedge clk) bw_q <= bw_r[h*HD +: HD];
+                assign bw_h = bw_q;
+            end else begin : g_nq
+                assign bw_h = bw_r[h*HD +: HD];
+            end
             always @(*)
                 for (g = 0; g < NG; g = g + 1) begin
                     part[g*4 +: 4] = 4'd0;
                     for (b = 8 * g; b < 8 * g + 8 && b < HD; b = b + 1)
-                        part[g*4 +: 4] = part[g*4 +: 4] + {3'd0, bw_r[h*HD + b]};
+                        part[g*4 +: 4] = part[g*4 +: 4] + {3'd0, bw_h[b]};
                 end
             always @(posedge clk) part_r <= part;
             always @(*) begin
@@ -474,8 +487,8 @@ module tg_attention #(
                     sum = sum + {4'd0, part_r[g*4 +: 4]};
             end
             always @(posedge clk) cnt_r <= sum;
-            if (LH > 2) begin : g_d
-                tg_delay #(.W(8), .N(LH - 2)) u_d (.clk(clk), .rst(rst), .d(cnt_r), .q(bw_cnt_d[h*8 +: 8]));
+            if (LH > 2 + BWQ) begin : g_d
+                tg_delay #(.W(8), .N(LH - 2 - BWQ)) u_d (.clk(clk), .rst(rst), .d(cnt_r), .q(bw_cnt_d[h*8 +: 8]));
             end else begin : g_nd
                 assign bw_cnt_d[h*8 +: 8] = cnt_r;
             end

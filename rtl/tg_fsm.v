@@ -200,6 +200,12 @@ module tg_fsm #(
     reg [7:0]  hstart;
     reg [8:0]  hlen;
     reg [8:0]  clen;
+    // the window slides at the next emitted token: a register, loaded every
+    // cycle, since hlen holds still from S_INIT or S_EMIT to the next S_EMIT
+    // (the increment and compare sat in front of the enables of hstart, hlen
+    // and clen, near-critical in 100 MHz placements)
+    reg        h_slide;
+    always @(posedge clk) h_slide <= hlen + 1'b1 > CTX9;
     reg        need;       // this step produces logits
     reg        stop_req;
     reg [WAW-1:0] lbase;
@@ -357,7 +363,7 @@ module tg_fsm #(
                     tok_valid <= 1'b0;
                     tok_count <= tok_count + 1'b1;
                     hb_we <= 1'b1; hb_addr <= hstart + hlen[7:0]; hb_din <= tok_data;
-                    if (hlen_n > CTX9) begin
+                    if (h_slide) begin
                         // the window slides; the ring cache already dropped the oldest token
                         hstart <= hstart + 1'b1;
                     end else begin
@@ -375,6 +381,9 @@ module tg_fsm #(
     always @(posedge clk)
         if (!rst && st == S_EMIT && tok_ready && tok_last !== (tok_count + 1'b1 == ntok))
             $display("ASSERT tg_fsm: tok_last differs from tok_count + 1 == ntok");
+    always @(posedge clk)
+        if (!rst && st == S_EMIT && tok_ready && h_slide !== (hlen_n > CTX9))
+            $display("ASSERT tg_fsm: h_slide differs from hlen + 1 > CTX");
 `endif
 endmodule
 
