@@ -234,6 +234,22 @@ def test_unchanged_build_not_redone(synth_build):
     assert (work / "tritgpt.json").stat().st_mtime_ns == stamp
 
 
+def test_design_clock_from_the_command_line(synth_build):
+    """--design-mhz: the core at another integer fraction of the board clock, in the synthesis
+    parameters, the divider (a BUFGCE only when the clock is divided) and the report."""
+    req, first = synth_build
+    b = boards.get_board(req.board)
+    mhz = b.clock_mhz if b.clk_div != 1 else b.clock_mhz / 2
+    other = Path(req.build_dir).parent / f"{b.name}-{mhz:g}mhz"
+    rep = flow.build(dataclasses.replace(req, build_dir=other, design_mhz=mhz), quiet())
+    div = int(b.clock_mhz / mhz)
+    assert rep["input_hash"] != first["input_hash"]
+    assert f"-set CLK_HZ {int(mhz * 1e6)} -set CLK_DIV {div} " in (other / "tritgpt.ys").read_text()
+    cells = json.loads((other / "tritgpt.stat.json").read_text())["design"]["num_cells_by_type"]
+    assert cells.get("BUFGCE", 0) == (1 if div > 1 else 0), cells
+    assert f" --freq {mhz:g} " in (other / "Makefile").read_text()    # nextpnr-xilinx's target
+
+
 def test_boards_with_same_design_share_synthesis(synth_build):
     """Synthesis does not depend on the part: another board with the same clocks reuses it."""
     req, first = synth_build

@@ -206,6 +206,11 @@ OTHER = [
     ("build-unknown-board", ["build", "--board", "arty-z7"], ["unknown board 'arty-z7'", "arty-a7-35t"]),
     ("build-out-is-file", ["build", "--synth-only", "--board", "arty-a7-35t", "--out", "{w}/existing_file"],
      ["existing_file", "is a file"]),
+    # a design clock the divider cannot make, or the UART rate cannot divide
+    ("build-design-mhz-30", ["build", "--synth-only", "--board", "arty-a7-35t", "--design-mhz", "30",
+                             "--out", "{w}/build_30"], ["--design-mhz", "board clock (100 MHz) divided by an integer"]),
+    ("build-design-mhz-baud", ["build", "--synth-only", "--board", "arty-a7-35t", "--design-mhz", "12.5",
+                               "--out", "{w}/build_12"], ["--design-mhz 12.5", "2000000 baud", "--baud"]),
     ("program-unknown-board", ["program", "--board", "nope"], ["unknown board 'nope'"]),
     ("serve-sim-bad-package", ["serve-sim", "--weights", "{w}/no_config"], ["no_config/manifest.json"]),
     ("load-weights-bad-package", ["load-weights", "{w}/gains_edited", "--port", NO_PORT], ["gains.hex", "sha256"]),

@@ -146,7 +146,7 @@ def test_cli_bad_input_is_one_line():
     assert cp.returncode == 1 and "nowhere.json" in cp.stderr and "Traceback" not in cp.stderr
     cp = _tritgpt("sweep", "--board", "arty-a7-35t", "--seeds", "9-1")
     assert cp.returncode == 1 and "--seeds" in cp.stderr and "Traceback" not in cp.stderr
-    for bad in (("--prune-overused", "200"), ("--prune-below", "0")):
+    for bad in (("--prune-overused", "200"), ("--prune-below", "0"), ("--design-mhz", "30")):
         cp = _tritgpt("sweep", "--board", "arty-a7-35t", *bad)
         assert cp.returncode == 1 and bad[0] in cp.stderr and "Traceback" not in cp.stderr
         assert len(cp.stderr.strip().splitlines()) == 1, cp.stderr
@@ -477,21 +477,29 @@ def test_scratch_directories_of_dead_workers_are_removed(tmp_path, monkeypatch):
 
 @pytest.mark.openxc7
 def test_openxc7_fixture_sweep(tmp_path):
-    """The fixture top level on the Arty A7-35T: two seeds on a local cluster, the best promoted
-    and carried through the flow's bitstream stage and memory map."""
+    """The fixture top level on the Arty A7-35T at its full 100 MHz clock (--design-mhz; the board
+    file says 50): two seeds on a local cluster, the best promoted and carried through the
+    flow's bitstream stage and memory map."""
+    from tritgpt.fpga import boards
+
     reason = H.openxc7_reason("xc7a35tcsg324-1")
     if reason:
         pytest.skip(reason)
+    board = boards.get_board("arty-a7-35t")
     weights = H.make_weights(tmp_path / "w", "tiny")
     out = tmp_path / "arty"
-    cp = _tritgpt("sweep", "--board", "arty-a7-35t", "--fixture", "--weights", weights, "--seeds", "1-2",
-                  "--workers", 2, "--out", out, "--timeout", 900, timeout=1800)
+    cp = _tritgpt("sweep", "--board", board.name, "--fixture", "--weights", weights, "--seeds", "1-2",
+                  "--design-mhz", board.clock_mhz, "--workers", 2, "--out", out, "--timeout", 900, timeout=1800)
     assert cp.returncode == 0, cp.stderr[-3000:]
     summary = json.loads((out / "sweep.json").read_text())
     assert summary["counts"] == {"ok": 2}
     best = summary["promoted"]["arty-a7-35t"]
     report = json.loads((out / "report.json").read_text())
     assert report["status"] == "ok" and report["seed"] == best["seed"] and report["fmax_mhz"] == best["fmax_mhz"]
+    # the core at the board clock: synthesised with CLK_DIV 1, placed and routed for it
+    assert report["target_mhz"] == board.clock_mhz and best["fmax_mhz"] >= board.clock_mhz
+    assert "-set CLK_DIV 1 " in (out / "tritgpt.ys").read_text()
+    assert f"--freq {board.clock_mhz:g}" in (out / "sweep" / f"seed{best['seed']}" / "pnr.log").read_text()
     bit = (out / "tritgpt.bit").read_bytes()
     assert len(bit) > 1_000_000 and report["bitstream"]["sha256"] == hashlib.sha256(bit).hexdigest()
     assert (out / "tritgpt.fasm").read_bytes() == (out / "sweep" / f"seed{best['seed']}" / "design.fasm").read_bytes()

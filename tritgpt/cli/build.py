@@ -52,6 +52,9 @@ def build(
                                       "model. Several minutes."),
     synth_only: bool = typer.Option(False, "--synth-only", help="Stop after synthesis (no nextpnr needed)."),
     baud: BAUD = None,
+    design_mhz: Optional[float] = typer.Option(
+        None, "--design-mhz", help="Clock the core at this many MHz instead of the board file's design_mhz: "
+                                   "the board clock divided by an integer (e.g. 50 on a 100 MHz board)."),
     force: bool = typer.Option(False, "--force", help="Redo every stage even if nothing changed."),
     nice: NICE = 0,
     json_out: JSON = False,
@@ -75,7 +78,7 @@ def build(
         board=board, weights=weights, build_dir=out, seeds=_seeds(seeds) if seeds is not None else None,
         seed_policy="best" if best_seed else "first", timeout=timeout, allow_timing_fail=allow_timing_fail,
         cycles_per_token=cycles_per_token, stop_after="synth" if synth_only else None, force=force,
-        nice=nice, baud=baud, bench=bench, verify=verify, postroute_sim=postroute_sim,
+        nice=nice, baud=baud, design_mhz=design_mhz, bench=bench, verify=verify, postroute_sim=postroute_sim,
     )
     report = run_build(req, err)
     if json_out:

@@ -47,6 +47,10 @@ def sweep(
                                  help="Install each board's best candidate into its build directory."),
     ship_chipdb: bool = typer.Option(False, "--ship-chipdb",
                                      help="Send the chip database with each task (workers without it)."),
+    design_mhz: Optional[float] = typer.Option(
+        None, "--design-mhz", help="Clock the core at this many MHz instead of each board file's design_mhz "
+                                   "(the board clock divided by an integer); `tritgpt build --design-mhz` with "
+                                   "the same clock takes the promoted result."),
     fixture: bool = typer.Option(False, "--fixture", hidden=True, help="Build the test stand-in top level."),
     netlist: Optional[Path] = typer.Option(None, help="Sweep this ECP5 netlist (yosys synth_ecp5 -json) "
                                            "instead of a board's build."),
@@ -72,6 +76,8 @@ def sweep(
     if netlist is not None:
         if board:
             raise UserError("give either --board or --netlist, not both")
+        if design_mhz is not None:
+            raise UserError("--design-mhz is for --board; a --netlist sweep takes its clock from --freq")
         for path, what in ((netlist, "--netlist"), (constraints, "--constraints")):
             if path is None or not Path(path).is_file():
                 raise UserError(f"{what} {path or ''}: no such file (a netlist sweep needs --netlist and "
@@ -87,10 +93,11 @@ def sweep(
         for b in dict.fromkeys(board):
             bdir = Path(out) if out and len(board) == 1 else None
             if get_board(b).is_ecp5:
-                designs.append(sweep_mod.ecp5_board_design(b, w, bdir, fixture=fixture, console=console))
+                designs.append(sweep_mod.ecp5_board_design(b, w, bdir, fixture=fixture, console=console,
+                                                           design_mhz=design_mhz))
             else:
                 designs.append(sweep_mod.xilinx_board_design(b, w, bdir, fixture=fixture, ship_chipdb=ship_chipdb,
-                                                             console=console))
+                                                             console=console, design_mhz=design_mhz))
     req = sweep_mod.SweepRequest(
         designs=designs, seeds=seed_list, option_sets=option_sets(router, placer),
         out_dir=Path(out) if out else (designs[0].build_dir if len(designs) == 1 else build_root()),

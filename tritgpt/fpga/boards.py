@@ -274,14 +274,34 @@ def load_board_file(path: Path) -> Board:
             raise UserError(f"{where}: '{pin}' is not a package pin name")
     if len(board.led_pins) != 4 or len(board.led_active_low) != 4:
         raise UserError(f"{where}: tritgpt_top has 4 LEDs; give 4 pins (and 4 active_low flags)")
-    div = board.clock_mhz / board.design_mhz if board.design_mhz > 0 else 0
-    if not (1 <= round(div) <= MAX_CLK_DIV and abs(div - round(div)) < 1e-9):
-        raise UserError(f"{where}: design_mhz must be the board clock ({board.clock_mhz:g} MHz) divided by an "
-                        f"integer 1..{MAX_CLK_DIV} (rtl/tg_clock_divider.v), not {board.design_mhz:g} MHz")
+    _check_clock(board, f"{where}: design_mhz must be")
     problem = baud_problem(board, board.baud)
     if problem:
         raise UserError(f"{where}: [uart] baud {board.baud}: {problem}")
     return board
+
+
+def _check_clock(board: Board, must: str) -> None:
+    div = board.clock_mhz / board.design_mhz if board.design_mhz > 0 else 0
+    if not (1 <= round(div) <= MAX_CLK_DIV and abs(div - round(div)) < 1e-9):
+        raise UserError(f"{must} the board clock ({board.clock_mhz:g} MHz) divided by an integer "
+                        f"1..{MAX_CLK_DIV} (rtl/tg_clock_divider.v), not {board.design_mhz:g} MHz")
+
+
+def at_design_clock(board: Board, mhz: float | None, baud: int | None = None) -> Board:
+    """The board with the core at another design clock (`tritgpt build --design-mhz`), checked as
+    the board file's own is: the board clock over an integer, and a UART rate (`baud`, else the
+    board's) that divides it. None: the board as it is."""
+    if mhz is None or mhz == board.design_mhz:
+        return board
+    slower = dataclasses.replace(board, design_mhz=float(mhz))
+    _check_clock(slower, f"--design-mhz: the core's clock on {board.name} must be")
+    rate = baud or board.baud
+    problem = baud_problem(slower, rate)
+    if problem:
+        raise UserError(f"--design-mhz {mhz:g} on {board.name}: UART {rate} baud {problem}; "
+                        f"give --baud with a rate that does")
+    return slower
 
 
 def baud_problem(board: Board, baud: int) -> str | None:

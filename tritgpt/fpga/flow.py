@@ -69,6 +69,8 @@ class BuildRequest:
     force: bool = False
     nice: int = 0
     baud: int | None = None
+    # the core's clock, MHz: None for the board file's design_mhz (the board clock over an integer)
+    design_mhz: float | None = None
     fixture: bool = False  # build the test stand-in top (tests/fixtures/board_top)
     extra_cores: tuple[Path, ...] = ()
     # measure cycles/token on the Verilator model of the core when no bench JSON gives it

@@ -438,15 +438,17 @@ def ecp5_design(board: str, netlist: Path, constraints: Path, build_dir: Path, *
                      build_dir=Path(build_dir), peak_memory_gb=peak_memory_gb, promote=promote)
 
 
-def _synthesise(board_name: str, weights: Path, build_dir: Path | None, fixture: bool, console: Console):
-    """The board and its build directory, synthesised by `tritgpt build`'s own synth stage
-    (cached: once per design, whichever family)."""
+def _synthesise(board_name: str, weights: Path, build_dir: Path | None, fixture: bool, console: Console,
+                design_mhz: float | None = None):
+    """The board (at design_mhz, else its file's design clock) and its build directory,
+    synthesised by `tritgpt build`'s own synth stage (cached: once per design, whichever
+    family; a `tritgpt build --design-mhz` with the same clock shares it)."""
     from . import boards as boards_mod
     from . import flow
 
-    board = boards_mod.get_board(board_name)
+    board = boards_mod.at_design_clock(boards_mod.get_board(board_name), design_mhz)
     flow.build(flow.BuildRequest(board=board.name, weights=Path(weights), build_dir=build_dir, stop_after="synth",
-                                 fixture=fixture, bench=False), console)
+                                 fixture=fixture, bench=False, design_mhz=design_mhz), console)
     return board, Path(build_dir or build_root() / board.name).resolve()
 
 
@@ -454,7 +456,7 @@ ECP5_OUTPUTS = ("design.config", "design.routed.json", "design_report.json")
 
 
 def ecp5_board_design(board_name: str, weights: Path, build_dir: Path | None = None, *, fixture: bool = False,
-                      console: Console | None = None) -> PnrDesign:
+                      console: Console | None = None, design_mhz: float | None = None) -> PnrDesign:
     """An ECP5 board, ready to sweep: synthesis by `tritgpt build`'s own synth stage (once,
     cached), then the netlist and the board's LPF go with each task, placed and routed by
     nextpnr-ecp5 with the flow's device, package, speed grade and design clock. Promotion
@@ -464,7 +466,7 @@ def ecp5_board_design(board_name: str, weights: Path, build_dir: Path | None = N
     from . import boards as boards_mod
 
     console = console or Console(stderr=True)
-    board, work = _synthesise(board_name, weights, build_dir, fixture, console)
+    board, work = _synthesise(board_name, weights, build_dir, fixture, console, design_mhz)
     part = boards_mod.ecp5_part_fields(board.part)
     flag = flow_module("flows", "ecp5").device_flag(part["device"]).lstrip("-")   # the flow's: 85k, um5g-85k
     args_design = ecp5_design(board.name, work / "tritgpt.json", boards_mod.BOARDS_DIR / board.pin_file, work,
@@ -497,7 +499,8 @@ XILINX_OUTPUTS = ("design.fasm", "design.routed.json")
 
 
 def xilinx_board_design(board_name: str, weights: Path, build_dir: Path | None = None, *, fixture: bool = False,
-                        ship_chipdb: bool = False, console: Console | None = None) -> PnrDesign:
+                        ship_chipdb: bool = False, console: Console | None = None,
+                        design_mhz: float | None = None) -> PnrDesign:
     """A board of the openXC7 flow, ready to sweep: synthesis by the flow (`tritgpt build`'s
     synth stage and its cache: once per design), xc7prep by the flow's Makefile, then the
     prepared netlist, the board's XDC and the chip database (a path, or bytes with
@@ -508,11 +511,11 @@ def xilinx_board_design(board_name: str, weights: Path, build_dir: Path | None =
     from . import toolchain as tc_mod
 
     console = console or Console(stderr=True)
-    named = boards_mod.get_board(board_name)
+    named = boards_mod.at_design_clock(boards_mod.get_board(board_name), design_mhz)
     tools = tc_mod.discover()   # what the tasks need, said before synthesis
     tools.require("all", named.part)
     tools.require_pre_place(named)
-    board, work = _synthesise(board_name, weights, build_dir, fixture, console)
+    board, work = _synthesise(board_name, weights, build_dir, fixture, console, design_mhz)
     chipdb = tc_mod.ensure_chipdb(tools, board.part, work / "logs")
     if flow.run_flow_goal(work, "prep", board.part, work / "logs" / "prep.log", chipdb) != 0:
         raise UserError(f"xc7prep failed for {board.name}; see {work / 'logs' / 'prep.log'}")
