@@ -174,14 +174,23 @@ def test_program_messages(tmp_path):
 
 
 def test_cycles_per_token_from_bench(tmp_path):
+    """A bench entry counts for this model on this RTL only: one measured on other RTL (or
+    saying nothing of it, as entries before rtl_sha256 did) is passed over."""
+    from tritgpt import hdl
+
+    rtl = hdl.rtl_digest()
     manifest = {"model_hash": "abc", "config": {"name": "tiny"}}
     other = tmp_path / "other.json"
-    other.write_text(json.dumps({"model_hash": "zzz", "cycles_per_token": 5}))
+    other.write_text(json.dumps({"model_hash": "zzz", "rtl_sha256": rtl, "cycles_per_token": 5}))
+    stale = tmp_path / "stale.json"
+    stale.write_text(json.dumps([{"model_hash": "abc", "rtl_sha256": "0" * 64, "cycles_per_token": 813.5},
+                                 {"model_hash": "abc", "cycles_per_token": 804.5}]))
     bench = tmp_path / "bench.json"
-    bench.write_text(json.dumps([{"config": "default", "cycles_per_token": 7},
-                                 {"model_hash": "abc", "cycles_per_token": 1234.5}]))
-    assert build_report.find_cycles_per_token(manifest, [tmp_path / "nope.json", other, bench]) == (1234.5, str(bench))
-    assert build_report.find_cycles_per_token(manifest, [other]) == (None, None)
+    bench.write_text(json.dumps([{"config": "default", "rtl_sha256": rtl, "cycles_per_token": 7},
+                                 {"model_hash": "abc", "rtl_sha256": rtl, "cycles_per_token": 1234.5}]))
+    search = [tmp_path / "nope.json", other, stale, bench]
+    assert build_report.find_cycles_per_token(manifest, search) == (1234.5, str(bench))
+    assert build_report.find_cycles_per_token(manifest, [other, stale]) == (None, None)
 
 
 # ----------------------------------------------------------------------------

@@ -142,3 +142,15 @@ def core_files(vlnv: str, target: str = "default", *, flags: tuple[str, ...] = (
 def rtl_sources(vlnv: str = CORE_VLNV) -> list[Path]:
     """The Verilog sources of a core and its dependencies, dependencies first."""
     return list(core_files(vlnv).sources)
+
+
+def rtl_digest(vlnv: str = CORE_VLNV) -> str:
+    """sha256 of a core's Verilog sources and includes (names and contents): what a cycle
+    count measured on the RTL belongs to (bench JSON entries carry it)."""
+    import hashlib
+
+    files = core_files(vlnv)
+    h = hashlib.sha256()
+    for f in (*files.sources, *files.include_files):
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()

@@ -238,6 +238,7 @@ def bench_core(weights_dir: Path, n: int = 1000, *, params: IntParams | None = N
     return {
         "config": p.cfg.name,
         "model_hash": p.digest(),
+        "rtl_sha256": hdl.rtl_digest(),     # cycles/token belong to this RTL
         "weights": str(weights_dir),
         "tokens": n,
         "first_token_cycles": cyc[0],

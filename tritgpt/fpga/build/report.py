@@ -145,9 +145,14 @@ def find_cycles_per_token(weights_manifest: dict, search: list[Path]) -> tuple[f
 
 
 def find_bench(weights_manifest: dict, search: list[Path]) -> tuple[dict | None, str | None]:
-    """The first bench JSON entry (with a cycles_per_token) for this model, and its file."""
+    """The first bench JSON entry (with a cycles_per_token) for this model and this RTL, and
+    its file. An entry measured on other RTL (rtl_sha256), or saying nothing of it, is passed
+    over: a change to the core changes its cycles/token."""
+    from ... import hdl
+
     model_hash = weights_manifest.get("model_hash")
     config = weights_manifest.get("config", {}).get("name")
+    rtl = hdl.rtl_digest()
     for path in search:
         if not path.is_file():
             continue
@@ -163,6 +168,8 @@ def find_bench(weights_manifest: dict, search: list[Path]) -> tuple[dict | None,
             if not isinstance(cpt, (int, float)) or cpt <= 0:
                 continue
             if e.get("model_hash") and e["model_hash"] != model_hash:
+                continue
+            if e.get("rtl_sha256") != rtl:
                 continue
             if not e.get("model_hash") and e.get("config") not in (None, config):
                 continue
