@@ -294,14 +294,14 @@ def at_design_clock(board: Board, mhz: float | None, baud: int | None = None) ->
     board's) that divides it. None: the board as it is."""
     if mhz is None or mhz == board.design_mhz:
         return board
-    slower = dataclasses.replace(board, design_mhz=float(mhz))
-    _check_clock(slower, f"--design-mhz: the core's clock on {board.name} must be")
+    clocked = dataclasses.replace(board, design_mhz=float(mhz))
+    _check_clock(clocked, f"--design-mhz: the core's clock on {board.name} must be")
     rate = baud or board.baud
-    problem = baud_problem(slower, rate)
+    problem = baud_problem(clocked, rate)
     if problem:
         raise UserError(f"--design-mhz {mhz:g} on {board.name}: UART {rate} baud {problem}; "
                         f"give --baud with a rate that does")
-    return slower
+    return clocked
 
 
 def baud_problem(board: Board, baud: int) -> str | None:
