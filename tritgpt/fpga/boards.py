@@ -329,13 +329,14 @@ def all_boards() -> list[Board]:
     return [load_board_file(BOARDS_DIR / f"{n}.toml") for n in board_names()]
 
 
-def get_board(name: str) -> Board:
-    """A board by name, or a UserError that lists the known boards."""
+def get_board(name: str, design_mhz: float | None = None, baud: int | None = None) -> Board:
+    """A board by name, or a UserError that lists the known boards; with design_mhz, the core
+    at that clock instead of the file's (`--design-mhz`, checked by at_design_clock)."""
     path = BOARDS_DIR / f"{name}.toml"
     if not path.exists():
         names = ", ".join(board_names()) or "(none: constraints/ is empty)"
         raise UserError(f"unknown board '{name}'; known boards: {names}")
-    return load_board_file(path)
+    return at_design_clock(load_board_file(path), design_mhz, baud)
 
 
 def board_xdc(board: Board) -> str:

@@ -269,7 +269,7 @@ def build(req, console: Console | None = None) -> dict:
     from ..ml.model import Config
 
     console = console or Console()
-    board = boards_mod.at_design_clock(boards_mod.get_board(req.board), req.design_mhz, req.baud)
+    board = boards_mod.get_board(req.board, req.design_mhz, req.baud)
     weights = Path(req.weights)
     try:
         manifest = export.read_manifest(weights)

@@ -446,7 +446,7 @@ def _synthesise(board_name: str, weights: Path, build_dir: Path | None, fixture:
     from . import boards as boards_mod
     from . import flow
 
-    board = boards_mod.at_design_clock(boards_mod.get_board(board_name), design_mhz)
+    board = boards_mod.get_board(board_name, design_mhz)
     flow.build(flow.BuildRequest(board=board.name, weights=Path(weights), build_dir=build_dir, stop_after="synth",
                                  fixture=fixture, bench=False, design_mhz=design_mhz), console)
     return board, Path(build_dir or build_root() / board.name).resolve()
@@ -511,7 +511,7 @@ def xilinx_board_design(board_name: str, weights: Path, build_dir: Path | None =
     from . import toolchain as tc_mod
 
     console = console or Console(stderr=True)
-    named = boards_mod.at_design_clock(boards_mod.get_board(board_name), design_mhz)
+    named = boards_mod.get_board(board_name, design_mhz)
     tools = tc_mod.discover()   # what the tasks need, said before synthesis
     tools.require("all", named.part)
     tools.require_pre_place(named)

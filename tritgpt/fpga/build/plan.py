@@ -50,7 +50,7 @@ def check_inputs(req) -> Inputs:
     from ...ml import export
     from ...ml.model import Config
 
-    board = boards_mod.at_design_clock(boards_mod.get_board(req.board), req.design_mhz, req.baud)
+    board = boards_mod.get_board(req.board, req.design_mhz, req.baud)
     weights = Path(req.weights)
     try:
         manifest = export.read_manifest(weights)
