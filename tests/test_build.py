@@ -440,7 +440,7 @@ def test_timing_failure_is_an_error(tmp_path, tiny_weights, monkeypatch):
     # same pins and XDC, a 900 MHz target
     fast = Undivided(**{f.name: getattr(real, f.name) for f in dataclasses.fields(real)})
     fast = dataclasses.replace(fast, design_mhz=900.0)
-    monkeypatch.setattr(boards, "get_board", lambda name: fast)
+    monkeypatch.setattr(boards, "get_board", lambda name, *clock: fast)
     with pytest.raises(UserError, match=r"timing not met on arty-a7-35t: Fmax .* MHz < target 900 MHz"):
         flow.build(flow.BuildRequest(board="arty-a7-35t", weights=tiny_weights, build_dir=tmp_path / "t",
                                      seeds=(1,), fixture=True, nice=10), quiet())
