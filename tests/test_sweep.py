@@ -405,6 +405,32 @@ def test_cli_interrupt_cancels_cleanly(counter, tmp_path, signum):
     assert reasons <= {f"cancelled ({signal.Signals(signum).name})", "not run"}, reasons
 
 
+def test_cli_interrupt_promotes_what_finished(counter, tmp_path):
+    """A sweep stopped once a seed has routed and met timing still keeps the best finished
+    run: it is promoted into the build directory, and the exit line names it."""
+    out = tmp_path / "build"
+    proc = subprocess.Popen([str(BIN / "tritgpt"), "sweep", "--netlist", str(counter["netlist"]), "--constraints",
+                             str(counter["lpf"]), "--name", "counter", "--freq", str(TARGET_MHZ), "--seeds", "1-12",
+                             "--workers", "2", "--out", str(out)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            text=True)
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if re.search(r"done [1-9]\d*/12", line):
+            break
+    assert proc.poll() is None, "".join(seen)
+    proc.send_signal(signal.SIGTERM)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=120) == 128 + signal.SIGTERM, "".join(seen) + rest
+    summary = json.loads((out / "sweep.json").read_text())
+    best = [t["name"] for t in sorted((t for t in summary["tasks"] if t["status"] == "ok"),
+                                      key=lambda t: (-t["fmax_mhz"], t["seed"]))]
+    assert best and "cancelled" in {t["status"] for t in summary["tasks"]}, summary["counts"]
+    assert summary["promoted"]["counter"]["task"] == best[0]
+    assert f"{best[0]} promoted" in rest and "Traceback" not in rest, rest
+    assert (out / "counter.config").exists()
+
+
 def test_dask_and_tornado_quiet_from_the_interrupt_on():
     """Once a signal has interrupted a sweep, nothing Dask or tornado logs reaches stderr. CI
     saw Ctrl-C inside a Dask sync() call make tornado.application log a traceback (a

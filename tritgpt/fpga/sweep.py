@@ -859,9 +859,19 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
                 design, task = futures[fut]
                 results[task.name] = _result_stub(task, STATUS_CANCELLED,
                                                   f"cancelled ({signal.Signals(signum).name})")
-            summary = _write_summary(req, planned, results, out_dir, time.monotonic() - t0, cluster, sizing, {})
+            # a sweep is often stopped once a good seed is in: the finished runs still compete
+            # for the build directory (a second signal stops this too)
+            promoted = {}
+            if req.promote:
+                for design in req.designs:
+                    mine = [results[t.name] for d, t in planned if d is design and t.name in results]
+                    if ranked(mine):
+                        promoted[design.board] = _promote(design, planned, results, console)
+            summary = _write_summary(req, planned, results, out_dir, time.monotonic() - t0, cluster, sizing,
+                                     promoted)
+            kept = "".join(f"; {p['task']} promoted" for p in promoted.values() if p)
             raise UserError(f"sweep interrupted: {summary['counts'].get(STATUS_CANCELLED, 0)} tasks cancelled, the "
-                            f"others kept; see {summary['path']}", code=128 + signum) from None
+                            f"others kept{kept}; see {summary['path']}", code=128 + signum) from None
     finally:
         cluster.close()
         restore_signals()
