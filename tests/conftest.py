@@ -51,7 +51,7 @@ def real_top_weights(real_top_root):
 @pytest.fixture(scope="session")
 def real_top_build(real_top_weights, real_top_root):
     """The real top level placed, routed and made a bitstream for the Arty A7-35T, once a
-    session (the board's seeds, timing failure allowed): tests/test_build_top.py checks it,
+    session (at H.REAL_TOP_DESIGN_MHZ with H.REAL_TOP_SEEDS, timing failure allowed): tests/test_build_top.py checks it,
     tests/test_swap_tools.py swaps its weights, tests/test_gate_sim.py simulates its routed
     netlist. Skips when the openXC7 tools are missing. Returns (build directory, report)."""
     import _build_helpers as H
@@ -64,7 +64,8 @@ def real_top_build(real_top_weights, real_top_root):
         pytest.skip(reason)
     work = real_top_root / f"{H.REAL_TOP_BOARD}-full"
     rep = flow.build(flow.BuildRequest(board=H.REAL_TOP_BOARD, weights=real_top_weights, build_dir=work, nice=10,
-                                       timeout=3600, allow_timing_fail=True), Console(file=open(os.devnull, "w")))
+                                       timeout=3600, allow_timing_fail=True, design_mhz=H.REAL_TOP_DESIGN_MHZ,
+                                       seeds=H.REAL_TOP_SEEDS), Console(file=open(os.devnull, "w")))
     return work, rep
 
 

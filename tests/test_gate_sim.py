@@ -241,7 +241,8 @@ def test_routed_top_answers_the_protocol_over_its_uart(real_top_weights, real_to
     t0 = time.monotonic()
     work, _ = real_top_build
     rep = flow.build(flow.BuildRequest(board=H.REAL_TOP_BOARD, weights=real_top_weights, build_dir=work, nice=10,
-                                       timeout=3600, allow_timing_fail=True, postroute_sim=True),
+                                       timeout=3600, allow_timing_fail=True, postroute_sim=True,
+                                       design_mhz=H.REAL_TOP_DESIGN_MHZ, seeds=H.REAL_TOP_SEEDS),
                      Console(file=open(os.devnull, "w")))
     assert rep["status"] in ("ok", "timing-failed-allowed"), rep["status"]
     [check] = [c for c in rep["verify"]["checks"] if c["name"] == "postroute-sim"]
