@@ -861,12 +861,8 @@ def run_sweep(req: SweepRequest, console: Console | None = None) -> dict:
                                                   f"cancelled ({signal.Signals(signum).name})")
             # a sweep is often stopped once a good seed is in: the finished runs still compete
             # for the build directory (a second signal stops this too)
-            promoted = {}
-            if req.promote:
-                for design in req.designs:
-                    mine = [results[t.name] for d, t in planned if d is design and t.name in results]
-                    if ranked(mine):
-                        promoted[design.board] = _promote(design, planned, results, console)
+            promoted = {design.board: _promote(design, planned, results, console, say_none=False)
+                        for design in req.designs} if req.promote else {}
             summary = _write_summary(req, planned, results, out_dir, time.monotonic() - t0, cluster, sizing,
                                      promoted)
             kept = "".join(f"; {p['task']} promoted" for p in promoted.values() if p)
@@ -934,7 +930,9 @@ def ranked(results: list[dict]) -> list[dict]:
     return sorted(ok, key=lambda r: (-r["fmax_mhz"], r["seed"], r["name"]))
 
 
-def _promote(design: PnrDesign, planned, results: dict, console: Console) -> dict | None:
+def _promote(design: PnrDesign, planned, results: dict, console: Console, say_none: bool = True) -> dict | None:
+    """Install the best finished run of this design that met timing; its promotion info, or
+    None (said on the console unless say_none is False: an interrupted sweep)."""
     mine = [results[t.name] for d, t in planned if d is design and t.name in results]
     for cand in ranked(mine):
         if design.promote is None:
@@ -949,8 +947,9 @@ def _promote(design: PnrDesign, planned, results: dict, console: Console) -> dic
         console.print(f"  [green]promoted[/] {cand['name']} ({cand['fmax_mhz']:.2f} MHz) into {design.build_dir}",
                       highlight=False)
         return info
-    counts = collections.Counter(r["status"] for r in mine)
-    console.print(f"  [red]{design.board}[/]: nothing promoted: {outcome(counts)}", highlight=False)
+    if say_none:
+        counts = collections.Counter(r["status"] for r in mine)
+        console.print(f"  [red]{design.board}[/]: nothing promoted: {outcome(counts)}", highlight=False)
     return None
 
 
